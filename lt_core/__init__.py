@@ -1,0 +1,10 @@
+"""Tailscope engine: see and fix the tail of long-tailed data. Never imports Streamlit.
+
+Subpackages: ``data`` (schema, loaders, demos), ``bins``, ``plots``, and one per capability
+(``distribution``, ``metrics``, ``detection``, ``rebalance``, ``posthoc``, ``heads``).
+"""
+from .bins import NO_DATA, BinScheme, assign_bins, parse_bins
+from .errors import InputError
+
+__version__ = "0.1.0"
+__all__ = ["NO_DATA", "BinScheme", "assign_bins", "parse_bins", "InputError", "__version__"]

@@ -1,0 +1,4 @@
+"""Plotly figures built from lt_core results (no Streamlit): the app and notebooks share them."""
+from .colors import BIN_ROLE_COLORS, RUN_COLORS, bin_color, bin_color_map, run_color
+
+__all__ = ["BIN_ROLE_COLORS", "RUN_COLORS", "bin_color", "bin_color_map", "run_color"]
