@@ -1,6 +1,13 @@
 """Data model (schema), loaders (formats -> schema, all validation) and the built-in demos."""
+from .demo import load_classification_demo, load_detection_demo
+from .loaders import (load_class_names, load_classifier, load_detection_gt, load_detection_results, load_features,
+                      load_label_splits, load_labels, load_predictions, load_train_counts, read_json, sniff)
 from .schema import (SPLITS, ClassificationDataset, ClassifierWeights, ClassTable, DetectionDataset,
                      DetectionGT, DetectionResults, Features, Labels, Predictions, Run)
+from .synth import make_lvis_like
 
 __all__ = ["SPLITS", "ClassificationDataset", "ClassifierWeights", "ClassTable", "DetectionDataset",
-           "DetectionGT", "DetectionResults", "Features", "Labels", "Predictions", "Run"]
+           "DetectionGT", "DetectionResults", "Features", "Labels", "Predictions", "Run",
+           "load_classification_demo", "load_detection_demo", "load_class_names", "load_classifier",
+           "load_detection_gt", "load_detection_results", "load_features", "load_label_splits", "load_labels",
+           "load_predictions", "load_train_counts", "read_json", "sniff", "make_lvis_like"]

@@ -1,0 +1,918 @@
+"""Loaders: the formats users actually have -> validated schema objects.
+
+Every loader validates once and raises :class:`~lt_core.errors.InputError` naming the file, the
+field and what was expected. Files are only ever opened for reading; nothing is unpickled
+(``np.load(..., allow_pickle=False)``, ``torch.load(..., weights_only=True)``).
+
+Formats
+-------
+labels       CSV / TSV / Parquet with a label column (class name or id) and optional id and split
+             columns; ImageNet-LT style text lists (``relative/path.jpg label`` per line, ``.gz`` ok);
+             GoEmotions-style headerless TSV (``text <TAB> ids <TAB> comment_id``, single-label rows
+             kept); an image-folder tree (one sub-folder per class; files are listed, never read).
+counts       CSV with ``class_id,count[,name]`` (also ImageNet-LT / Places-LT ``*_class_counts.csv``,
+             LVIS category CSV with ``image_count``).
+predictions  ``.npy`` / ``.npz`` (N x C scores or N predicted ids), Parquet / CSV (wide score columns
+             or one predicted-label column), aligned by order or by sample id.
+features     ``.npy`` / ``.npz`` / Parquet (N x D).
+classifier   torch state_dict (``weights_only=True``), ``.safetensors`` or ``.npz`` with W (C x D), b (C).
+detection    COCO / LVIS ground-truth JSON (``.json.gz`` ok), COCO results JSON.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .schema import (SPLITS, ClassifierWeights, ClassTable, DetectionGT, DetectionResults, Features, Labels,
+                     Predictions)
+
+__all__ = [
+    "load_labels", "load_label_splits", "load_train_counts", "load_class_names", "load_predictions",
+    "load_features", "load_classifier", "load_detection_gt", "load_detection_results", "read_json",
+    "sniff", "MAX_FILE_BYTES",
+]
+
+#: Largest input file accepted (bytes). Larger files are refused with a message, not an OOM.
+MAX_FILE_BYTES = int(os.environ.get("TAILSCOPE_MAX_FILE_BYTES", 8 * 1024**3))
+
+_LABEL_COLS = ("label", "labels", "class", "class_id", "class_name", "category", "category_id", "target", "y",
+               "label_id", "gt", "true")
+_PRED_COLS = ("pred", "prediction", "predicted", "pred_label", "predicted_label", "y_pred", "label", "class")
+_ID_COLS = ("id", "sample_id", "sample", "image_id", "image", "path", "file", "filename", "file_name", "uid")
+_SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
+                  "dev": "val", "test": "test", "testing": "test"}
+_IMG_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".npy"}
+
+
+# ----------------------------------------------------------------------------------------------
+# file level helpers
+# ----------------------------------------------------------------------------------------------
+def _name(path) -> str:
+    return str(path)
+
+
+def _check_file(path, what: str = "file") -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"no such {what}", _name(p))
+    if p.is_dir():
+        raise InputError(f"expected a {what}, got a folder", _name(p))
+    size = p.stat().st_size
+    if size == 0:
+        raise InputError("the file is empty", _name(p), hint=f"expected a {what}")
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"the file is {size / 1e9:.1f} GB, above the {MAX_FILE_BYTES / 1e9:.1f} GB limit",
+                         _name(p), hint="set TAILSCOPE_MAX_FILE_BYTES to raise it, or shard the file")
+    return p
+
+
+def _head(p: Path, n: int = 8) -> bytes:
+    with open(p, "rb") as fh:
+        return fh.read(n)
+
+
+def _suffixes(p: Path) -> list[str]:
+    return [s.lower() for s in p.suffixes]
+
+
+def _base_ext(p: Path) -> str:
+    sfx = _suffixes(p)
+    if sfx and sfx[-1] == ".gz":
+        return sfx[-2] if len(sfx) > 1 else ""
+    return sfx[-1] if sfx else ""
+
+
+def _read_bytes(p: Path) -> bytes:
+    raw = p.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise InputError(f"the gzip stream is corrupt or truncated ({e})", _name(p))
+        if not raw:
+            raise InputError("the file is empty (after gunzip)", _name(p))
+    elif _suffixes(p)[-1:] == [".gz"]:
+        raise InputError("the name ends in .gz but the file is not gzip-compressed", _name(p))
+    return raw
+
+
+def _read_text(p: Path) -> str:
+    raw = _read_bytes(p)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("the file is not UTF-8 text", _name(p),
+                         hint="is it a binary file (npy, parquet, zip) with a text extension?")
+
+
+def read_json(path) -> Any:
+    """Parse a JSON or JSON.gz file (orjson when available), with clear errors for bad JSON."""
+    p = _check_file(path, "JSON file")
+    raw = _read_bytes(p)
+    if raw.lstrip()[:1] not in (b"{", b"["):
+        kind = sniff(p)
+        raise InputError(f"not JSON (the file looks like {kind})", _name(p), hint="expected a COCO/LVIS JSON file")
+    try:
+        import orjson
+
+        return orjson.loads(raw)
+    except ImportError:  # pragma: no cover - orjson is a pinned requirement
+        import json
+
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise InputError(f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}", _name(p))
+    except ValueError as e:  # orjson.JSONDecodeError subclasses ValueError
+        msg = str(e)
+        trunc = " (the file looks truncated)" if "EOF" in msg or "unexpected end" in msg.lower() else ""
+        raise InputError(f"invalid JSON{trunc}: {msg}", _name(p))
+
+
+def sniff(path) -> str:
+    """Guess what a file is from its first bytes: 'npy', 'npz', 'parquet', 'gzip', 'json', 'text', 'binary'."""
+    p = Path(path)
+    if p.is_dir():
+        return "folder"
+    h = _head(p, 8)
+    if h.startswith(b"\x93NUMPY"):
+        return "npy"
+    if h.startswith(b"PK\x03\x04"):
+        return "zip (npz or torch)"
+    if h.startswith(b"PAR1"):
+        return "parquet"
+    if h.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if h.lstrip()[:1] in (b"{", b"["):
+        return "json"
+    try:
+        _head(p, 4096).decode("utf-8")
+        return "text"
+    except UnicodeDecodeError:
+        return "binary"
+
+
+def _read_table(p: Path) -> pd.DataFrame:
+    """CSV / TSV / Parquet (by extension, checked against the content) -> DataFrame of strings/numbers."""
+    ext = _base_ext(p)
+    kind = sniff(p)
+    if ext == ".parquet" or kind == "parquet":
+        if kind != "parquet":
+            raise InputError(f"the name says Parquet but the content looks like {kind}", _name(p))
+        try:
+            return pd.read_parquet(p)
+        except Exception as e:  # pyarrow raises many types
+            raise InputError(f"cannot read Parquet: {e}", _name(p))
+    if kind in ("npy", "zip (npz or torch)", "binary"):
+        raise InputError(f"expected a text table (CSV/TSV), the content looks like {kind}", _name(p))
+    text = _read_text(p)
+    if not text.strip():
+        raise InputError("the file has no rows", _name(p))
+    sep = "\t" if (ext in (".tsv", ".tab") or text.split("\n", 1)[0].count("\t") > 0) else ","
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise InputError(f"cannot parse as {'TSV' if sep == chr(9) else 'CSV'}: {e}", _name(p))
+    if df.empty:
+        raise InputError("the table has a header but no rows", _name(p))
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def _find_col(df: pd.DataFrame, candidates, explicit: str | None, p: Path, what: str) -> str | None:
+    if explicit:
+        if explicit not in df.columns:
+            raise InputError(f"no column '{explicit}' (columns: {list(df.columns)[:12]})", _name(p), explicit)
+        return explicit
+    low = {c.lower(): c for c in df.columns}
+    for c in candidates:
+        if c in low:
+            return low[c]
+    return None
+
+
+def _as_int_array(values, p: Path, field: str) -> np.ndarray | None:
+    """Integers if every value is an integer literal, else None."""
+    s = pd.Series(values)
+    if pd.api.types.is_integer_dtype(s):
+        return s.to_numpy(dtype=np.int64)
+    if pd.api.types.is_float_dtype(s):
+        v = s.to_numpy()
+        if np.all(np.isfinite(v)) and np.all(v == np.round(v)):
+            return v.astype(np.int64)
+        return None
+    st = s.astype(str).str.strip()
+    if st.str.fullmatch(r"-?\d+").all():
+        return st.astype(np.int64).to_numpy()
+    return None
+
+
+def _normalise_split(v: str, p: Path) -> str:
+    key = str(v).strip().lower()
+    if key not in _SPLIT_ALIASES:
+        raise InputError(f"unknown split '{v}'", _name(p), "split", hint="expected train, val or test")
+    return _SPLIT_ALIASES[key]
+
+
+# ----------------------------------------------------------------------------------------------
+# labels
+# ----------------------------------------------------------------------------------------------
+def _labels_to_index(raw, classes: ClassTable | None, p: Path, field: str):
+    """Raw label values -> (class indices, ClassTable built or given)."""
+    ints = _as_int_array(raw, p, field)
+    if ints is not None:
+        if (ints < 0).any():
+            raise InputError(f"negative class ids ({int((ints < 0).sum())} rows)", _name(p), field)
+        if classes is None:
+            c = int(ints.max()) + 1
+            classes = ClassTable(np.arange(c), [str(i) for i in range(c)], np.zeros(c, np.int64), source=_name(p))
+        return classes.index_of(ints, _name(p), field), classes
+    names = pd.Series(raw).astype(str).str.strip()
+    if (names == "").any():
+        raise InputError(f"{int((names == '').sum())} rows have an empty label", _name(p), field)
+    if classes is None:
+        uniq = sorted(names.unique())
+        classes = ClassTable(np.arange(len(uniq)), uniq, np.zeros(len(uniq), np.int64), source=_name(p))
+    return classes.index_of_names(names, _name(p), field), classes
+
+
+def _finish_classes(classes: ClassTable, splits: dict[str, Labels], given: bool) -> ClassTable:
+    """Without a given class table, train counts come from the train labels of the same file."""
+    if not given and "train" in splits:
+        return classes.with_counts(splits["train"].counts(classes.n_classes))
+    return classes
+
+
+def load_label_splits(path, classes: ClassTable | None = None, split: str | None = None,
+                      label_col: str | None = None, id_col: str | None = None
+                      ) -> tuple[dict[str, Labels], ClassTable]:
+    """Load a label file that may hold several splits.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV/TSV/Parquet, text list (``path label``), GoEmotions TSV, or an image-folder tree.
+    classes : ClassTable, optional
+        Map labels onto this table (unknown ids / names are an error). Without it, the table is
+        built from the file (integer ids 0..max, or sorted names) with train counts from the
+        file's train rows.
+    split : str, optional
+        The split of a file without a split column (default ``train``), or the one split to keep.
+
+    Returns
+    -------
+    (dict split -> Labels, ClassTable)
+    """
+    p = Path(path)
+    given = classes is not None
+    if p.is_dir():
+        labels, classes = _load_image_folder(p, classes, split or "train")
+        return {labels.split: labels}, _finish_classes(classes, {labels.split: labels}, given)
+    p = _check_file(p, "label file")
+    ext = _base_ext(p)
+    kind = sniff(p)
+    if ext in (".txt", ".lst", ".list") or (ext not in (".csv", ".tsv", ".parquet", ".tab") and kind == "text"
+                                            and not _looks_like_table(p)):
+        out = _load_text_list(p, classes, split or "train")
+        return out[0], _finish_classes(out[1], out[0], given)
+    if ext in (".tsv", ".tab") and _is_goemotions_tsv(p):
+        out = _load_goemotions_tsv(p, classes, split or _split_from_name(p))
+        return out[0], _finish_classes(out[1], out[0], given)
+    df = _read_table(p)
+    lab = _find_col(df, _LABEL_COLS, label_col, p, "label")
+    if lab is None:
+        raise InputError(f"no label column (looked for {', '.join(_LABEL_COLS[:8])}, ...; columns: "
+                         f"{list(df.columns)[:12]})", _name(p), "label", hint="name the column 'label'")
+    idc = _find_col(df, _ID_COLS, id_col, p, "id")
+    if idc == lab:
+        idc = None
+    spc = _find_col(df, ("split", "subset", "set"), None, p, "split")
+    idx, classes = _labels_to_index(df[lab].to_numpy(), classes, p, lab)
+    ids = df[idc].astype(str).to_numpy(dtype=object) if idc else None
+    if ids is not None and len(pd.unique(ids)) != len(ids):
+        dup = pd.Series(ids).value_counts()
+        raise InputError(f"duplicate sample ids, e.g. {dup[dup > 1].index.tolist()[:5]}", _name(p), idc)
+    out: dict[str, Labels] = {}
+    if spc:
+        sp = np.array([_normalise_split(v, p) for v in df[spc].to_numpy()], dtype=object)
+        for s in SPLITS:
+            m = sp == s
+            if m.any() and (split is None or split == s):
+                out[s] = Labels(idx[m], s, None if ids is None else ids[m], _name(p))
+        if split is not None and split not in out:
+            raise InputError(f"no rows with split '{split}' (found {sorted(set(sp))})", _name(p), spc)
+    else:
+        s = split or "train"
+        out[s] = Labels(idx, s, ids, _name(p))
+    return out, _finish_classes(classes, out, given)
+
+
+def load_labels(path, classes: ClassTable | None = None, split: str | None = None,
+                label_col: str | None = None, id_col: str | None = None) -> tuple[Labels, ClassTable]:
+    """Load the labels of ONE split. See :func:`load_label_splits` for formats and parameters.
+
+    A file with a split column needs ``split`` unless it holds a single split.
+    """
+    out, classes = load_label_splits(path, classes, split, label_col, id_col)
+    if len(out) > 1:
+        raise InputError(f"the file holds several splits {list(out)}; say which one", _name(path), "split")
+    return next(iter(out.values())), classes
+
+
+def _looks_like_table(p: Path) -> bool:
+    first = _read_text(p).split("\n", 1)[0]
+    return "," in first or "\t" in first
+
+
+def _split_from_name(p: Path) -> str:
+    n = p.name.lower()
+    for k, v in (("train", "train"), ("val", "val"), ("dev", "val"), ("test", "test")):
+        if k in n:
+            return v
+    return "train"
+
+
+def _load_text_list(p: Path, classes: ClassTable | None, split: str):
+    lines = [ln.strip() for ln in _read_text(p).splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    if not lines:
+        raise InputError("the list has no lines", _name(p))
+    parts = [ln.rsplit(None, 1) for ln in lines]
+    bad = [i for i, x in enumerate(parts) if len(x) != 2]
+    if bad:
+        raise InputError(f"line {bad[0] + 1} is '{lines[bad[0]][:60]}': expected 'relative/path label'",
+                         _name(p), "line", hint="one sample per line: a path, a space, then the label")
+    ids = np.array([x[0] for x in parts], dtype=object)
+    raw = np.array([x[1] for x in parts], dtype=object)
+    if len(pd.unique(ids)) != len(ids):
+        dup = pd.Series(ids).value_counts()
+        raise InputError(f"duplicate paths, e.g. {dup[dup > 1].index.tolist()[:3]}", _name(p), "path")
+    idx, classes = _labels_to_index(raw, classes, p, "label")
+    return {split: Labels(idx, split, ids, _name(p))}, classes
+
+
+def _is_goemotions_tsv(p: Path) -> bool:
+    first = _read_text(p).split("\n", 1)[0].split("\t")
+    return len(first) == 3 and re.fullmatch(r"\d+(,\d+)*", first[1].strip()) is not None
+
+
+def goemotions_rows(p: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(label lists as str, comment ids) of a GoEmotions TSV."""
+    rows = [ln.split("\t") for ln in _read_text(p).splitlines() if ln.strip()]
+    bad = [i for i, r in enumerate(rows) if len(r) != 3 or not re.fullmatch(r"\d+(,\d+)*", r[1].strip())]
+    if bad:
+        raise InputError(f"line {bad[0] + 1}: expected 'text<TAB>label ids<TAB>id'", _name(p), "labels")
+    return np.array([r[1].strip() for r in rows], dtype=object), np.array([r[2].strip() for r in rows], dtype=object)
+
+
+def _load_goemotions_tsv(p: Path, classes: ClassTable | None, split: str):
+    labs, ids = goemotions_rows(p)
+    single = np.array(["," not in x for x in labs])
+    if not single.any():
+        raise InputError("no single-label rows", _name(p), "labels")
+    idx, classes = _labels_to_index(labs[single], classes, p, "labels")
+    return {split: Labels(idx, split, ids[single], _name(p) + " (single-label rows)")}, classes
+
+
+def _load_image_folder(p: Path, classes: ClassTable | None, split: str):
+    subdirs = sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not subdirs:
+        raise InputError("expected one sub-folder per class, found none", _name(p))
+    names, ys, ids = [], [], []
+    for k, d in enumerate(subdirs):
+        files = sorted(str(f.relative_to(p)) for f in d.rglob("*")
+                       if f.is_file() and not f.name.startswith(".")
+                       and (f.suffix.lower() in _IMG_EXT or not f.suffix))
+        names.append(d.name)
+        ids.extend(files)
+        ys.extend([d.name] * len(files))
+    if not ids:
+        raise InputError("the class folders hold no image files", _name(p))
+    if classes is None:
+        classes = ClassTable(np.arange(len(names)), names, np.zeros(len(names), np.int64), source=_name(p))
+    idx = classes.index_of_names(np.array(ys, dtype=object), _name(p), "folder")
+    return Labels(idx, split, np.array(ids, dtype=object), _name(p)), classes
+
+
+def load_class_names(path) -> list[str]:
+    """A class-name list: one name per line (line i = class id i), e.g. GoEmotions ``emotions.txt``."""
+    p = _check_file(path, "class-name list")
+    names = [ln.strip() for ln in _read_text(p).splitlines()]
+    while names and not names[-1]:
+        names.pop()
+    if not names or any(not n for n in names):
+        raise InputError("expected one non-empty class name per line", _name(p))
+    if len(set(names)) != len(names):
+        raise InputError("duplicate class names", _name(p))
+    return names
+
+
+# ----------------------------------------------------------------------------------------------
+# class counts
+# ----------------------------------------------------------------------------------------------
+_COUNT_COLS = ("count", "train_count", "image_count", "train_single", "n", "train", "num_samples", "samples")
+_CID_COLS = ("class_id", "id", "label", "category_id", "class")
+_NAME_COLS = ("name", "class_name", "emotion", "category", "label_name")
+
+
+def load_train_counts(path, count_col: str | None = None) -> ClassTable:
+    """Per-class train counts from a CSV (``class_id,count[,name]``) -> ClassTable.
+
+    Also reads ImageNet-LT / Places-LT ``*_class_counts.csv`` (``train_count``), GoEmotions
+    counts (``train_single``) and LVIS category CSVs (``image_count``, ``instance_count``,
+    ``frequency``).
+    """
+    p = _check_file(path, "class-count file")
+    df = _read_table(p)
+    cnt = _find_col(df, _COUNT_COLS, count_col, p, "count")
+    cid = _find_col(df, _CID_COLS, None, p, "class_id")
+    if cnt is None:
+        raise InputError(f"no count column (expected one of {', '.join(_COUNT_COLS[:4])}; columns: "
+                         f"{list(df.columns)[:12]})", _name(p), "count", hint="columns class_id,count[,name]")
+    counts = _as_int_array(df[cnt].to_numpy(), p, cnt)
+    if counts is None:
+        raise InputError("counts must be whole numbers", _name(p), cnt)
+    if (counts < 0).any():
+        raise InputError("counts must be >= 0", _name(p), cnt)
+    if cid is not None:
+        ids = _as_int_array(df[cid].to_numpy(), p, cid)
+        if ids is None:
+            raise InputError("class ids must be integers", _name(p), cid)
+    else:
+        ids = np.arange(len(df))
+    namec = _find_col(df, _NAME_COLS, None, p, "name")
+    names = df[namec].astype(str).to_numpy() if namec else np.array([str(i) for i in ids], dtype=object)
+    inst = freq = None
+    if "instance_count" in df.columns:
+        inst = _as_int_array(df["instance_count"].to_numpy(), p, "instance_count")
+    if "frequency" in df.columns and df["frequency"].isin(["r", "c", "f"]).all():
+        freq = df["frequency"].to_numpy(dtype=object)
+    order = np.argsort(ids, kind="stable")
+    return ClassTable(ids[order], names[order], counts[order],
+                      None if inst is None else inst[order], None if freq is None else freq[order], _name(p))
+
+
+# ----------------------------------------------------------------------------------------------
+# predictions and features
+# ----------------------------------------------------------------------------------------------
+def _load_array_file(p: Path, keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """(array, ids or None, key) from .npy / .npz without pickles."""
+    kind = sniff(p)
+    ext = _base_ext(p)
+    if ext == ".npy":
+        if kind != "npy":
+            raise InputError(f"the name says .npy but the content looks like {kind}", _name(p))
+        try:
+            return np.load(p, allow_pickle=False), None, "array"
+        except ValueError as e:
+            raise InputError(f"cannot read .npy ({e}); object arrays are refused (no pickles)", _name(p))
+        except (OSError, EOFError) as e:
+            raise InputError(f"corrupt or truncated .npy: {e}", _name(p))
+    if kind != "zip (npz or torch)":
+        raise InputError(f"the name says .npz but the content looks like {kind}", _name(p))
+    try:
+        z = np.load(p, allow_pickle=False)
+        files = list(z.files)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
+        raise InputError(f"cannot read .npz: {e}", _name(p))
+    try:
+        key = next((k for k in keys if k in files), None)
+        if key is None:
+            arrays = [k for k in files if k not in ("ids", "sample_ids")]
+            if len(arrays) != 1:
+                raise InputError(f"expected an array named one of {list(keys)} (found {files})", _name(p))
+            key = arrays[0]
+        arr = z[key]
+        ids = None
+        for k in ("ids", "sample_ids"):
+            if k in files:
+                ids = z[k].astype(str).astype(object)
+        return arr, ids, key
+    except ValueError as e:
+        raise InputError(f"cannot read .npz: {e} (object arrays are refused: no pickles)", _name(p))
+
+
+def _check_finite(arr: np.ndarray, p: Path, field: str) -> None:
+    if not np.isfinite(arr).all():
+        bad = ~np.isfinite(arr)
+        rows = np.flatnonzero(bad.any(axis=1) if arr.ndim == 2 else bad)
+        what = "NaN" if np.isnan(arr).any() else "inf"
+        raise InputError(f"{int(bad.sum())} {what}/non-finite values (first at row {int(rows[0])})",
+                         _name(p), field, hint="scores and features must be finite numbers")
+
+
+def _score_kind(s: np.ndarray) -> str:
+    if s.size and s.min() >= 0 and s.max() <= 1 and np.allclose(s.sum(axis=1), 1.0, atol=1e-3):
+        return "probs"
+    return "logits"
+
+
+def _align(pred_ids, n: int, labels: Labels | None, p: Path) -> np.ndarray | None:
+    """Row order that aligns predictions to labels by sample id (None = keep file order)."""
+    if labels is None:
+        return None
+    if pred_ids is not None and labels.sample_ids is not None:
+        pos = pd.Index(pred_ids)
+        if not pos.is_unique:
+            raise InputError("duplicate sample ids in the predictions", _name(p), "id")
+        take = pos.get_indexer(labels.sample_ids)
+        if (take < 0).any():
+            missing = np.asarray(labels.sample_ids)[take < 0][:3].tolist()
+            raise InputError(f"{int((take < 0).sum())} labelled samples have no prediction, e.g. {missing}",
+                             _name(p), "id")
+        return take
+    if n != len(labels):
+        raise InputError(f"{n} predictions but {len(labels)} labels ({labels.source})", _name(p),
+                         hint="predictions are aligned by order unless both files carry sample ids")
+    return None
+
+
+def load_predictions(path, classes: ClassTable, split: str = "test", labels: Labels | None = None,
+                     kind: str | None = None) -> Predictions:
+    """Load one model's predictions for one split.
+
+    Parameters
+    ----------
+    path : .npy / .npz (N x C scores, or N predicted class ids), Parquet / CSV (wide score
+        columns named by class id or name, optionally prefixed, e.g. ``score_3``; or one
+        predicted-label column; an optional id column aligns rows to ``labels``).
+    classes : ClassTable
+        Column j of the scores is class index j; predicted ids / names map through the table.
+    labels : Labels, optional
+        Checked for length, or used to align by sample id when both sides have ids.
+    kind : {"logits", "probs"}, optional
+        Default: "probs" when rows are in [0, 1] and sum to 1, else "logits".
+    """
+    p = _check_file(path, "prediction file")
+    C = classes.n_classes
+    ext = _base_ext(p)
+    ids = None
+    if ext in (".npy", ".npz"):
+        arr, ids, key = _load_array_file(p, ("scores", "logits", "probs", "probabilities", "preds", "labels", "y_pred"))
+        field = key
+        if arr.dtype.kind not in "biuf":
+            raise InputError(f"expected a numeric array, got dtype {arr.dtype}", _name(p), field)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim == 2:
+            if arr.dtype.kind in "biu" and key not in ("scores", "logits", "probs", "probabilities"):
+                raise InputError(f"a 2-D integer array {arr.shape}: expected float scores (N x C)", _name(p), field)
+            scores = arr.astype(np.float32, copy=False)
+            pred = None
+        elif arr.ndim == 1:
+            if arr.dtype.kind == "f":
+                if not np.isfinite(arr).all() or not np.all(arr == np.round(arr)):
+                    raise InputError("a 1-D float array: expected N x C scores or N integer class ids",
+                                     _name(p), field)
+            scores, pred = None, arr.astype(np.int64)
+        else:
+            raise InputError(f"expected N x C scores or N class ids, got shape {arr.shape}", _name(p), field)
+    else:
+        df = _read_table(p)
+        idc = _find_col(df, _ID_COLS, None, p, "id")
+        ids = df[idc].astype(str).to_numpy(dtype=object) if idc else None
+        rest = [c for c in df.columns if c != idc]
+        score_cols = _score_columns(rest, classes)
+        if score_cols is not None:
+            try:
+                scores = df[score_cols].apply(pd.to_numeric, errors="raise").to_numpy(np.float32)
+            except (ValueError, TypeError) as e:
+                raise InputError(f"score columns must be numbers ({e})", _name(p))
+            pred = None
+        else:
+            pc = _find_col(df[rest], _PRED_COLS, None, p, "prediction")
+            if pc is None or len(rest) > 2:
+                raise InputError(f"expected {C} score columns (named by class id or name) or one predicted-label "
+                                 f"column; found columns {rest[:12]}", _name(p),
+                                 hint="the class-count mismatch is the usual cause")
+            scores = None
+            ints = _as_int_array(df[pc].to_numpy(), p, pc)
+            pred = ints if ints is not None else df[pc].astype(str).to_numpy(dtype=object)
+            field = pc
+        field = "scores" if scores is not None else field
+    if scores is not None:
+        if scores.shape[1] != C:
+            raise InputError(f"{scores.shape[1]} score columns but the dataset has {C} classes", _name(p), "scores",
+                             hint="column j must be the score of class index j")
+        _check_finite(scores, p, "scores")
+        n = len(scores)
+    else:
+        if pred.dtype == object:
+            pred_idx = classes.index_of_names(pred, _name(p), field)
+        else:
+            pred_idx = classes.index_of(pred, _name(p), field)
+        n = len(pred_idx)
+    if n == 0:
+        raise InputError("no predictions (0 rows)", _name(p))
+    take = _align(ids, n, labels, p)
+    if take is not None:
+        if scores is not None:
+            scores = scores[take]
+        else:
+            pred_idx = pred_idx[take]
+        ids = np.asarray(labels.sample_ids)
+    if scores is not None:
+        k = kind or _score_kind(scores)
+        if k not in ("logits", "probs"):
+            raise InputError(f"kind must be logits or probs, got {k}", _name(p))
+        return Predictions(split, k, scores=np.ascontiguousarray(scores, dtype=np.float32), sample_ids=ids,
+                           source=_name(p))
+    return Predictions(split, "labels", labels=pred_idx.astype(np.int64), sample_ids=ids, source=_name(p))
+
+
+def _score_columns(cols: list[str], classes: ClassTable) -> list[str] | None:
+    """Score columns ordered by class index, or None when the columns are not wide scores."""
+    C = classes.n_classes
+    if len(cols) != C:
+        return None
+    by_name = {n: k for k, n in enumerate(classes.names)}
+    by_id = {str(i): k for k, i in enumerate(classes.ids)}
+    for mapping, strip in ((by_name, False), (by_id, False), (by_id, True), (by_name, True)):
+        keys = [re.sub(r"^(score|logit|prob|p|class)[_\-:]?", "", c, flags=re.I) if strip else c for c in cols]
+        if all(k in mapping for k in keys) and len({mapping[k] for k in keys}) == C:
+            order = sorted(range(C), key=lambda i: mapping[keys[i]])
+            return [cols[i] for i in order]
+    return None
+
+
+def load_features(path, split: str = "train") -> Features:
+    """Features (N x D float32) from .npy / .npz (key X / features / single array) / Parquet."""
+    p = _check_file(path, "feature file")
+    ext = _base_ext(p)
+    ids = None
+    if ext in (".npy", ".npz"):
+        X, ids, key = _load_array_file(p, ("X", "features", "feats", "x", "embeddings"))
+    elif ext == ".parquet" or sniff(p) == "parquet":
+        df = _read_table(p)
+        idc = _find_col(df, _ID_COLS, None, p, "id")
+        if idc:
+            ids = df[idc].astype(str).to_numpy(dtype=object)
+            df = df.drop(columns=[idc])
+        bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+        if bad:
+            raise InputError(f"non-numeric feature columns {bad[:5]}", _name(p))
+        X, key = df.to_numpy(np.float32), "columns"
+    else:
+        raise InputError(f"unsupported feature format '{ext or sniff(p)}'", _name(p),
+                         hint="use .npy, .npz or .parquet")
+    if X.dtype.kind not in "biuf":
+        raise InputError(f"expected numeric features, got dtype {X.dtype}", _name(p), key)
+    if X.ndim != 2:
+        raise InputError(f"expected a 2-D array N x D, got shape {X.shape}", _name(p), key)
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise InputError(f"empty feature array {X.shape}", _name(p), key)
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    _check_finite(X, p, key)
+    return Features(X, split, ids, _name(p))
+
+
+def load_classifier(path) -> ClassifierWeights:
+    """Original classifier weights W (C x D) and bias (C,) from a torch state_dict
+    (loaded with ``weights_only=True``), ``.safetensors`` or ``.npz`` (keys W/weight, b/bias)."""
+    p = _check_file(path, "classifier file")
+    ext = _base_ext(p)
+    if ext in (".pt", ".pth", ".bin", ".ckpt"):
+        import torch
+
+        try:
+            obj = torch.load(p, map_location="cpu", weights_only=True)
+        except Exception as e:  # torch raises UnpicklingError / RuntimeError for unsafe or corrupt files
+            raise InputError(f"cannot load as a weights-only torch file ({type(e).__name__}: {str(e)[:200]})",
+                             _name(p), hint="save a state_dict of tensors: torch.save(model.state_dict(), path)")
+        if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
+            obj = obj["state_dict"]
+        if not isinstance(obj, dict):
+            raise InputError(f"expected a state_dict (dict of tensors), got {type(obj).__name__}", _name(p))
+        sd = {k: v.detach().cpu().float().numpy() for k, v in obj.items() if hasattr(v, "detach")}
+    elif ext == ".safetensors":
+        from safetensors.numpy import load_file
+
+        try:
+            sd = load_file(str(p))
+        except Exception as e:
+            raise InputError(f"cannot read safetensors: {e}", _name(p))
+    elif ext == ".npz":
+        arrs = np.load(p, allow_pickle=False)
+        sd = {k: arrs[k] for k in arrs.files}
+    else:
+        raise InputError(f"unsupported classifier format '{ext}'", _name(p), hint="use .pt/.pth, .safetensors or .npz")
+    wkeys = [k for k in sd if np.ndim(sd[k]) == 2 and (k in ("W", "weight") or k.endswith(".weight") or k == "w")]
+    if len(wkeys) != 1:
+        raise InputError(f"expected exactly one 2-D weight (C x D) named W, weight or *.weight; found "
+                         f"{[(k, tuple(np.shape(v))) for k, v in sd.items()][:8]}", _name(p), "weight")
+    W = np.asarray(sd[wkeys[0]], dtype=np.float32)
+    prefix = wkeys[0][: -len("weight")] if wkeys[0].endswith("weight") else ""
+    bkey = next((k for k in (prefix + "bias", "b", "bias") if k in sd and np.ndim(sd[k]) == 1), None)
+    b = np.asarray(sd[bkey], dtype=np.float32) if bkey else np.zeros(W.shape[0], np.float32)
+    if b.shape != (W.shape[0],):
+        raise InputError(f"bias has shape {b.shape}, expected ({W.shape[0]},)", _name(p), bkey)
+    if not (np.isfinite(W).all() and np.isfinite(b).all()):
+        raise InputError("non-finite classifier weights", _name(p), wkeys[0])
+    return ClassifierWeights(W, b, _name(p))
+
+
+# ----------------------------------------------------------------------------------------------
+# detection
+# ----------------------------------------------------------------------------------------------
+def _require(obj: dict, key: str, typ, p: Path, where: str):
+    if key not in obj:
+        raise InputError(f"missing key '{key}' in {where}", _name(p), key)
+    v = obj[key]
+    if not isinstance(v, typ):
+        raise InputError(f"'{key}' in {where} must be {typ.__name__ if isinstance(typ, type) else typ}, "
+                         f"got {type(v).__name__}", _name(p), key)
+    return v
+
+
+def _bbox_array(boxes: list, p: Path, field: str, ids=None) -> np.ndarray:
+    try:
+        arr = np.asarray(boxes, dtype=np.float64)
+    except (ValueError, TypeError):
+        arr = None
+    if arr is None or arr.ndim != 2 or arr.shape[1] != 4:
+        bad = next((i for i, b in enumerate(boxes) if not (isinstance(b, list) and len(b) == 4)), 0)
+        raise InputError(f"entry {bad} has bbox {str(boxes[bad])[:60]}: expected [x, y, width, height]",
+                         _name(p), field)
+    if not np.isfinite(arr).all():
+        i = int(np.flatnonzero(~np.isfinite(arr).all(1))[0])
+        raise InputError(f"entry {i} has a non-finite bbox {boxes[i]}", _name(p), field)
+    bad = (arr[:, 2] <= 0) | (arr[:, 3] <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        ref = f" (id {ids[i]})" if ids is not None else ""
+        raise InputError(f"{int(bad.sum())} boxes have zero or negative width/height, e.g. entry {i}{ref}: "
+                         f"{boxes[i]}", _name(p), field, hint="boxes are [x, y, width, height] with width, height > 0")
+    return arr
+
+
+def load_detection_gt(path) -> DetectionGT:
+    """COCO or LVIS ground-truth JSON (``.json`` / ``.json.gz``) -> :class:`DetectionGT`.
+
+    Validates: the three lists, unique image / annotation / category ids, annotations pointing
+    at known images and categories, 4-number boxes with positive size, LVIS per-image category
+    lists referring to known categories. ``area`` defaults to w*h and ``iscrowd`` to 0.
+    """
+    p = Path(path)
+    return _gt_from_dict(read_json(p), _name(p))
+
+
+def _gt_from_dict(d: Any, source: str) -> DetectionGT:
+    """Validate a parsed COCO / LVIS ground-truth object (see :func:`load_detection_gt`)."""
+    p = source
+    if not isinstance(d, dict):
+        raise InputError(f"expected a JSON object with images / annotations / categories, got a "
+                         f"{type(d).__name__}", _name(p), hint="a JSON list is a results file, not ground truth")
+    images = _require(d, "images", list, p, "the top level")
+    anns = _require(d, "annotations", list, p, "the top level")
+    cats = _require(d, "categories", list, p, "the top level")
+    if not cats:
+        raise InputError("'categories' is empty", _name(p), "categories")
+    for where, lst, keys in (("images", images, ("id",)), ("categories", cats, ("id", "name")),
+                             ("annotations", anns, ("id", "image_id", "category_id", "bbox"))):
+        for i, o in enumerate(lst):
+            if not isinstance(o, dict):
+                raise InputError(f"{where}[{i}] is {type(o).__name__}, expected an object", _name(p), where)
+            miss = [k for k in keys if k not in o]
+            if miss:
+                raise InputError(f"{where}[{i}] has no '{miss[0]}'", _name(p), f"{where}.{miss[0]}")
+    try:
+        img_ids = np.array([im["id"] for im in images], dtype=np.int64)
+        cat_ids = np.array([c["id"] for c in cats], dtype=np.int64)
+        ann_id = np.array([a["id"] for a in anns], dtype=np.int64)
+        ann_img = np.array([a["image_id"] for a in anns], dtype=np.int64)
+        ann_cat = np.array([a["category_id"] for a in anns], dtype=np.int64)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise InputError(f"ids must be integers ({e})", _name(p), "id")
+    for what, ids in (("image", img_ids), ("category", cat_ids), ("annotation", ann_id)):
+        if len(np.unique(ids)) != len(ids):
+            u, c = np.unique(ids, return_counts=True)
+            raise InputError(f"duplicate {what} ids, e.g. {u[c > 1][:5].tolist()}", _name(p), f"{what}s.id")
+    known_img = np.isin(ann_img, img_ids)
+    if not known_img.all():
+        raise InputError(f"{int((~known_img).sum())} annotations refer to unknown image ids, e.g. "
+                         f"{np.unique(ann_img[~known_img])[:5].tolist()}", _name(p), "annotations.image_id")
+    known_cat = np.isin(ann_cat, cat_ids)
+    if not known_cat.all():
+        raise InputError(f"{int((~known_cat).sum())} annotations refer to unknown category ids, e.g. "
+                         f"{np.unique(ann_cat[~known_cat])[:5].tolist()}", _name(p), "annotations.category_id")
+    bbox = _bbox_array([a["bbox"] for a in anns], p, "annotations.bbox", ann_id) if anns else np.zeros((0, 4))
+    try:
+        area = np.array([a.get("area", b[2] * b[3]) for a, b in zip(anns, bbox)], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError("'area' must be a number", _name(p), "annotations.area")
+    if not np.isfinite(area).all() or (area < 0).any():
+        raise InputError("'area' must be finite and >= 0", _name(p), "annotations.area")
+    crowd = np.array([bool(a.get("iscrowd", 0)) for a in anns], dtype=bool)
+    sizes = np.array([[im.get("height", 0) or 0, im.get("width", 0) or 0] for im in images], dtype=np.float64)
+    lvis_imgs = any("neg_category_ids" in im or "not_exhaustive_category_ids" in im for im in images)
+    neg = nex = None
+    if lvis_imgs:
+        cset = set(cat_ids.tolist())
+        neg, nex = [], []
+        for im in images:
+            for key, out in (("neg_category_ids", neg), ("not_exhaustive_category_ids", nex)):
+                v = im.get(key, [])
+                if not isinstance(v, list):
+                    raise InputError(f"image {im['id']}: '{key}' must be a list", _name(p), f"images.{key}")
+                unk = [c for c in v if c not in cset]
+                if unk:
+                    raise InputError(f"image {im['id']}: unknown category ids {unk[:5]} in '{key}'", _name(p),
+                                     f"images.{key}")
+                out.append(np.asarray(v, dtype=np.int64))
+    names = [str(c["name"]) for c in cats]
+    table0 = ClassTable(cat_ids, names, np.zeros(len(cats), np.int64), source=_name(p))
+    ci = table0.index_of(ann_cat) if len(ann_cat) else np.zeros(0, np.int64)
+    if len(ci):
+        pairs = np.unique(np.stack([ann_img, ci]), axis=1)
+        file_imgs = np.bincount(pairs[1], minlength=len(cats))
+    else:
+        file_imgs = np.zeros(len(cats), np.int64)
+    file_inst = np.bincount(ci, minlength=len(cats))
+    has_counts = all("image_count" in c for c in cats)
+    img_count = np.array([c["image_count"] for c in cats], np.int64) if has_counts else file_imgs
+    inst = np.array([c.get("instance_count", 0) for c in cats], np.int64) if has_counts else file_inst
+    freq = None
+    if all("frequency" in c for c in cats):
+        freq = np.array([c["frequency"] for c in cats], dtype=object)
+        if not np.isin(freq, ["r", "c", "f"]).all():
+            raise InputError("LVIS 'frequency' must be one of r, c, f", _name(p), "categories.frequency")
+    table = ClassTable(cat_ids, names, img_count, inst, freq, _name(p))
+    has_seg = any("segmentation" in a for a in anns[:100])
+    return DetectionGT(img_ids, sizes, ann_id, ann_img, ann_cat, bbox, area, crowd, table, neg, nex, has_seg, d, p)
+
+
+def load_detection_results(path, gt: DetectionGT | None = None, name: str | None = None) -> DetectionResults:
+    """COCO results JSON (a list of {image_id, category_id, bbox|segmentation, score}).
+
+    With ``gt``, unknown image ids and category ids are errors (as in pycocotools ``loadRes``).
+    Segmentation-only results get their bbox from the RLE (pycocotools mask utilities).
+    """
+    p = Path(path)
+    return _results_from_list(read_json(p), gt, name or p.name.split(".")[0], _name(p))
+
+
+def _results_from_list(d: Any, gt: DetectionGT | None, name: str, source: str) -> DetectionResults:
+    """Validate parsed COCO results (see :func:`load_detection_results`)."""
+    p = source
+    if isinstance(d, dict) and "annotations" in d and isinstance(d["annotations"], list) and "images" not in d:
+        d = d["annotations"]
+    if not isinstance(d, list):
+        raise InputError("expected a JSON list of detections [{image_id, category_id, bbox, score}, ...]",
+                         _name(p), hint="a JSON object with 'images' is ground truth, not results")
+    if not d:
+        raise InputError("the results list is empty", _name(p))
+    for i, o in enumerate(d):
+        if not isinstance(o, dict):
+            raise InputError(f"entry {i} is {type(o).__name__}, expected an object", _name(p))
+    miss = next(((i, k) for i, o in enumerate(d) for k in ("image_id", "category_id", "score") if k not in o), None)
+    if miss:
+        raise InputError(f"entry {miss[0]} has no '{miss[1]}'", _name(p), miss[1])
+    try:
+        img = np.array([o["image_id"] for o in d], dtype=np.int64)
+        cat = np.array([o["category_id"] for o in d], dtype=np.int64)
+        score = np.array([o["score"] for o in d], dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise InputError(f"image_id / category_id must be integers and score a number ({e})", _name(p))
+    if not np.isfinite(score).all():
+        i = int(np.flatnonzero(~np.isfinite(score))[0])
+        raise InputError(f"{int((~np.isfinite(score)).sum())} non-finite scores (NaN/inf), first at entry {i}",
+                         _name(p), "score")
+    seg = None
+    if all("bbox" in o for o in d):
+        bbox = _bbox_array([o["bbox"] for o in d], p, "bbox")
+        if any("segmentation" in o for o in d[:10]):
+            seg = [o.get("segmentation") for o in d]
+    elif all("segmentation" in o for o in d):
+        seg = [o["segmentation"] for o in d]
+        bad = next((i for i, s in enumerate(seg) if not (isinstance(s, dict) and "counts" in s and "size" in s)), None)
+        if bad is not None:
+            raise InputError(f"entry {bad}: segmentation must be an RLE {{size, counts}}", _name(p), "segmentation")
+        from pycocotools import mask as mask_utils
+
+        rles = [dict(s, counts=s["counts"].encode() if isinstance(s["counts"], str) else s["counts"]) for s in seg]
+        try:
+            bbox = np.asarray(mask_utils.toBbox(rles), dtype=np.float64).reshape(-1, 4)
+        except Exception as e:
+            raise InputError(f"cannot decode RLE masks: {e}", _name(p), "segmentation")
+    else:
+        raise InputError("every detection needs a 'bbox' (or, for masks, an RLE 'segmentation')", _name(p), "bbox")
+    if gt is not None:
+        unk = ~np.isin(cat, gt.categories.ids)
+        if unk.any():
+            raise InputError(f"{int(unk.sum())} detections have category ids not in the ground truth, e.g. "
+                             f"{np.unique(cat[unk])[:5].tolist()}", _name(p), "category_id")
+        unk = ~np.isin(img, gt.image_ids)
+        if unk.any():
+            raise InputError(f"{int(unk.sum())} detections are on image ids not in the ground truth, e.g. "
+                             f"{np.unique(img[unk])[:5].tolist()}", _name(p), "image_id",
+                             hint="results must correspond to the ground-truth file")
+    return DetectionResults(name, img, cat, bbox, score, seg, _name(p))
