@@ -279,10 +279,13 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
         return {labels.split: labels}, _finish_classes(classes, {labels.split: labels}, given)
     p = _check_file(p, "label file")
     ext = _base_ext(p)
+    if ext in (".md", ".py", ".ipynb", ".html", ".pdf", ".jpg", ".png", ".zip", ".tar"):
+        raise InputError(f"'{ext}' is not a label file", _name(p),
+                         hint="labels: CSV / TSV / Parquet, a 'path label' text list, or an image-folder tree")
     kind = sniff(p)
     if ext in (".txt", ".lst", ".list") or (ext not in (".csv", ".tsv", ".parquet", ".tab") and kind == "text"
                                             and not _looks_like_table(p)):
-        out = _load_text_list(p, classes, split or "train")
+        out = _load_text_list(p, classes, split or _split_from_name(p))
         return out[0], _finish_classes(out[1], out[0], given)
     if ext in (".tsv", ".tab") and _is_goemotions_tsv(p):
         out = _load_goemotions_tsv(p, classes, split or _split_from_name(p))
@@ -311,7 +314,7 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
         if split is not None and split not in out:
             raise InputError(f"no rows with split '{split}' (found {sorted(set(sp))})", _name(p), spc)
     else:
-        s = split or "train"
+        s = split or _split_from_name(p)
         out[s] = Labels(idx, s, ids, _name(p))
     return out, _finish_classes(classes, out, given)
 
@@ -334,6 +337,7 @@ def _looks_like_table(p: Path) -> bool:
 
 
 def _split_from_name(p: Path) -> str:
+    """The split a file name suggests (``*_test.txt`` -> test, ``dev.tsv`` -> val), else train."""
     n = p.name.lower()
     for k, v in (("train", "train"), ("val", "val"), ("dev", "val"), ("test", "test")):
         if k in n:
@@ -866,8 +870,8 @@ def _results_from_list(d: Any, gt: DetectionGT | None, name: str, source: str) -
     if isinstance(d, dict) and "annotations" in d and isinstance(d["annotations"], list) and "images" not in d:
         d = d["annotations"]
     if not isinstance(d, list):
-        raise InputError("expected a JSON list of detections [{image_id, category_id, bbox, score}, ...]",
-                         _name(p), hint="a JSON object with 'images' is ground truth, not results")
+        raise InputError("expected COCO results (a JSON list of {image_id, category_id, bbox, score}) or ground "
+                         "truth (an object with images, annotations, categories)", _name(p))
     if not d:
         raise InputError("the results list is empty", _name(p))
     for i, o in enumerate(d):
