@@ -18,6 +18,25 @@ from lt_core.data import (ClassificationDataset, DetectionDataset, load_classifi
 from lt_core.errors import InputError
 
 CLS_KEY, DET_KEY, BINS_KEY = "ts_cls_dataset", "ts_det_dataset", "ts_bins"
+
+
+def _leave_pages_folder_mode() -> None:
+    """app.py routes with ``st.navigation``; Streamlit only learns that once app.py has run.
+
+    On a fresh server the first session that opens a page URL directly (``/Data``) would run the
+    page in the legacy ``pages/`` folder mode (no sidebar, an "app" entry). Switch the flag that
+    ``st.navigation`` itself sets, and rerun through app.py.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - other Streamlit layouts
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_pages_folder_mode()
 MAX_UPLOAD_MB = 1024
 
 

@@ -1,0 +1,216 @@
+"""Data: what did I load, and is it sound?"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from lt_core.bins import parse_bins
+from lt_core.data import build_classification_dataset, build_detection_dataset
+from lt_core.errors import InputError
+from ui import state
+
+st.title("Data")
+st.caption("What did I load, and is it sound?")
+
+cls = state.classification()
+det = state.detection()
+scheme = parse_bins(state.bin_scheme())
+
+# ---------------------------------------------------------------- the answer, first screen
+c = st.columns(5)
+c[0].metric("Classes", f"{cls.classes.n_classes:,}", help="Classes in the active classification dataset")
+c[1].metric("Train samples", f"{int(cls.classes.train_count.sum()):,}",
+            help="Sum of the TRAIN counts that define the bins")
+ir = cls.classes.imbalance_ratio
+c[2].metric("Imbalance ratio", f"{ir:,.0f}×" if ir != float("inf") else "∞",
+            help="max / min train count over classes with at least one training sample")
+c[3].metric("Runs (models)", f"{len(cls.runs)}", help="Named model outputs you can compare on the Metrics page")
+c[4].metric("Detection images", f"{det.gt.n_images:,}", help="Images in the active detection ground truth")
+
+if cls.generated or det.generated:
+    st.info(f"Classification: **{cls.name}** — {cls.description}  \nDetection: **{det.name}** — {det.description}",
+            icon=":material/info:")
+else:
+    st.caption(f"Classification: **{cls.name}**. Detection: **{det.name}**.")
+
+
+def _save_uploads(files) -> dict[str, str]:
+    """Write uploaded files to a per-session temp folder (keeping their names); return name -> path."""
+    folder = st.session_state.setdefault("ts_upload_dir", tempfile.mkdtemp(prefix="tailscope_"))
+    out = {}
+    for f in files or []:
+        if f is None:
+            continue
+        path = Path(folder) / Path(f.name).name
+        path.write_bytes(f.getbuffer())
+        out[f.name] = str(path)
+    return out
+
+
+def _file_input(label: str, key: str, mode: str, types: list[str] | None, help: str) -> str | None:
+    """One file from an upload or a local path (for files too large to upload)."""
+    if mode == "Upload":
+        f = st.file_uploader(label, type=types, key=f"up_{key}", help=help)
+        return _save_uploads([f]).get(f.name) if f is not None else None
+    p = st.text_input(label + " (local path)", key=f"path_{key}", help=help + " Large files: give a path.")
+    return p.strip() or None
+
+
+tab_cls, tab_det = st.tabs(["Classification", "Detection"])
+
+# ---------------------------------------------------------------- classification
+with tab_cls:
+    st.subheader("Summary")
+    s = cls.summary(scheme)
+    rows = [{"split": sp, "samples": len(lab), "classes present": int((lab.counts(cls.classes.n_classes) > 0).sum()),
+             "source": lab.source} for sp, lab in cls.labels.items()]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    bins = cls.classes.bins(scheme)
+    bin_rows = [{"bin": b, "classes": int((bins == b).sum()),
+                 "train samples": int(cls.classes.train_count[bins == b].sum())} for b in scheme.order(bins)]
+    cc = st.columns([2, 3])
+    cc[0].markdown(f"**Bins** ({scheme.spec}, by train count)")
+    cc[0].dataframe(pd.DataFrame(bin_rows), hide_index=True, width="stretch")
+    run_rows = []
+    for r in cls.runs.values():
+        for sp, p in r.preds.items():
+            run_rows.append({"run": r.name, "split": sp, "kind": p.kind, "samples": len(p),
+                             "source": p.source or r.source})
+    cc[1].markdown("**Runs**")
+    cc[1].dataframe(pd.DataFrame(run_rows, columns=["run", "split", "kind", "samples", "source"]),
+                    hide_index=True, width="stretch")
+    feat = ", ".join(f"{sp} {f.X.shape[0]:,}×{f.dim}" for sp, f in cls.features.items()) or "none"
+    clf = f"{cls.classifier.W.shape[0]}×{cls.classifier.W.shape[1]}" if cls.classifier is not None else "none"
+    st.caption(f"Features: {feat}. Original classifier weights: {clf}.")
+
+    # soundness checks
+    issues = []
+    zero = int((cls.classes.train_count == 0).sum())
+    if zero:
+        issues.append(f"{zero} classes have no training samples (shown as their own grey bin).")
+    for sp in ("val", "test"):
+        if sp in cls.labels:
+            cnt = cls.labels[sp].counts(cls.classes.n_classes)
+            small = int(((cnt > 0) & (cnt < 5)).sum())
+            missing = int((cnt == 0).sum())
+            if small:
+                issues.append(f"{small} classes have fewer than 5 {sp} samples: their recall is noise; "
+                              "read the confidence intervals.")
+            if missing:
+                issues.append(f"{missing} classes have no {sp} samples (no recall can be measured).")
+    if "val" not in cls.labels:
+        issues.append("No validation split: tuning (τ, thresholds) would have to use test — the app will warn.")
+    for msg in issues:
+        st.warning(msg, icon=":material/warning:")
+    if not issues:
+        st.success("No problems found: every class has training and evaluation samples.", icon=":material/check:")
+
+    table = cls.classes.to_frame(scheme).sort_values("train_count", ascending=False)
+    for sp in ("val", "test"):
+        if sp in cls.labels:
+            table[f"{sp}_count"] = cls.labels[sp].counts(cls.classes.n_classes)[table.index]
+    with st.expander(f"Class table ({cls.classes.n_classes:,} classes, head first)"):
+        st.dataframe(table, hide_index=True, width="stretch")
+        state.download_csv(table, "classes.csv")
+
+    st.subheader("Load classification data")
+    st.caption("Labels: CSV / TSV / Parquet with a `label` column (name or id; optional `id`, `split`), "
+               "ImageNet-LT text lists (`path label`), GoEmotions TSV, or a folder of class sub-folders (local path). "
+               "Scores: `.npy` / `.npz` (N × C, column j = class j) or CSV / Parquet (score columns or one "
+               "predicted-label column). The bins always come from the TRAIN counts.")
+    mode = st.radio("Files from", ["Upload", "Local path"], horizontal=True, key="cls_mode",
+                    help="Uploads are limited by the server; give a local path for large files.")
+    with st.form("cls_form"):
+        name = st.text_input("Dataset name", value="my dataset")
+        a, b = st.columns(2)
+        with a:
+            tr = _file_input("Train labels", "tr", mode, ["csv", "tsv", "parquet", "txt", "gz"],
+                             "Train labels: their counts define the bins.")
+            tc = _file_input("…or train counts CSV (class_id,count[,name])", "tc", mode, ["csv", "gz"],
+                             "Per-class train counts, e.g. ImageNet_LT_class_counts.csv.")
+            va = _file_input("Val labels", "va", mode, ["csv", "tsv", "parquet", "txt", "gz"],
+                             "Validation labels: used for tuning τ and thresholds.")
+            te = _file_input("Test labels", "te", mode, ["csv", "tsv", "parquet", "txt", "gz"],
+                             "Test labels: where the reported numbers come from.")
+        with b:
+            run_name = st.text_input("Run name", value="model", help="A name for this model's outputs.")
+            rv = _file_input("Run: val scores", "rv", mode, ["npy", "npz", "csv", "parquet"],
+                             "N × C scores (logits or probabilities) or predicted labels, val split.")
+            rt = _file_input("Run: test scores", "rt", mode, ["npy", "npz", "csv", "parquet"],
+                             "N × C scores (logits or probabilities) or predicted labels, test split.")
+            ftr = _file_input("Train features (N × D)", "ftr", mode, ["npy", "npz", "parquet"],
+                              "Frozen features for head retraining (Retrain page).")
+            clf_path = _file_input("Classifier weights", "clf", mode, ["pt", "pth", "safetensors", "npz"],
+                                   "Original classifier W (C × D) and bias; torch files load with weights_only=True.")
+        submitted = st.form_submit_button("Load", type="primary")
+    if submitted:
+        runs = {run_name: {k: v for k, v in (("val", rv), ("test", rt)) if v}} if (rv or rt) else {}
+        try:
+            new = build_classification_dataset(train_labels=tr, train_counts=tc, val_labels=va, test_labels=te,
+                                               runs=runs, features={"train": ftr} if ftr else None,
+                                               classifier=clf_path, name=name)
+        except (InputError, OSError, ValueError) as e:
+            state.show_error(e, "Could not load")
+        else:
+            state.set_classification(new)
+            st.success(f"Loaded {new.name}: {new.classes.n_classes:,} classes, "
+                       + ", ".join(f"{k} {len(v):,}" for k, v in new.labels.items()))
+            st.rerun()
+    if not cls.generated and cls.name != "GoEmotions (demo)":
+        if st.button("Back to the GoEmotions demo", key="cls_demo"):
+            state.reset_demo("classification")
+            st.rerun()
+
+# ---------------------------------------------------------------- detection
+with tab_det:
+    st.subheader("Summary")
+    ds = det.summary("lvis")
+    d1 = st.columns(4)
+    d1[0].metric("Images", f"{det.gt.n_images:,}")
+    d1[1].metric("Annotations", f"{len(det.gt.ann_id):,}")
+    d1[2].metric("Categories", f"{det.classes.n_classes:,}")
+    d1[3].metric("Evaluation style", ds["style"].upper(),
+                 help="LVIS (federated: neg / not-exhaustive category lists) or COCO")
+    if det.generated:
+        st.info("Generated data: the categories and their train frequencies are the real LVIS v1 ones; images, "
+                "boxes and detections are generated (tail classes detected worse).", icon=":material/science:")
+    dbins = det.classes.bins("lvis")
+    st.dataframe(pd.DataFrame([{"bin": b, "categories": int((dbins == b).sum()),
+                                "train images": int(det.classes.train_count[dbins == b].sum())}
+                               for b in parse_bins("lvis").order(dbins)]), hide_index=True)
+    st.dataframe(pd.DataFrame([{"results": k, "detections": len(v), "images": len(set(v.image_id.tolist())),
+                                "masks": v.segmentation is not None, "source": v.source}
+                               for k, v in det.results.items()]), hide_index=True, width="stretch")
+
+    st.subheader("Load detection data")
+    st.caption("Ground truth: COCO or LVIS JSON (`.json` or `.json.gz`). Results: COCO results JSON, one or more.")
+    dmode = st.radio("Files from", ["Upload", "Local path"], horizontal=True, key="det_mode")
+    with st.form("det_form"):
+        gt_path = _file_input("Ground truth JSON", "gt", dmode, ["json", "gz"], "COCO / LVIS annotations.")
+        if dmode == "Upload":
+            ups = st.file_uploader("Results JSON (one or more)", type=["json", "gz"], accept_multiple_files=True,
+                                   key="up_dt", help="COCO results: [{image_id, category_id, bbox, score}, ...]")
+            res_paths = _save_uploads(ups)
+        else:
+            txt = st.text_area("Results JSON paths (one per line)", key="path_dt")
+            res_paths = {Path(x.strip()).name: x.strip() for x in txt.splitlines() if x.strip()}
+        dsub = st.form_submit_button("Load", type="primary")
+    if dsub:
+        if not gt_path:
+            st.error("Give a ground-truth JSON file.")
+        else:
+            try:
+                newd = build_detection_dataset(gt_path, {Path(k).name.split(".")[0]: v for k, v in res_paths.items()})
+            except (InputError, OSError, ValueError) as e:
+                state.show_error(e, "Could not load")
+            else:
+                state.set_detection(newd)
+                st.success(f"Loaded {newd.name}: {newd.gt.n_images:,} images, {len(newd.results)} results files")
+                st.rerun()
+    if not det.generated:
+        if st.button("Back to the detection demo", key="det_demo"):
+            state.reset_demo("detection")
+            st.rerun()
