@@ -52,7 +52,8 @@ class RepeatFactors:
     threshold : float
         t.
     n_images : int
-        Training images I (those without annotations included).
+        Images f(c) is measured over: the images of the file (those without annotations included),
+        or ``n_train_images`` when f comes from a category table's ``image_count``.
     image_ids : ndarray (I,) int64
     image_factors : ndarray (I,) float64
         Per-image repeat factor (max over its categories; 1 without annotations).
@@ -105,7 +106,8 @@ class RepeatFactors:
             "method": "repeat factor sampling (Gupta et al. 2019): r(c) = max(1, sqrt(t / f(c))), "
                       "image factor = max over its categories",
             "threshold": self.threshold,
-            "n_images": self.n_images,
+            "n_images": int(len(self.image_ids)),
+            "frequency_images": self.n_images,
             "expected_epoch_length": self.expected_epoch_length,
             "images": [{"image_id": int(i), "repeat_factor": float(r)}
                        for i, r in zip(self.image_ids.tolist(), self.image_factors.tolist())],
@@ -118,7 +120,8 @@ class RepeatFactors:
 
 
 def repeat_factors_from_arrays(image_ids, ann_image_id, ann_category_id, category_ids=None, category_names=None,
-                               threshold: float = DEFAULT_RFS_THRESHOLD, source: str = "") -> RepeatFactors:
+                               threshold: float = DEFAULT_RFS_THRESHOLD, source: str = "", *,
+                               image_count=None, n_train_images: int | None = None) -> RepeatFactors:
     """Repeat factors from columnar annotations.
 
     Parameters
@@ -129,6 +132,11 @@ def repeat_factors_from_arrays(image_ids, ann_image_id, ann_category_id, categor
         Image and category of each annotation.
     category_ids : array (C,) int, optional
         All categories (default: those in the annotations, sorted).
+    image_count : array (C,) int, optional
+        Images per category of the full training set (e.g. LVIS ``image_count``); by default they are
+        counted from these annotations. With it, f(c) = image_count / ``n_train_images``.
+    n_train_images : int, optional
+        Training images behind ``image_count`` (LVIS v1 train: 100,170). Default: I.
     """
     img = np.asarray(image_ids, dtype=np.int64).ravel()
     ai = np.asarray(ann_image_id, dtype=np.int64).ravel()
@@ -161,21 +169,46 @@ def repeat_factors_from_arrays(image_ids, ann_image_id, ann_category_id, categor
     key = np.unique(ii * cats.size + cc)              # (image, category) pairs, each once
     pi, pc = key // cats.size, key % cats.size
     count = np.bincount(pc, minlength=cats.size).astype(np.int64)
-    frac = count / img.size
+    n_img = img.size
+    if image_count is not None:
+        count = np.asarray(image_count, dtype=np.int64).ravel()
+        if count.size != cats.size or (count < 0).any():
+            raise InputError(f"image_count must be {cats.size} counts >= 0, got {count.size}", source,
+                             "categories.image_count")
+        n_img = int(n_train_images) if n_train_images is not None else img.size
+        if n_img < max(1, int(count.max())):
+            raise InputError(f"n_train_images = {n_img} is below the largest image_count {int(count.max())}",
+                             source, "n_train_images")
+    frac = count / n_img
     cr = category_repeat_factors(frac, threshold)
     imf = np.ones(img.size, dtype=np.float64)
     if pi.size:
         # max over each image's categories: pairs are sorted by image, reduce per run
         starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
         imf[pi[starts]] = np.maximum.reduceat(cr[pc], starts)
-    return RepeatFactors(float(threshold), int(img.size), img, imf, cats, names, count, frac, cr,
+    return RepeatFactors(float(threshold), int(n_img), img, imf, cats, names, count, frac, cr,
                          image_categories=(pi, pc))
 
 
-def repeat_factors(gt, threshold: float = DEFAULT_RFS_THRESHOLD) -> RepeatFactors:
-    """Repeat factors of a :class:`~lt_core.data.DetectionGT` (counted from its annotations)."""
+def repeat_factors(gt, threshold: float = DEFAULT_RFS_THRESHOLD, *, frequency: str = "annotations",
+                   n_train_images: int | None = None) -> RepeatFactors:
+    """Repeat factors of a :class:`~lt_core.data.DetectionGT`.
+
+    Parameters
+    ----------
+    frequency : {"annotations", "image_count"}
+        Where f(c) comes from: images of this file containing c (the definition, for a training file),
+        or the category table's ``image_count`` (LVIS metadata) over ``n_train_images`` images,
+        e.g. to apply the real LVIS v1 train frequencies (100,170 images) to a subset.
+    """
+    if frequency not in ("annotations", "image_count"):
+        raise InputError(f"unknown frequency source '{frequency}'", field="frequency",
+                         hint="annotations or image_count")
+    extra = {}
+    if frequency == "image_count":
+        extra = {"image_count": gt.categories.train_count, "n_train_images": n_train_images}
     return repeat_factors_from_arrays(gt.image_ids, gt.ann_image_id, gt.ann_category_id, gt.categories.ids,
-                                      gt.categories.names, threshold, source=getattr(gt, "source", ""))
+                                      gt.categories.names, threshold, source=getattr(gt, "source", ""), **extra)
 
 
 def rfs_epoch_indices(image_factors, *, epoch: int = 0, seed: int = 0) -> np.ndarray:

@@ -191,15 +191,31 @@ def smote_resample(X, y, method: str = "smote", sampling_strategy="auto", k_neig
                                   if small else sampling_strategy, k, seed)
         try:
             Xl, yl = est.fit_resample(X, y)
-        except RuntimeError as e:  # ADASYN: no majority neighbour for some class
-            raise InputError(f"{method} cannot over-sample this data: {e}", field="method",
-                             hint="use smote or borderline-smote") from None
-        parts_X, parts_y = [Xl], [yl]
-        new_y = yl[N:]
-        for c in large:
-            g = int((new_y == c).sum())
-            rows_info[int(c)].update(generated=g, k_used=k, action=_ACTION[method] if g else
-                                     f"{_ACTION[method]}: no sample qualified, none generated")
+            parts_X, parts_y = [Xl], [yl]
+            new_y = yl[N:]
+            for c in large:
+                g = int((new_y == c).sum())
+                rows_info[int(c)].update(generated=g, k_used=k, action=_ACTION[method] if g else
+                                         f"{_ACTION[method]}: no sample qualified, none generated")
+        except RuntimeError:
+            # ADASYN is undefined for a class none of whose neighbours belong to another class
+            # (imbalanced-learn raises for the whole call): go class by class, SMOTE where undefined.
+            for c, m in large.items():
+                try:
+                    Xl, yl = _imblearn_estimator(method, {c: count[c] + m}, k, seed).fit_resample(X, y)
+                    parts_X.append(Xl[N:])
+                    parts_y.append(yl[N:])
+                    rows_info[int(c)].update(k_used=k, action=f"{_ACTION[method]} (class run alone)")
+                except RuntimeError:
+                    out = np.empty((m, X.shape[1]), dtype=X.dtype)
+                    _smote_class_rows(X[y == c], k, m, seed, out)
+                    parts_X.append(out)
+                    parts_y.append(np.full(m, c, dtype=y.dtype))
+                    rows_info[int(c)].update(k_used=k, action="SMOTE (ADASYN undefined: no neighbour of "
+                                                              "another class)")
+                    notes.append(f"class {c}: none of its samples has a neighbour of another class, so ADASYN's "
+                                 f"density ratio is undefined; SMOTE was used for it")
+            notes.append("ADASYN was run class by class (results differ from one joint run with this seed)")
     for c, m in small.items():
         Xc = X[y == c]
         n_c = Xc.shape[0]
