@@ -1,0 +1,124 @@
+"""From matching statistics to precision / recall tables and the headline numbers.
+
+Reproduces ``COCOeval.accumulate`` / ``summarize`` and ``LVISEval.accumulate`` / ``summarize``:
+per class, detections of all images in score order (stable: image id, then rank within the
+image break ties), cumulative true / false positives, precision made monotone from the right,
+and read at the 101 recall thresholds with ``searchsorted(rc, rec_thrs, "left")``. A class with
+no non-ignored ground truth in an area range gets -1 there and is left out of the means.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .matching import MatchState
+
+__all__ = ["Accumulated", "accumulate", "summarize_ap", "class_order"]
+
+
+@dataclass
+class Accumulated:
+    """Precision and recall tables.
+
+    Attributes
+    ----------
+    precision : ndarray (T, R, C, A, M) float64   interpolated precision; -1 = no ground truth
+    recall : ndarray (T, C, A, M) float64         final recall; -1 = no ground truth
+    max_dets : tuple of int                       M values (lvis: one, the per-image limit)
+    """
+
+    precision: np.ndarray
+    recall: np.ndarray
+    max_dets: tuple
+
+
+def class_order(state: MatchState) -> tuple[np.ndarray, np.ndarray]:
+    """Permutation sorting detections by (class, score desc, image id, rank), and class starts.
+
+    Returns ``order`` (N,) and ``starts`` (C + 1,): detections of class k are
+    ``order[starts[k]:starts[k + 1]]``.
+    """
+    order = np.lexsort((state.rank, state.img, -state.score, state.cat))
+    starts = np.searchsorted(state.cat[order], np.arange(len(state.class_ids) + 1))
+    return order, starts
+
+
+def _unpack(bits: np.ndarray, n: int) -> np.ndarray:
+    """(N,) uint64 -> (N, n) bool, column j = bit j."""
+    return ((bits[:, None] >> np.arange(n, dtype=np.uint64)[None, :]) & np.uint64(1)).astype(bool)
+
+
+def accumulate(state: MatchState) -> Accumulated:
+    """Precision (T, R, C, A, M) and recall (T, C, A, M) tables of a (merged) state."""
+    p = state.params
+    T, A, R = p.n_thr, p.n_area, len(p.rec_thrs)
+    C = len(state.class_ids)
+    mds = tuple(p.max_dets) if p.style == "coco" else (p.max_dets[0],)
+    M = len(mds)
+    precision = -np.ones((T, R, C, A, M))
+    recall = -np.ones((T, C, A, M))
+    order, starts = class_order(state)
+    rank_sorted = state.rank[order]
+    rec_thrs = p.rec_thrs
+    eps = np.spacing(1)
+    npig_all = state.gt_count  # (C, A)
+    for k in range(C):
+        npig = npig_all[k]                       # (A,)
+        if not np.any(npig > 0):
+            continue
+        o = order[starts[k]:starts[k + 1]]
+        mb = _unpack(state.matched[o], T * A)    # (n, A*T), column a*T + t
+        ib = _unpack(state.ignored[o], T * A)
+        rk = rank_sorted[starts[k]:starts[k + 1]]
+        for mi, md in enumerate(mds):
+            if p.style == "coco":
+                sel = rk < md
+                m_, i_ = (mb[sel], ib[sel]) if not sel.all() else (mb, ib)
+            else:
+                m_, i_ = mb, ib
+            tps = m_ & ~i_
+            fps = ~m_ & ~i_
+            tp_sum = np.cumsum(tps, axis=0).astype(np.float64)
+            fp_sum = np.cumsum(fps, axis=0).astype(np.float64)
+            nd = tp_sum.shape[0]
+            for a in range(A):
+                if npig[a] == 0:
+                    continue
+                tp = tp_sum[:, a * T:(a + 1) * T]        # (n, T)
+                fp = fp_sum[:, a * T:(a + 1) * T]
+                rc = tp / npig[a]
+                recall[:, k, a, mi] = rc[-1] if nd else 0.0
+                if nd == 0:
+                    precision[:, :, k, a, mi] = 0.0
+                    continue
+                pr = tp / (fp + tp + eps)
+                pr = np.maximum.accumulate(pr[::-1], axis=0)[::-1]
+                for t in range(T):
+                    inds = np.searchsorted(rc[:, t], rec_thrs, side="left")
+                    q = np.zeros(R)
+                    v = inds < nd
+                    q[v] = pr[inds[v], t]
+                    precision[t, :, k, a, mi] = q
+    return Accumulated(precision=precision, recall=recall, max_dets=mds)
+
+
+def summarize_ap(acc: Accumulated, params, t: float | None = None, area: int = 0,
+                 classes: np.ndarray | None = None, m: int | None = None) -> float:
+    """Mean of the precision table over the non -1 entries (the references' ``_summarize``).
+
+    Parameters
+    ----------
+    t : float, optional     one IoU threshold (e.g. 0.5), else all
+    area : int              area-range index (0 all, 1 small, 2 medium, 3 large)
+    classes : ndarray of int, optional   class indices to average over (lvis r / c / f groups)
+    m : int, optional       maxDets index (default: ``params.headline_m``)
+    """
+    s = acc.precision
+    if t is not None:
+        s = s[np.where(t == params.iou_thrs)[0]]
+    s = s[:, :, :, area, params.headline_m if m is None else m]
+    if classes is not None:
+        s = s[:, :, np.asarray(classes, dtype=np.int64)]
+    v = s[s > -1]
+    return -1.0 if v.size == 0 else float(np.mean(v))
