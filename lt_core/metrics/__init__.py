@@ -7,6 +7,8 @@ from .bootstrap import (PairedBootstrap, PairedState, bootstrap_bin_accuracy, bo
                         paired_bootstrap)
 from .classification import (ClassificationReport, bin_accuracy, bin_table, classification_report,
                              ece_from_counts, overall_metrics, per_class_table, report_from_state)
+from .compare import MIN_SUPPORT, class_deltas, runs_bin_table, runs_overall_table
+from .confusions import error_destinations, frequency_order, ordered_confusion, top_confusions
 from .scores import ScoreSummary, is_probability_matrix, summarize_scores
 from .state import ConfusionState, merge, update
 
@@ -15,4 +17,6 @@ __all__ = [
     "ClassificationReport", "bin_accuracy", "bin_table", "overall_metrics", "per_class_table",
     "ece_from_counts", "bootstrap_report", "bootstrap_bin_accuracy", "paired_bootstrap",
     "PairedBootstrap", "PairedState", "summarize_scores", "ScoreSummary", "is_probability_matrix",
+    "error_destinations", "frequency_order", "ordered_confusion", "top_confusions",
+    "runs_bin_table", "runs_overall_table", "class_deltas", "MIN_SUPPORT",
 ]

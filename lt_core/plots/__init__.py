@@ -1,4 +1,5 @@
 """Plotly figures built from lt_core results (no Streamlit): the app and notebooks share them."""
 from .colors import BIN_ROLE_COLORS, RUN_COLORS, bin_color, bin_color_map, run_color
+from . import distribution, metrics  # noqa: E402,F401  (issue 7 figures)
 
 __all__ = ["BIN_ROLE_COLORS", "RUN_COLORS", "bin_color", "bin_color_map", "run_color"]

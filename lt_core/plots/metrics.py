@@ -1,0 +1,195 @@
+"""Figures of classification metrics (plotly): bins with CIs, recall vs train count, confusions."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..bins import BinScheme, parse_bins
+from ..data.schema import ClassTable
+from ..metrics.classification import ClassificationReport
+from ..metrics.compare import MIN_SUPPORT
+from .colors import bin_color, run_color
+
+__all__ = ["bin_accuracy_chart", "recall_vs_count_chart", "paired_delta_chart", "confusion_heatmap",
+           "error_destination_chart", "class_delta_chart"]
+
+
+def _layout(fig: go.Figure, title: str, height: int = 400) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=60, b=50), template="plotly_white",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    return fig
+
+
+def bin_accuracy_chart(bins_long: pd.DataFrame, run_names: list[str], metric: str = "accuracy",
+                       scheme: str | BinScheme | None = None) -> go.Figure:
+    """Per-bin bars, one colour per run, with bootstrap CI whiskers (from :func:`runs_bin_table`).
+
+    Bin names on the x axis are coloured by bin (head blue, medium amber, tail red).
+    """
+    fig = go.Figure()
+    for run in [r for r in run_names if r in set(bins_long["run"])]:
+        d = bins_long[bins_long["run"] == run]
+        has_ci = metric == "accuracy" and d["ci_low"].notna().any()
+        err = dict(type="data", symmetric=False, array=(d["ci_high"] - d["accuracy"]).to_numpy(),
+                   arrayminus=(d["accuracy"] - d["ci_low"]).to_numpy(), thickness=1.5, width=6) if has_ci else None
+        fig.add_trace(go.Bar(
+            x=d["bin"], y=d[metric], name=run, marker_color=run_color(run_names, run), error_y=err,
+            text=[f"{v:.1%}" if v == v else "–" for v in d[metric]], textposition="inside",
+            customdata=np.stack([d["n_classes"], d["n_samples"], d["ci_low"], d["ci_high"]], axis=1),
+            hovertemplate="<b>%{x}</b> · " + run + "<br>" + metric + " %{y:.1%}"
+                          + ("<br>95% CI %{customdata[2]:.1%} – %{customdata[3]:.1%}" if has_ci else "")
+                          + "<br>%{customdata[0]:,} classes, %{customdata[1]:,} test samples<extra></extra>"))
+    fig.update_layout(barmode="group", bargap=0.2)
+    fig.update_yaxes(title=metric.replace("_", " ") + (" (mean per-class recall)" if metric == "accuracy" else ""),
+                     tickformat=".0%", rangemode="tozero")
+    if scheme is not None:
+        sch = parse_bins(scheme)
+        names = list(dict.fromkeys(bins_long["bin"]))
+        fig.update_xaxes(tickvals=names, ticktext=[f"<span style='color:{bin_color(n, sch)}'><b>{n}</b></span>"
+                                                   for n in names])
+    return _layout(fig, f"Per-bin {metric.replace('_', ' ')}" + (" with bootstrap 95% CIs" if metric == "accuracy" else ""))
+
+
+def recall_vs_count_chart(reports: dict[str, ClassificationReport], run_names: list[str] | None = None,
+                          metric: str = "recall", min_support: int = MIN_SUPPORT) -> go.Figure:
+    """Per-class ``metric`` vs train count (log x), one colour per run; low-support classes faded.
+
+    Dashed vertical lines mark the bin thresholds of count-based schemes.
+    """
+    run_names = run_names or list(reports)
+    fig = go.Figure()
+    sch = None
+    for run, rep in reports.items():
+        sch = rep.scheme
+        pc = rep.per_class
+        x = pc["train_count"].to_numpy(dtype=float)
+        x = np.where(x > 0, x, 0.8)  # zero-train classes sit just left of 1 on the log axis
+        low = pc["support"].to_numpy() < min_support
+        fig.add_trace(go.Scattergl(
+            x=x, y=pc[metric], mode="markers", name=run,
+            marker=dict(color=run_color(run_names, run), size=7 if len(pc) < 200 else 5,
+                        opacity=np.where(low, 0.25, 0.8 if len(pc) < 200 else 0.55)),
+            customdata=np.stack([pc["name"], pc["bin"], pc["train_count"], pc["support"], pc["class_id"]], axis=1),
+            hovertemplate="<b>%{customdata[0]}</b> (id %{customdata[4]}, %{customdata[1]})<br>train %{customdata[2]:,}"
+                          " · test %{customdata[3]:,}<br>" + metric + " %{y:.1%}<extra>" + run + "</extra>"))
+    if sch is not None and sch.thresholds:
+        for t in sch.thresholds:
+            fig.add_vline(x=float(t) - 0.5, line=dict(color="#888888", dash="dash", width=1))
+    fig.update_xaxes(title="train samples of the class (log)", type="log")
+    fig.update_yaxes(title=f"per-class {metric}", tickformat=".0%", range=[-0.03, 1.03])
+    return _layout(fig, f"Per-class {metric} vs train count (faded: fewer than {min_support} test samples)", 420)
+
+
+def paired_delta_chart(tables: dict[str, pd.DataFrame], reference: str, run_names: list[str],
+                       scheme: str | BinScheme | None = None) -> go.Figure:
+    """Difference to the reference run with paired bootstrap CIs, per bin and overall.
+
+    ``tables`` maps run name -> :attr:`PairedBootstrap.table`. An interval that crosses 0 is noise.
+    """
+    fig = go.Figure()
+    fig.add_vline(x=0, line=dict(color="#444444", width=1))
+    for run, t in tables.items():
+        labels = [n.replace("_", " ") for n in t.index]
+        sig = t["significant"].to_numpy()
+        fig.add_trace(go.Scatter(
+            x=t["delta"], y=labels, mode="markers", name=run,
+            marker=dict(color=run_color(run_names, run), size=11, symbol=np.where(sig, "circle", "circle-open"),
+                        line=dict(width=2, color=run_color(run_names, run))),
+            error_x=dict(type="data", symmetric=False, array=(t["ci_high"] - t["delta"]).to_numpy(),
+                         arrayminus=(t["delta"] - t["ci_low"]).to_numpy(), thickness=2, width=5),
+            customdata=np.stack([t["a"], t["b"], t["ci_low"], t["ci_high"],
+                                 np.where(sig, "real (CI excludes 0)", "noise (CI includes 0)")], axis=1),
+            hovertemplate="<b>%{y}</b><br>" + run + " − " + reference + ": %{x:+.1%}<br>95% CI %{customdata[2]:+.1%} … "
+                          "%{customdata[3]:+.1%}<br>%{customdata[4]}<br>" + reference + " %{customdata[0]:.1%} → "
+                          + run + " %{customdata[1]:.1%}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title=f"difference to '{reference}' (percentage points of accuracy)", tickformat="+.0%",
+                     zeroline=True)
+    return _layout(fig, f"Is the difference real? Paired bootstrap vs '{reference}' (hollow: CI includes 0)",
+                   height=160 + 45 * max((len(t) for t in tables.values()), default=3))
+
+
+def confusion_heatmap(matrix: np.ndarray, order: np.ndarray, classes: ClassTable, scheme: str | BinScheme,
+                      max_cells: int = 150) -> go.Figure:
+    """Row-normalised confusion matrix with classes in train-frequency order (head top-left).
+
+    Above ``max_cells`` classes, consecutive classes (by frequency rank) are pooled into
+    ``max_cells`` groups (the share of a group's samples predicted into another group).
+    """
+    sch = parse_bins(scheme)
+    c = len(order)
+    bins = classes.bins(sch)[order]
+    names = classes.names[order]
+    if c > max_cells:
+        groups = np.array_split(np.arange(c), max_cells)
+        g = np.zeros(c, int)
+        for i, ix in enumerate(groups):
+            g[ix] = i
+        support = np.ones(c)  # rows are shares; pool rows by averaging, columns by summing
+        m = np.zeros((max_cells, max_cells))
+        np.add.at(m, (g[:, None].repeat(c, 1), g[None, :].repeat(c, 0)), matrix * support[:, None])
+        m /= np.bincount(g, minlength=max_cells)[:, None]
+        labels = [f"ranks {ix[0] + 1}–{ix[-1] + 1}: {names[ix[0]]} … ({bins[ix[0]]})" for ix in groups]
+        title = f"Confusion by train frequency ({c:,} classes pooled into {max_cells} groups; rows sum to 1)"
+    else:
+        m = matrix
+        labels = [f"{i + 1}. {n} ({b})" for i, (n, b) in enumerate(zip(names, bins))]
+        title = "Confusion by train frequency (head top-left; rows = true class, sum to 1)"
+    z = np.where(m > 0, m, np.nan)
+    fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, colorscale="Viridis", zmin=0, zmax=float(np.nanmax(z)) if
+                               np.isfinite(z).any() else 1, colorbar=dict(title="share", tickformat=".0%"),
+                               hovertemplate="true: %{y}<br>predicted: %{x}<br>share of true: %{z:.1%}<extra></extra>"))
+    # bin boundaries
+    edges = np.flatnonzero(bins[1:] != bins[:-1]) + 1
+    scale = max_cells / c if c > max_cells else 1.0
+    for e in edges:
+        p = e * scale - 0.5
+        fig.add_shape(type="line", x0=p, x1=p, y0=-0.5, y1=len(labels) - 0.5, line=dict(color="white", width=1))
+        fig.add_shape(type="line", y0=p, y1=p, x0=-0.5, x1=len(labels) - 0.5, line=dict(color="white", width=1))
+    fig.update_xaxes(showticklabels=len(labels) <= 40, title="predicted class (head → tail)")
+    fig.update_yaxes(showticklabels=len(labels) <= 40, title="true class (head → tail)", autorange="reversed")
+    return _layout(fig, title, height=620)
+
+
+def error_destination_chart(dest: pd.DataFrame, scheme: str | BinScheme) -> go.Figure:
+    """Stacked bars: for each true bin, the share of its errors predicted into each bin."""
+    sch = parse_bins(scheme)
+    fig = go.Figure()
+    cols = [c for c in dest.columns if c.startswith("to ")]
+    for c in cols:
+        name = c[3:]
+        fig.add_trace(go.Bar(y=dest.index, x=dest[c], name=f"predicted {name}", orientation="h",
+                             marker_color=bin_color(name, sch), text=[f"{v:.0%}" if v == v and v >= 0.04 else ""
+                                                                      for v in dest[c]],
+                             textposition="inside", customdata=dest["errors"],
+                             hovertemplate="true %{y}: %{x:.1%} of %{customdata:,} errors go to " + name
+                                           + "<extra></extra>"))
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed", title="true bin")
+    fig.update_xaxes(title="share of the bin's errors", tickformat=".0%", range=[0, 1])
+    _layout(fig, "Where the errors go: predicted bin of each bin's mistakes", 300)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0),
+                      margin=dict(b=90))
+    return fig
+
+
+def class_delta_chart(deltas: pd.DataFrame, run: str, scheme: str | BinScheme, metric: str = "recall") -> go.Figure:
+    """Per-class change (run − reference) vs train count (log x), coloured by bin."""
+    sch = parse_bins(scheme)
+    fig = go.Figure()
+    fig.add_hline(y=0, line=dict(color="#444444", width=1))
+    col = f"delta {run}"
+    for name in sch.order(deltas["bin"].to_numpy()):
+        d = deltas[deltas["bin"] == name]
+        x = np.where(d["train_count"] > 0, d["train_count"], 0.8)
+        fig.add_trace(go.Scattergl(
+            x=x, y=d[col], mode="markers", name=name,
+            marker=dict(color=bin_color(name, sch), size=7 if len(deltas) < 200 else 5,
+                        opacity=np.where(d["low_support"], 0.25, 0.8)),
+            customdata=np.stack([d["name"], d["train_count"], d["support"]], axis=1),
+            hovertemplate="<b>%{customdata[0]}</b><br>train %{customdata[1]:,} · test %{customdata[2]:,}<br>"
+                          + metric + " change %{y:+.1%}<extra>" + name + "</extra>"))
+    fig.update_xaxes(title="train samples of the class (log)", type="log")
+    fig.update_yaxes(title=f"{metric}: {run} − reference", tickformat="+.0%")
+    return _layout(fig, f"Per-class {metric} change of '{run}' vs train count", 380)

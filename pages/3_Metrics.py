@@ -1,0 +1,209 @@
+"""Metrics: how does each bin do, and is the difference real?"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from lt_core.errors import InputError
+from lt_core.metrics import (ConfusionState, MIN_SUPPORT, class_deltas, error_destinations, ordered_confusion,
+                             paired_bootstrap, report_from_state, runs_bin_table, runs_overall_table,
+                             top_confusions, update)
+from lt_core.plots import metrics as mplots
+from ui import state
+
+st.title("Metrics")
+st.caption("How does each bin do, and is the difference real?")
+
+ds = state.classification()
+scheme = state.bin_scheme()
+if ds is None or not ds.runs:
+    st.info("No model outputs yet: load a run (scores or predicted labels) on the **Data** page, or go back to "
+            "the demo there.", icon=":material/info:")
+    st.stop()
+
+# ---------------------------------------------------------------- controls (page parameters)
+run_names = list(ds.runs)
+splits = [s for s in ("test", "val") if s in ds.labels and any(s in r.preds for r in ds.runs.values())]
+splits += [s for s in ds.labels if s not in splits and any(s in r.preds for r in ds.runs.values())]
+if not splits:
+    st.warning("None of the runs has predictions for a split with labels (val or test). Load matching labels on "
+               "the Data page.", icon=":material/warning:")
+    st.stop()
+
+c = st.columns([1, 2, 2, 1, 1])
+split = c[0].radio("Split", splits, index=0, horizontal=True, key="m_split",
+                   help="Which labelled split the numbers come from. Report test; tune on val.")
+avail = [r for r in run_names if split in ds.runs[r].preds]
+reference = c[1].selectbox("Reference run", avail, index=0, key="m_ref",
+                           help="Deltas and paired bootstrap CIs are computed against this run (default: the first).")
+shown = c[2].multiselect("Runs shown", avail, default=avail, key="m_runs",
+                         help="Every run of the dataset; each keeps its colour on every page.")
+n_boot = c[3].number_input("Bootstrap resamples", min_value=0, max_value=10000, value=1000, step=100, key="m_boot",
+                           help="Percentile bootstrap resampling test samples within each class (Efron & "
+                                "Tibshirani 1993); paired for differences. 0 = no intervals.")
+seed = c[4].number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="m_seed",
+                         help="Seed of the bootstrap resampling: same seed, same intervals.")
+if reference not in shown:
+    shown = [reference] + shown
+focus_opts = [r for r in shown if r != reference]
+focus = st.selectbox("Run to compare with the reference", focus_opts, index=len(focus_opts) - 1, key="m_focus",
+                     help="The run whose numbers (and deltas against the reference) head the page.") \
+    if focus_opts else reference
+
+y = ds.labels[split].y
+PCT_COLS = ("accuracy", "ci_low", "ci_high", "macro_f1", "ece", "balanced_accuracy", "gmean", "top1", "top5",
+            "precision", "recall", "f1", "a", "b", "delta", "share", "head_share")
+
+
+def show_table(df: pd.DataFrame, file_name: str, key: str) -> None:
+    """A table with shares shown as percentages (one decimal), and its CSV download (raw values)."""
+    view = df.copy()
+    cols = [c for c in view.columns if c in PCT_COLS or str(c).startswith(("to ", "recall ", "delta ", "accuracy_ci",
+                                                                          "balanced_accuracy_ci"))]
+    for col in cols:
+        if pd.api.types.is_numeric_dtype(view[col]) and not pd.api.types.is_bool_dtype(view[col]):
+            view[col] = 100 * view[col]
+    st.dataframe(view, hide_index=True,
+                 column_config={c: st.column_config.NumberColumn(c, format="%.1f%%") for c in cols})
+    state.download_csv(df, file_name, key=key)
+
+
+memo = st.session_state.setdefault("m_memo", {})
+
+
+def _state(run: str) -> ConfusionState:
+    """The mergeable counts of one run on the split (cached per predictions object)."""
+    p = ds.runs[run].preds[split]
+    key = ("state", id(ds), run, split, id(p))
+    if key not in memo:
+        st_ = ConfusionState.empty(ds.classes.n_classes, with_scores=p.scores is not None, max_k=min(5, ds.classes.n_classes))
+        memo[key] = update(st_, y, p.labels, scores=p.scores, kind=p.kind if p.kind != "labels" else "auto")
+    return memo[key]
+
+
+def _report(run: str):
+    key = ("report", id(ds), run, split, id(ds.runs[run].preds[split]), scheme, int(n_boot), int(seed))
+    if key not in memo:
+        memo[key] = report_from_state(_state(run), ds.classes, scheme, bootstrap=int(n_boot), seed=int(seed))
+    return memo[key]
+
+
+try:
+    reports = {r: _report(r) for r in shown}
+    paired = {}
+    if n_boot:
+        ref_pred = ds.runs[reference].preds[split].labels
+        for r in shown:
+            if r == reference:
+                continue
+            key = ("paired", id(ds), reference, r, split, id(ds.runs[r].preds[split]), scheme, int(n_boot), int(seed))
+            if key not in memo:
+                memo[key] = paired_bootstrap(y, ref_pred, ds.runs[r].preds[split].labels, ds.classes, scheme,
+                                             n_resamples=int(n_boot), seed=int(seed))
+            paired[r] = memo[key]
+except InputError as e:
+    state.show_error(e, "metrics")
+    st.stop()
+
+# ---------------------------------------------------------------- the answer, first screen
+ref = reports[reference]
+cur = reports[focus]
+bins = [b for b in cur.bins.index if b != "no training data"]
+pick = bins if len(bins) <= 3 else [bins[0], bins[len(bins) // 2], bins[-1]]
+
+
+def _delta(metric_now, metric_ref):
+    if focus == reference or metric_now != metric_now or metric_ref != metric_ref:
+        return None
+    return f"{100 * (metric_now - metric_ref):+.1f} pp"
+
+
+def _ci_text(table, row):
+    if table is None or row not in table.index:
+        return ""
+    t = table.loc[row]
+    verdict = "real" if t["significant"] else "noise"
+    return f" Paired 95% CI of the change: {100 * t['ci_low']:+.1f} … {100 * t['ci_high']:+.1f} pp ({verdict})."
+
+
+pt = paired[focus].table if focus in paired else None
+m = st.columns(len(pick) + 2)
+m[0].metric("Balanced accuracy", state.fmt_pct(cur.overall["balanced_accuracy"]),
+            _delta(cur.overall["balanced_accuracy"], ref.overall["balanced_accuracy"]),
+            help="Mean per-class recall (sklearn balanced_accuracy_score); on a balanced test set this is the "
+                 "accuracy the long-tail papers report." + _ci_text(pt, "balanced_accuracy"))
+for i, b in enumerate(pick, 1):
+    row = cur.bins.loc[b]
+    ci = f" 95% CI {state.fmt_pct(row['ci_low'])} – {state.fmt_pct(row['ci_high'])}." if row["ci_low"] == row["ci_low"] else ""
+    m[i].metric(f"{b} ({int(row['n_classes']):,} classes)", state.fmt_pct(row["accuracy"]),
+                _delta(row["accuracy"], ref.bins["accuracy"].get(b, np.nan)),
+                help=f"Mean per-class recall over the {b} classes (Kang et al. 2020), {int(row['n_samples']):,} "
+                     f"{split} samples.{ci}" + _ci_text(pt, b))
+m[-1].metric("Macro-F1", state.fmt_pct(cur.overall["macro_f1"]),
+             _delta(cur.overall["macro_f1"], ref.overall["macro_f1"]),
+             help="Unweighted mean of per-class F1 (sklearn f1_score, average='macro').")
+who = f"run **{focus}**" + (f" vs reference **{reference}**" if focus != reference else "")
+boot = (f"bootstrap {int(n_boot):,} resamples within each class, seed {int(seed)}" if n_boot
+        else "no bootstrap (set resamples > 0 for intervals)")
+st.caption(f"{who} · split **{split}** ({len(y):,} samples) · bins **{scheme}** by TRAIN count (change in the "
+           f"sidebar) · {boot}." + (" Generated data." if ds.generated else ""))
+if split == "val":
+    st.caption("Numbers on **val**: use them for choosing settings; report the test split.")
+
+# ---------------------------------------------------------------- the chart that explains it
+long = runs_bin_table(reports)
+st.plotly_chart(mplots.bin_accuracy_chart(long, run_names, scheme=scheme), key="m_bins")
+if paired:
+    st.plotly_chart(mplots.paired_delta_chart({r: p.table for r, p in paired.items()}, reference, run_names, scheme),
+                    key="m_paired")
+    noisy = [f"{r}: {', '.join(n.replace('_', ' ') for n in p.table.index[~p.table['significant']])}"
+             for r, p in paired.items() if (~p.table["significant"]).any()]
+    if noisy:
+        st.caption("Differences whose 95% interval includes 0 (could be noise): " + " · ".join(noisy))
+elif len(shown) > 1:
+    st.caption("Set bootstrap resamples > 0 to see whether the differences between runs are real.")
+st.plotly_chart(mplots.recall_vs_count_chart(reports, run_names), key="m_scatter")
+
+# ---------------------------------------------------------------- where the tail goes
+st.subheader(f"Where the tail goes · {focus}")
+dest = error_destinations(cur.state, ds.classes, scheme)
+st.plotly_chart(mplots.error_destination_chart(dest, scheme), key="m_dest")
+show_table(dest.reset_index(), f"error_destinations_{focus}_{split}.csv", "dl_dest")
+mat, order = ordered_confusion(cur.state, ds.classes)
+st.plotly_chart(mplots.confusion_heatmap(mat, order, ds.classes, scheme), key="m_conf")
+tc = top_confusions(cur.state, ds.classes, scheme, k=3)
+st.markdown(f"**Top confusions of each {tc['bin'].iloc[0] if len(tc) else 'tail'} class** (rarest first)")
+show_table(tc, f"top_confusions_{focus}_{split}.csv", "dl_tc")
+
+# ---------------------------------------------------------------- tables behind it
+st.subheader("Tables")
+t1, t2, t3, t4 = st.tabs(["Per bin (all runs)", "Overall (all runs)", "Per class", "Per-class change vs reference"])
+with t1:
+    show_table(long, f"bins_{split}.csv", "dl_bins")
+with t2:
+    ov = runs_overall_table(reports)
+    show_table(ov, f"overall_{split}.csv", "dl_overall")
+    if paired:
+        pt_all = pd.concat([p.table.reset_index().assign(run=r, reference=reference) for r, p in paired.items()],
+                           ignore_index=True)
+        st.markdown("**Paired differences (run − reference) with bootstrap CIs**")
+        show_table(pt_all, f"paired_{reference}_{split}.csv", "dl_paired")
+with t3:
+    run_pc = st.selectbox("Run", shown, index=shown.index(focus), key="m_pc_run")
+    pc = reports[run_pc].per_class.copy()
+    pc["low_support"] = pc["support"] < MIN_SUPPORT
+    st.caption(f"{len(pc):,} classes, class-table order. low_support: fewer than {MIN_SUPPORT} {split} samples "
+               "(recall says little).")
+    show_table(pc, f"per_class_{run_pc}_{split}.csv", "dl_pc")
+with t4:
+    if len(reports) > 1:
+        deltas = class_deltas(reports, reference)
+        if focus != reference:
+            st.plotly_chart(mplots.class_delta_chart(deltas, focus, scheme), key="m_delta")
+        st.caption("Tail-most bin first; within a bin the largest gains and losses first. low_support classes "
+                   "(faded in the chart) have too few test samples to judge.")
+        show_table(deltas, f"class_deltas_vs_{reference}_{split}.csv", "dl_deltas")
+    else:
+        st.info("Only one run: add another (Thresholds or Retrain pages, or load one on the Data page) to compare.",
+                icon=":material/info:")
