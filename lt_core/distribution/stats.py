@@ -86,7 +86,8 @@ def effective_number(counts, beta: float) -> np.ndarray:
     n = _counts(counts)
     if beta == 1.0:
         return n.copy()
-    return -np.expm1(n * np.log1p(-beta)) / (1.0 - beta) if beta > 0 else (n > 0).astype(np.float64)
+    # 1 - beta^n computed as -expm1(n log beta): accurate for beta close to 1
+    return -np.expm1(n * np.log(beta)) / (1.0 - beta) if beta > 0 else (n > 0).astype(np.float64)
 
 
 def head_share(counts, top_fraction: float = 0.2) -> float:
