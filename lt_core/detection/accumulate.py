@@ -49,10 +49,28 @@ def _unpack(bits: np.ndarray, n: int) -> np.ndarray:
     return ((bits[:, None] >> np.arange(n, dtype=np.uint64)[None, :]) & np.uint64(1)).astype(bool)
 
 
+def _min_counts(npig: np.ndarray, rec_thrs: np.ndarray) -> np.ndarray:
+    """Smallest integer x with ``x / npig >= rec_thr`` in float64 arithmetic, shape (A, R).
+
+    ``searchsorted(tp / npig, rec_thrs, "left")`` equals ``searchsorted(tp, x, "left")`` because
+    float division by a positive constant is monotone; this lets one integer search serve all
+    columns at once.
+    """
+    n = np.maximum(npig.astype(np.float64), 1.0)[:, None]
+    c = np.ceil(rec_thrs[None, :] * n).astype(np.int64)
+    x = c + 1
+    for d in (0, -1):
+        cand = c + d
+        ok = (cand >= 0) & ((cand / n) >= rec_thrs[None, :])
+        x = np.where(ok, cand, x)
+    return np.maximum(x, 0)
+
+
 def accumulate(state: MatchState) -> Accumulated:
     """Precision (T, R, C, A, M) and recall (T, C, A, M) tables of a (merged) state."""
     p = state.params
     T, A, R = p.n_thr, p.n_area, len(p.rec_thrs)
+    J = T * A
     C = len(state.class_ids)
     mds = tuple(p.max_dets) if p.style == "coco" else (p.max_dets[0],)
     M = len(mds)
@@ -60,46 +78,49 @@ def accumulate(state: MatchState) -> Accumulated:
     recall = -np.ones((T, C, A, M))
     order, starts = class_order(state)
     rank_sorted = state.rank[order]
-    rec_thrs = p.rec_thrs
     eps = np.spacing(1)
     npig_all = state.gt_count  # (C, A)
+    xmin_all = np.stack([_min_counts(npig_all[:, a], p.rec_thrs) for a in range(A)], axis=1)  # (C, A, R)
+    col_area = np.repeat(np.arange(A), T)          # column j = a * T + t
+    col_t = np.tile(np.arange(T), A)
     for k in range(C):
         npig = npig_all[k]                       # (A,)
         if not np.any(npig > 0):
             continue
         o = order[starts[k]:starts[k + 1]]
-        mb = _unpack(state.matched[o], T * A)    # (n, A*T), column a*T + t
-        ib = _unpack(state.ignored[o], T * A)
+        mb = _unpack(state.matched[o], J)        # (n, J)
+        ib = _unpack(state.ignored[o], J)
         rk = rank_sorted[starts[k]:starts[k + 1]]
+        cols = np.flatnonzero(npig[col_area] > 0)
         for mi, md in enumerate(mds):
-            if p.style == "coco":
+            if p.style == "coco" and len(rk) and rk.max() >= md:
                 sel = rk < md
-                m_, i_ = (mb[sel], ib[sel]) if not sel.all() else (mb, ib)
+                m_, i_ = mb[sel], ib[sel]
             else:
                 m_, i_ = mb, ib
-            tps = m_ & ~i_
-            fps = ~m_ & ~i_
-            tp_sum = np.cumsum(tps, axis=0).astype(np.float64)
-            fp_sum = np.cumsum(fps, axis=0).astype(np.float64)
-            nd = tp_sum.shape[0]
-            for a in range(A):
-                if npig[a] == 0:
-                    continue
-                tp = tp_sum[:, a * T:(a + 1) * T]        # (n, T)
-                fp = fp_sum[:, a * T:(a + 1) * T]
-                rc = tp / npig[a]
-                recall[:, k, a, mi] = rc[-1] if nd else 0.0
-                if nd == 0:
-                    precision[:, :, k, a, mi] = 0.0
-                    continue
-                pr = tp / (fp + tp + eps)
-                pr = np.maximum.accumulate(pr[::-1], axis=0)[::-1]
-                for t in range(T):
-                    inds = np.searchsorted(rc[:, t], rec_thrs, side="left")
-                    q = np.zeros(R)
-                    v = inds < nd
-                    q[v] = pr[inds[v], t]
-                    precision[t, :, k, a, mi] = q
+            nd = m_.shape[0]
+            ca, ct = col_area[cols], col_t[cols]
+            if nd == 0:
+                recall[ct, k, ca, mi] = 0.0
+                precision[ct, :, k, ca, mi] = 0.0
+                continue
+            tpi = np.cumsum(m_[:, cols] & ~i_[:, cols], axis=0)
+            fpi = np.cumsum(~m_[:, cols] & ~i_[:, cols], axis=0)
+            tp = tpi.astype(np.float64)
+            fp = fpi.astype(np.float64)
+            rc_last = tp[-1] / npig[ca]
+            recall[ct, k, ca, mi] = rc_last
+            pr = tp / (fp + tp + eps)
+            pr = np.maximum.accumulate(pr[::-1], axis=0)[::-1]
+            # inds[r, j] = searchsorted(tp[:, j] / npig, rec_thrs, "left"), all columns at once
+            jn = len(cols)
+            off = np.arange(jn, dtype=np.int64) * (nd + 1)
+            keys = (tpi.T + off[:, None]).ravel()
+            xq = np.minimum(xmin_all[k, ca], nd + 1) + off[:, None]           # (jn, R)
+            inds = np.searchsorted(keys, xq.ravel(), side="left").reshape(jn, R) - (off // (nd + 1) * nd)[:, None]
+            valid = inds < nd
+            q = np.where(valid, pr[np.minimum(inds, nd - 1), np.arange(jn)[:, None]], 0.0)  # (jn, R)
+            precision[ct, :, k, ca, mi] = q
     return Accumulated(precision=precision, recall=recall, max_dets=mds)
 
 
