@@ -64,6 +64,7 @@ def _session_copy(ds):
 
 def classification() -> ClassificationDataset | None:
     """The active classification dataset (the GoEmotions demo unless the user loaded one)."""
+    _leave_pages_folder_mode()
     if CLS_KEY not in st.session_state:
         st.session_state[CLS_KEY] = _session_copy(_cls_demo())
     return st.session_state[CLS_KEY]
@@ -71,6 +72,7 @@ def classification() -> ClassificationDataset | None:
 
 def detection() -> DetectionDataset | None:
     """The active detection dataset (the LVIS-profile demo unless the user loaded one)."""
+    _leave_pages_folder_mode()
     if DET_KEY not in st.session_state:
         st.session_state[DET_KEY] = _session_copy(_det_demo())
     return st.session_state[DET_KEY]

@@ -25,17 +25,19 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from ..data.loaders import _gt_from_dict, read_json
 
-    gt = None
-    # a ground-truth file given in the same call validates results files against it
-    for path in args.paths:
+    # results are checked against the ground truth given before them in the call (else the first one)
+    gts: dict[int, object] = {}
+    for i, path in enumerate(args.paths):
         try:
-            d = describe_file(path)
-            if "ground truth" in d["kind"]:
-                gt = _gt_from_dict(read_json(path), str(path))
+            d = read_json(path) if str(path).endswith((".json", ".json.gz")) else None
+            if isinstance(d, dict) and "images" in d:
+                gts[i] = _gt_from_dict(d, str(path))
         except InputError:
             pass
     rc = 0
-    for path in args.paths:
+    for i, path in enumerate(args.paths):
+        before = [k for k in gts if k < i]
+        gt = gts[before[-1]] if before else (gts[min(gts)] if gts else None)
         try:
             d = describe_file(path, gt=gt)
         except InputError as e:

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Set-up and run Tailscope with nothing but Python 3.11 and pip.
+
+    python3 dev.py app     # install what is needed, start the app on the built-in demo
+    python3 dev.py test    # install what the tests need, run the whole suite
+
+Everything goes into ./.venv (created on first use, re-installed when a requirements file
+changes). Extra arguments go to streamlit / pytest, e.g. ``python3 dev.py test -k loaders``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def sh(*cmd, **kw) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kw)
+
+
+def ensure_venv(dev: bool) -> None:
+    if sys.version_info < (3, 10):
+        sys.exit("Tailscope needs Python >= 3.10 (3.11 recommended)")
+    if not PY.exists():
+        sh(sys.executable, "-m", "venv", VENV)
+    reqs = ["requirements.txt"] + (["requirements-dev.txt"] if dev else [])
+    digest = hashlib.sha256(b"".join((ROOT / r).read_bytes() for r in reqs)).hexdigest()
+    stamp = VENV / f".installed-{'dev' if dev else 'app'}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    sh(PY, "-m", "pip", "install", "--disable-pip-version-check", "-q", "--upgrade", "pip")
+    args = [a for r in reqs for a in ("-r", r)]
+    sh(PY, "-m", "pip", "install", "--disable-pip-version-check", "-q", *args)
+    stamp.write_text(digest)
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's chromium with Playwright (never a downloaded browser)."""
+    if os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        sh("apt-get", "update", "-qq")
+        sh("apt-get", "install", "-y", "-qq", "chromium")
+    else:
+        print("note: no chromium found and cannot install it (needs root + apt-get); browser tests will be skipped",
+              flush=True)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("app", "test"):
+        print(__doc__)
+        return 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "app":
+        ensure_venv(dev=False)
+        os.execv(str(PY), [str(PY), "-m", "streamlit", "run", str(ROOT / "app.py"), *rest])
+    ensure_venv(dev=True)
+    ensure_chromium()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    return subprocess.run([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
