@@ -67,16 +67,19 @@ def _chunk(S: np.ndarray, y: np.ndarray | None, softmax: bool, max_k: int, pred,
         conf[:] = mx
     if y is not None:
         st = S[ar, y]
-        r = np.add.reduce(np.greater(S, st[:, None]).view(np.uint8), axis=1, dtype=np.uint16).astype(np.int64)
+        buf = np.empty(S.shape, dtype=bool)
+        acc = np.uint16 if S.shape[1] < 65535 else np.int64  # exact counts, narrow accumulator when safe
+        r = np.add.reduce(np.greater(S, st[:, None], out=buf).view(np.uint8), axis=1, dtype=acc)
+        n_ge = np.add.reduce(np.greater_equal(S, st[:, None], out=buf).view(np.uint8), axis=1, dtype=acc)
+        r = r.astype(np.int64)
         # sklearn's tie rule: an equal score of a higher class index ranks ahead of the true class.
-        # Ties only change a rank that is below max_k, so only those rows are checked.
-        cand = np.flatnonzero(r < max_k)
-        if len(cand):
-            sub = S[cand]
-            eq = sub == st[cand, None]
-            if np.count_nonzero(eq) > len(cand):  # some row has a tie besides the true class
-                cols = np.arange(S.shape[1])
-                r[cand] += np.count_nonzero(eq & (cols[None, :] > y[cand, None]), axis=1)
+        # Rows with a tie at the true score (rare for real-valued scores) get the exact count; only
+        # ranks below max_k matter for top-k.
+        ties = np.flatnonzero((n_ge.astype(np.int64) > r + 1) & (r < max_k))
+        if len(ties):
+            eq = S[ties] == st[ties, None]
+            cols = np.arange(S.shape[1])
+            r[ties] += np.count_nonzero(eq & (cols[None, :] > y[ties, None]), axis=1)
         rank[:] = r
 
 
