@@ -308,3 +308,13 @@ def _npy_bytes() -> bytes:
     buf = io.BytesIO()
     np.save(buf, np.zeros(3))
     return buf.getvalue()
+
+
+def test_files_above_the_size_limit_are_refused(tmp_path, monkeypatch):
+    import lt_core.data.loaders as L
+
+    p = tmp_path / "big.csv"
+    p.write_text("label\n" + "0\n" * 1000)
+    monkeypatch.setattr(L, "MAX_FILE_BYTES", 100)
+    with pytest.raises(InputError, match="above the .* limit"):
+        load_labels(p)
