@@ -50,7 +50,7 @@ m[2].metric("Gini of train counts", f"{s['gini']:.3f}",
             help="0 = balanced, → 1 = all samples in one class; twice the area between the Lorenz curve and "
                  "the diagonal.")
 for col, name in ((m[3], head), (m[4], tail)):
-    col.metric(f"Train samples in {name}", state.fmt_pct(b.loc[name, "train_share"]),
+    col.metric(f"Samples in {name}", state.fmt_pct(b.loc[name, "train_share"]),
                f"{state.fmt_pct(b.loc[name, 'share_classes'])} of the classes", delta_color="off", delta_arrow="off",
                help=f"The {name} bin ({int(b.loc[name, 'n_classes']):,} classes) holds this share of the training "
                     "samples; the grey line is its share of the classes.")

@@ -47,7 +47,7 @@ def long_tail_chart(summary: DistributionSummary, split: str = "train", log: boo
             hovertemplate="<b>%{customdata[0]}</b> (id %{customdata[1]})<br>rank %{x}<br>"
                           f"{split}: " + "%{customdata[3]:,}<br>train: %{customdata[2]:,}<extra>" + name + "</extra>"))
     fig.update_xaxes(title="class rank by train count (head → tail)")
-    fig.update_yaxes(title=f"{split} samples", type="log" if log else "linear")
+    fig.update_yaxes(title=f"{split} samples", type="log" if log else "linear", dtick=1 if log else None)
     return _layout(fig, f"The long tail: {split} samples per class")
 
 
@@ -65,7 +65,7 @@ def split_comparison_chart(summary: DistributionSummary, splits: list[str] | Non
             hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>rank %{x}<br>" + s
                           + ": %{customdata[2]:,}<extra></extra>"))
     fig.update_xaxes(title="class rank by train count (head → tail)")
-    fig.update_yaxes(title="samples per class", type="log")
+    fig.update_yaxes(title="samples per class", type="log", dtick=1)
     return _layout(fig, "Train vs " + " / ".join(s for s in splits if s != "train") + ": samples per class")
 
 
@@ -120,5 +120,5 @@ def effective_number_chart(summary: DistributionSummary) -> go.Figure:
         customdata=np.stack([pc["name"], pc["effective_number"]], axis=1),
         hovertemplate="<b>%{customdata[0]}</b><br>E_n = %{customdata[1]:,.1f}<extra></extra>"))
     fig.update_xaxes(title="class rank by train count (head → tail)")
-    fig.update_yaxes(title="samples (log)", type="log")
+    fig.update_yaxes(title="samples (log)", type="log", dtick=1)
     return _layout(fig, "Effective number of samples (Cui et al. 2019)")

@@ -76,7 +76,7 @@ def recall_vs_count_chart(reports: dict[str, ClassificationReport], run_names: l
     if sch is not None and sch.thresholds:
         for t in sch.thresholds:
             fig.add_vline(x=float(t) - 0.5, line=dict(color="#888888", dash="dash", width=1))
-    fig.update_xaxes(title="train samples of the class (log)", type="log")
+    fig.update_xaxes(title="train samples of the class (log)", type="log", dtick=1)
     fig.update_yaxes(title=f"per-class {metric}", tickformat=".0%", range=[-0.03, 1.03])
     return _layout(fig, f"Per-class {metric} vs train count (faded: fewer than {min_support} test samples)", 420)
 
@@ -111,8 +111,11 @@ def paired_delta_chart(tables: dict[str, pd.DataFrame], reference: str, run_name
 
 
 def confusion_heatmap(matrix: np.ndarray, order: np.ndarray, classes: ClassTable, scheme: str | BinScheme,
-                      max_cells: int = 150) -> go.Figure:
+                      max_cells: int = 150, errors_only: bool = True) -> go.Figure:
     """Row-normalised confusion matrix with classes in train-frequency order (head top-left).
+
+    With ``errors_only`` the diagonal (correct predictions) is left out so that the colour scale
+    shows where the mistakes go (a tail row leaning to the left columns = predicted as head).
 
     Above ``max_cells`` classes, consecutive classes (by frequency rank) are pooled into
     ``max_cells`` groups (the share of a group's samples predicted into another group).
@@ -121,6 +124,9 @@ def confusion_heatmap(matrix: np.ndarray, order: np.ndarray, classes: ClassTable
     c = len(order)
     bins = classes.bins(sch)[order]
     names = classes.names[order]
+    if errors_only:
+        matrix = matrix.copy()
+        np.fill_diagonal(matrix, 0.0)
     if c > max_cells:
         groups = np.array_split(np.arange(c), max_cells)
         g = np.zeros(c, int)
@@ -131,11 +137,13 @@ def confusion_heatmap(matrix: np.ndarray, order: np.ndarray, classes: ClassTable
         np.add.at(m, (g[:, None].repeat(c, 1), g[None, :].repeat(c, 0)), matrix * support[:, None])
         m /= np.bincount(g, minlength=max_cells)[:, None]
         labels = [f"ranks {ix[0] + 1}–{ix[-1] + 1}: {names[ix[0]]} … ({bins[ix[0]]})" for ix in groups]
-        title = f"Confusion by train frequency ({c:,} classes pooled into {max_cells} groups; rows sum to 1)"
+        title = (f"Confusion by train frequency ({c:,} classes pooled into {max_cells} groups of adjacent rank"
+                 + ("; errors only" if errors_only else "") + ")")
     else:
         m = matrix
         labels = [f"{i + 1}. {n} ({b})" for i, (n, b) in enumerate(zip(names, bins))]
-        title = "Confusion by train frequency (head top-left; rows = true class, sum to 1)"
+        title = ("Confusion by train frequency (head top-left; share of each true class's samples"
+                 + ("; errors only, diagonal left out" if errors_only else "") + ")")
     z = np.where(m > 0, m, np.nan)
     fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, colorscale="Viridis", zmin=0, zmax=float(np.nanmax(z)) if
                                np.isfinite(z).any() else 1, colorbar=dict(title="share", tickformat=".0%"),
@@ -190,6 +198,6 @@ def class_delta_chart(deltas: pd.DataFrame, run: str, scheme: str | BinScheme, m
             customdata=np.stack([d["name"], d["train_count"], d["support"]], axis=1),
             hovertemplate="<b>%{customdata[0]}</b><br>train %{customdata[1]:,} · test %{customdata[2]:,}<br>"
                           + metric + " change %{y:+.1%}<extra>" + name + "</extra>"))
-    fig.update_xaxes(title="train samples of the class (log)", type="log")
+    fig.update_xaxes(title="train samples of the class (log)", type="log", dtick=1)
     fig.update_yaxes(title=f"{metric}: {run} − reference", tickformat="+.0%")
     return _layout(fig, f"Per-class {metric} change of '{run}' vs train count", 380)
