@@ -8,6 +8,7 @@ from .errors import InputError
 from . import posthoc  # noqa: E402,F401
 from . import rebalance  # noqa: E402,F401
 from . import distribution, metrics  # noqa: E402,F401
+from . import detection  # noqa: E402,F401
 
 __version__ = "0.1.0"
 __all__ = ["NO_DATA", "BinScheme", "assign_bins", "parse_bins", "InputError", "__version__"]

@@ -20,7 +20,7 @@ from .matching import MatchState, empty_state, match_shard, merge
 from .params import AREA_LABELS, EvalParams
 from .prepare import GTTable, prepare_dets, prepare_gt
 
-__all__ = ["DetectionEvaluation", "evaluate_detections", "evaluate_state", "default_style",
+__all__ = ["DetectionEvaluation", "evaluate_detections", "ap_by_bin", "evaluate_state", "default_style",
            "HEADLINE_KEYS", "match_detections", "finish"]
 
 HEADLINE_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf")
@@ -199,3 +199,22 @@ def evaluate_detections(gt: DetectionGT, results: DetectionResults, iou_type: st
     state = match_detections(gt_table if gt_table is not None else gt, results, params, shard_images, progress)
     ev = finish(state, gt, results.name)
     return ev
+
+
+def ap_by_bin(ev: DetectionEvaluation, scheme: str = "lvis") -> pd.DataFrame:
+    """AP per frequency bin from TRAIN image counts (``image_count``), head bin first.
+
+    AP of a bin = mean of the precision table over its classes (as APr / APc / APf), so with
+    the ``lvis`` scheme on LVIS v1 categories it equals APf / APc / APr. Columns: ``bin``,
+    ``AP``, ``AP50``, ``n_classes`` (classes in the bin), ``n_evaluated`` (with ground truth).
+    """
+    from ..bins import parse_bins
+    sch = parse_bins(scheme)
+    bins = sch.assign(ev.per_class["image_count"].to_numpy())
+    rows = []
+    for b in sch.order(bins):
+        idx = np.flatnonzero(bins == b)
+        rows.append({"bin": b, "AP": summarize_ap(ev.acc, ev.params, classes=idx),
+                     "AP50": summarize_ap(ev.acc, ev.params, t=0.5, classes=idx), "n_classes": len(idx),
+                     "n_evaluated": int((ev.per_class["AP"].to_numpy()[idx] >= 0).sum())})
+    return pd.DataFrame(rows)
