@@ -105,7 +105,10 @@ def pr_curve_chart(curves: dict[str, pd.DataFrame], title: str = "Precision-reca
                                                    "<extra>" + run + " raw</extra>"))
     fig.update_xaxes(title="recall", range=[0, 1.01])
     fig.update_yaxes(title="precision", range=[0, 1.02])
-    return _layout(fig, title, height=380)
+    _layout(fig, title, height=380)
+    fig.update_layout(legend=dict(orientation="v", yanchor="bottom", y=0.02, xanchor="left", x=0.02,
+                                  bgcolor="rgba(255,255,255,0.7)"))
+    return fig
 
 
 def pr_by_bin_chart(df: pd.DataFrame, scheme: str | BinScheme = "lvis", title: str = "Mean PR curve per bin") -> go.Figure:
@@ -121,7 +124,10 @@ def pr_by_bin_chart(df: pd.DataFrame, scheme: str | BinScheme = "lvis", title: s
                                  hovertemplate="recall %{x:.2f}<br>precision %{y:.3f}<extra>" + b + "</extra>"))
     fig.update_xaxes(title="recall", range=[0, 1.01])
     fig.update_yaxes(title="mean precision", range=[0, 1.02])
-    return _layout(fig, title, height=380)
+    _layout(fig, title, height=380)
+    fig.update_layout(legend=dict(orientation="v", yanchor="bottom", y=0.02, xanchor="left", x=0.02,
+                                  bgcolor="rgba(255,255,255,0.7)"))
+    return fig
 
 
 def stealing_chart(per_class: pd.DataFrame, scheme: str | BinScheme = "lvis", top: int = 20,
