@@ -103,7 +103,7 @@ def _copy_class_rows(Xc: np.ndarray, n_new: int, out: np.ndarray) -> None:
 
 
 def smote_resample(X, y, method: str = "smote", sampling_strategy="auto", k_neighbors: int = 5, seed: int = 0,
-                   *, engine: str = "tailscope") -> tuple[np.ndarray, np.ndarray, dict]:
+                   *, engine: str = "tailscope", progress=None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Over-sample features with the SMOTE family.
 
     Parameters
@@ -122,6 +122,8 @@ def smote_resample(X, y, method: str = "smote", sampling_strategy="auto", k_neig
         imbalanced-learn's ``random_state``.
     engine : {"tailscope", "imblearn"}
         ``smote`` only: the lean chunked path (default) or imbalanced-learn's own ``fit_resample``.
+    progress : callable(fraction: float, text: str), optional
+        Called after each class of the lean path (for progress bars).
 
     Returns
     -------
@@ -169,9 +171,12 @@ def smote_resample(X, y, method: str = "smote", sampling_strategy="auto", k_neig
         X_res[:N] = X
         y_res[:N] = y
         pos = N
+        todo = [c for c, m in targets.items() if m > 0]
         for c, m in targets.items():  # imbalanced-learn's order: sorted classes
             if m == 0:
                 continue
+            if progress is not None:
+                progress(todo.index(c) / max(len(todo), 1), f"class {c}: {m:,} new samples")
             Xc = X[y == c]
             n_c = Xc.shape[0]
             out = X_res[pos:pos + m]
