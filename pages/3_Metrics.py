@@ -44,6 +44,7 @@ n_boot = c[3].number_input("Bootstrap resamples", min_value=0, max_value=10000, 
                                 "Tibshirani 1993); paired for differences. 0 = no intervals.")
 seed = c[4].number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="m_seed",
                          help="Seed of the bootstrap resampling: same seed, same intervals.")
+shown = [r for r in shown if r in avail]
 if reference not in shown:
     shown = [reference] + shown
 focus_opts = [r for r in shown if r != reference]
@@ -69,24 +70,37 @@ def show_table(df: pd.DataFrame, file_name: str, key: str) -> None:
     state.download_csv(df, file_name, key=key)
 
 
-memo = st.session_state.setdefault("m_memo", {})
+memo: dict = st.session_state.setdefault("m_memo", {})
+MEMO_MAX = 64  # cached states / reports per session (a 1,000-class state is ~8 MB)
+
+
+def _cached(key: tuple, owners: tuple, make):
+    """Memoise ``make()`` under ``key``; valid only while the same prediction objects are in the dataset."""
+    hit = memo.get(key)
+    if hit is not None and len(hit[0]) == len(owners) and all(a is b for a, b in zip(hit[0], owners)):
+        return hit[1]
+    value = make()
+    memo[key] = (owners, value)
+    while len(memo) > MEMO_MAX:
+        memo.pop(next(iter(memo)))
+    return value
 
 
 def _state(run: str) -> ConfusionState:
-    """The mergeable counts of one run on the split (cached per predictions object)."""
+    """The mergeable counts of one run on the split (one pass over its scores)."""
     p = ds.runs[run].preds[split]
-    key = ("state", id(ds), run, split, id(p))
-    if key not in memo:
-        st_ = ConfusionState.empty(ds.classes.n_classes, with_scores=p.scores is not None, max_k=min(5, ds.classes.n_classes))
-        memo[key] = update(st_, y, p.labels, scores=p.scores, kind=p.kind if p.kind != "labels" else "auto")
-    return memo[key]
+
+    def make():
+        st_ = ConfusionState.empty(ds.classes.n_classes, with_scores=p.scores is not None,
+                                   max_k=min(5, ds.classes.n_classes))
+        return update(st_, y, p.labels, scores=p.scores, kind=p.kind if p.kind != "labels" else "auto")
+    return _cached(("state", run, split), (ds.labels[split], p), make)
 
 
 def _report(run: str):
-    key = ("report", id(ds), run, split, id(ds.runs[run].preds[split]), scheme, int(n_boot), int(seed))
-    if key not in memo:
-        memo[key] = report_from_state(_state(run), ds.classes, scheme, bootstrap=int(n_boot), seed=int(seed))
-    return memo[key]
+    p = ds.runs[run].preds[split]
+    return _cached(("report", run, split, scheme, int(n_boot), int(seed)), (ds.labels[split], p, ds.classes),
+                   lambda: report_from_state(_state(run), ds.classes, scheme, bootstrap=int(n_boot), seed=int(seed)))
 
 
 try:
@@ -97,11 +111,11 @@ try:
         for r in shown:
             if r == reference:
                 continue
-            key = ("paired", id(ds), reference, r, split, id(ds.runs[r].preds[split]), scheme, int(n_boot), int(seed))
-            if key not in memo:
-                memo[key] = paired_bootstrap(y, ref_pred, ds.runs[r].preds[split].labels, ds.classes, scheme,
-                                             n_resamples=int(n_boot), seed=int(seed))
-            paired[r] = memo[key]
+            pr = ds.runs[r].preds[split]
+            paired[r] = _cached(("paired", reference, r, split, scheme, int(n_boot), int(seed)),
+                                (ds.labels[split], ds.runs[reference].preds[split], pr, ds.classes),
+                                lambda: paired_bootstrap(y, ref_pred, pr.labels, ds.classes, scheme,
+                                                         n_resamples=int(n_boot), seed=int(seed)))
 except InputError as e:
     state.show_error(e, "metrics")
     st.stop()
