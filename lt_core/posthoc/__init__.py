@@ -4,10 +4,13 @@ from .fast import AdjustIndex, build_adjust_index, dense_adjusted_argmax
 from .tuning import (DEFAULT_TAUS, OBJECTIVES, SweepState, TauEvaluator, TauPoint, TuneResult, select_tau,
                      sweep_merge, sweep_table, sweep_update, tau_norm_predictor, tune_and_report, tune_tau,
                      tuning_split)
+from .thresholds import (THRESHOLD_OBJECTIVES, ThresholdCounts, ThresholdResult, apply_thresholds,
+                         binary_threshold, one_hot, predict_with_bias, threshold_counts, tune_thresholds)
 from .adjust import (adjustment_offset, log_prior, logit_adjust, rescale_probs, tau_norm_scores,
                      tau_normalize)
 
-__all__ = ["DEFAULT_TAUS", "OBJECTIVES", "SweepState", "TauEvaluator", "TauPoint", "TuneResult", "select_tau",
+__all__ = ["THRESHOLD_OBJECTIVES", "ThresholdCounts", "ThresholdResult", "apply_thresholds", "binary_threshold",
+           "one_hot", "predict_with_bias", "threshold_counts", "tune_thresholds", "DEFAULT_TAUS", "OBJECTIVES", "SweepState", "TauEvaluator", "TauPoint", "TuneResult", "select_tau",
            "sweep_merge", "sweep_table", "sweep_update", "tau_norm_predictor", "tune_and_report", "tune_tau",
            "tuning_split", "AdjustIndex", "build_adjust_index", "dense_adjusted_argmax", "adjustment_offset", "log_prior", "logit_adjust", "rescale_probs", "tau_norm_scores",
            "tau_normalize"]
