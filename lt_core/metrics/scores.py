@@ -70,17 +70,17 @@ def _chunk(S: np.ndarray, y: np.ndarray | None, softmax: bool, max_k: int, pred,
         st = S[ar, y]
         buf = np.empty(S.shape, dtype=bool)
         acc = np.uint16 if S.shape[1] < 65535 else np.int64  # exact counts, narrow accumulator when safe
-        r = np.add.reduce(np.greater(S, st[:, None], out=buf).view(np.uint8), axis=1, dtype=acc)
-        n_ge = np.add.reduce(np.greater_equal(S, st[:, None], out=buf).view(np.uint8), axis=1, dtype=acc)
-        r = r.astype(np.int64)
+        r = np.add.reduce(np.greater(S, st[:, None], out=buf).view(np.uint8), axis=1, dtype=acc).astype(np.int64)
         # sklearn's tie rule: an equal score of a higher class index ranks ahead of the true class.
-        # Rows with a tie at the true score (rare for real-valued scores) get the exact count; only
-        # ranks below max_k matter for top-k.
-        ties = np.flatnonzero((n_ge.astype(np.int64) > r + 1) & (r < max_k))
-        if len(ties):
-            eq = S[ties] == st[ties, None]
-            cols = np.arange(S.shape[1])
-            r[ties] += np.count_nonzero(eq & (cols[None, :] > y[ties, None]), axis=1)
+        # A chunk-wide count tells whether any row has a tie at its true score (rare for real-valued
+        # scores); only then are the affected rows (with a rank below max_k) counted exactly.
+        np.equal(S, st[:, None], out=buf)
+        if np.count_nonzero(buf) > n:
+            n_eq = np.add.reduce(buf.view(np.uint8), axis=1, dtype=acc)
+            ties = np.flatnonzero((n_eq > 1) & (r < max_k))
+            if len(ties):
+                cols = np.arange(S.shape[1])
+                r[ties] += np.count_nonzero(buf[ties] & (cols[None, :] > y[ties, None]), axis=1)
         rank[:] = r
 
 
