@@ -69,6 +69,12 @@ class HeadLoss(nn.Module):
         """The loss's hyper-parameters, for the settings JSON."""
         return {}
 
+    def softmax_ce_terms(self) -> tuple[torch.Tensor | None, torch.Tensor | None] | None:
+        """``(offset (C,), weight (C,))`` when the loss is ``CE(logits + offset, y)`` with torch's
+        class-weighted mean (either may be None), so the training loop may use its fused step;
+        None for every other loss."""
+        return None
+
 
 class CrossEntropy(HeadLoss):
     """Softmax cross-entropy, optionally with per-class weights (C,) (``weight`` of torch)."""
@@ -81,6 +87,9 @@ class CrossEntropy(HeadLoss):
 
     def forward(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits, y, weight=self.weight)
+
+    def softmax_ce_terms(self):
+        return None, self.weight
 
 
 class ClassBalancedCE(HeadLoss):
@@ -101,6 +110,9 @@ class ClassBalancedCE(HeadLoss):
 
     def forward(self, logits, y):
         return F.cross_entropy(logits, y, weight=self.weight)
+
+    def softmax_ce_terms(self):
+        return None, self.weight
 
     def params(self):
         return {"beta": self.beta}
@@ -143,6 +155,9 @@ class BalancedSoftmax(HeadLoss):
     def forward(self, logits, y):
         return F.cross_entropy(logits + self.log_prior, y)
 
+    def softmax_ce_terms(self):
+        return self.log_prior, None
+
 
 class LogitAdjusted(HeadLoss):
     """Logit-adjusted loss: cross-entropy on ``logits + τ log π`` (Menon et al. 2021)."""
@@ -156,6 +171,9 @@ class LogitAdjusted(HeadLoss):
 
     def forward(self, logits, y):
         return F.cross_entropy(logits + self.tau * self.log_prior, y)
+
+    def softmax_ce_terms(self):
+        return self.tau * self.log_prior, None
 
     def params(self):
         return {"tau": self.tau}

@@ -26,7 +26,6 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..bins import assign_bins
 from ..data.schema import ClassificationDataset, ClassifierWeights, Predictions, Run
 from ..errors import InputError
 from ._deps import smote_resample, tau_normalize
@@ -222,9 +221,9 @@ class RetrainResult:
         return Run(self.name, {s: Predictions(s, "logits", scores=v) for s, v in self.scores.items()},
                    source="lt_core.heads", description=desc)
 
-    def summary(self, y: dict[str, np.ndarray], bins: np.ndarray, split: str = "test") -> dict[str, float]:
-        """Per-bin accuracy of the new head on one split (``all`` and one key per bin)."""
-        return per_bin_accuracy(np.asarray(y[split]), self.scores[split].argmax(1), bins)
+    def summary(self, y_true: np.ndarray, train_counts: np.ndarray, split: str = "test") -> dict[str, float]:
+        """Bin accuracies of the new head on one split (see :func:`~lt_core.heads.per_bin_accuracy`)."""
+        return per_bin_accuracy(np.asarray(y_true), self.scores[split].argmax(1), train_counts, self.bin_scheme)
 
 
 def _balanced_accuracy(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
@@ -332,7 +331,6 @@ def retrain(features: dict[str, np.ndarray], labels: dict[str, np.ndarray], n_cl
         if len(y) and (y.min() < 0 or y.max() >= n_classes):
             raise InputError(f"{split} labels must be class indices 0..{n_classes - 1}", field=split)
     counts = np.bincount(ytr, minlength=n_classes) if train_counts is None else np.asarray(train_counts)
-    bins = assign_bins(counts, bin_scheme)
     dev = resolve_device(s.device)
     wb = _as_wb(classifier)
     if wb is not None and wb[0].shape != (n_classes, Xtr.shape[1]):
@@ -356,7 +354,7 @@ def retrain(features: dict[str, np.ndarray], labels: dict[str, np.ndarray], n_cl
         return fit_head(head, X_fit, y_fit, loss, n_classes=n_classes, epochs=s.epochs, batch_size=s.batch_size,
                         lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay, schedule=s.schedule,
                         sampler=sampler, sampler_params=s.sampler_params, seed=s.seed, device=dev, val=val,
-                        bins=bins, progress=progress, cancel=cancel)
+                        train_counts=counts, bin_scheme=bin_scheme, progress=progress, cancel=cancel)
 
     def loss_for(cosine_head: bool):
         params = dict(s.loss_params)
@@ -418,7 +416,7 @@ def retrain(features: dict[str, np.ndarray], labels: dict[str, np.ndarray], n_cl
               for split, X in features.items() if split in ("val", "test")}
     if s.method in ("tau-norm", "ncm") or (s.method == "joint" and not history):
         if val is not None:  # a single evaluation point so every run has a curve entry
-            acc = per_bin_accuracy(val[1], scores["val"].argmax(1), bins)
+            acc = per_bin_accuracy(val[1], scores["val"].argmax(1), counts, bin_scheme)
             history = [{"epoch": 0, "loss": float("nan"), "lr": float("nan"), "time_s": 0.0,
                         "samples": 0, **{f"val_{k}": v for k, v in acc.items()}}]
     return RetrainResult(name=s.label(), settings=s, head=head, history=history, scores=scores, tau=tau,

@@ -81,30 +81,103 @@ def predict_logits(head: nn.Module, X: np.ndarray | torch.Tensor, batch_size: in
     """Logits (N, C) float32 of a head on features X (N, D), computed in chunks."""
     dev = device or next(iter(head.buffers()), next(head.parameters())).device
     head.eval()
-    Xt = torch.as_tensor(np.asarray(X, dtype=np.float32)) if not torch.is_tensor(X) else X
+    Xt = torch.from_numpy(np.require(X, np.float32, ["C", "W"])) if not torch.is_tensor(X) else X
     outs = [head(Xt[i:i + batch_size].to(dev)).float().cpu() for i in range(0, len(Xt), batch_size)]
     if not outs:
         return np.zeros((0, getattr(head, "n_classes", 0)), dtype=np.float32)
     return torch.cat(outs).numpy()
 
 
-def per_bin_accuracy(y_true: np.ndarray, y_pred: np.ndarray, bins: np.ndarray) -> dict[str, float]:
-    """Accuracy over the samples of each bin's classes, plus ``"all"``.
+def per_bin_accuracy(y_true: np.ndarray, y_pred: np.ndarray, train_counts: np.ndarray,
+                     scheme: str = "imagenet-lt") -> dict[str, float]:
+    """Bin accuracies as the Metrics page and ``eval-cls`` report them, plus ``all`` and ``accuracy``.
 
-    A bin's accuracy is (correct samples of its classes) / (samples of its classes), as the
-    many / medium / few columns of Kang et al. 2020; a bin with no samples gives NaN.
-    Computed from per-class (correct, total) counts, which are additive over shards.
+    A bin's accuracy is the mean per-class recall over its classes with samples
+    (:func:`lt_core.metrics.bin_accuracy`; Kang et al. 2020 on a balanced test set); ``all`` is
+    the same over every class (balanced accuracy, scikit-learn's ``balanced_accuracy_score``)
+    and ``accuracy`` the plain fraction of correct samples.
     """
-    bins = np.asarray(bins, dtype=object)
-    c = len(bins)
-    total = np.bincount(y_true, minlength=c)
-    correct = np.bincount(y_true[y_true == y_pred], minlength=c)
-    out = {"all": float(correct.sum() / total.sum()) if total.sum() else float("nan")}
-    for name in dict.fromkeys(bins.tolist()):
-        m = bins == name
-        t = total[m].sum()
-        out[str(name)] = float(correct[m].sum() / t) if t else float("nan")
+    from ..metrics import bin_accuracy
+
+    y = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(y_pred, dtype=np.int64)
+    c = len(train_counts)
+    support = np.bincount(y, minlength=c)
+    correct = np.bincount(y[y == p], minlength=c)
+    m = support > 0
+    out = {"all": float((correct[m] / support[m]).mean()) if m.any() else float("nan"),
+           "accuracy": float(correct.sum() / support.sum()) if support.sum() else float("nan")}
+    out.update(bin_accuracy(y, p, train_counts, scheme))
     return out
+
+
+class _FusedLinearCE:
+    """SGD steps of a plain linear head under a softmax cross-entropy loss, without autograd.
+
+    The same arithmetic as ``loss.backward(); torch.optim.SGD(momentum, weight_decay).step()``
+    on ``CE(X W^T + b + offset, y)`` with class weights (torch's weighted mean), in fewer passes
+    over memory: the bias rides along as an extra input column of ones (``[X, 1] [W, b]^T``, so
+    the bias gradient comes out of the weight-gradient matmul), the softmax is one fused kernel,
+    and the momentum update is fused into the gradient matmul (``buf = m·buf + α Gᵀ X``).
+    Used by :func:`fit_head` when it applies; ``fused=False`` forces the autograd path (they
+    agree to float rounding; tests check it).
+    """
+
+    def __init__(self, head, offset, weight, momentum: float, weight_decay: float):
+        self.head = head
+        self.has_bias = head.bias is not None
+        with torch.no_grad():
+            W = head.weight.detach()
+            self.Wa = torch.cat([W, head.bias.detach()[:, None]], 1) if self.has_bias else W.clone()
+        self.offset, self.weight = offset, weight
+        self.m, self.wd = float(momentum), float(weight_decay)
+        self.buf = torch.zeros_like(self.Wa)
+
+    def augment(self, X: torch.Tensor) -> torch.Tensor:
+        """The features the step expects: ``[X, 1]`` when the head has a bias."""
+        return torch.cat([X, X.new_ones(len(X), 1)], 1) if self.has_bias else X
+
+    @torch.no_grad()
+    def step(self, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> torch.Tensor:
+        Z = torch.mm(xb, self.Wa.t())
+        if self.offset is not None:
+            Z += self.offset
+        P = torch.softmax(Z, dim=1)
+        py = P.gather(1, yb[:, None]).squeeze(1)
+        ce = -py.clamp(min=1e-38).log()
+        P.scatter_add_(1, yb[:, None], torch.full_like(py[:, None], -1.0))  # G = P - onehot
+        if self.weight is not None:
+            wy = self.weight[yb]
+            coef = wy / wy.sum()
+            loss = (ce * coef).sum()
+            P *= coef[:, None]
+            alpha = 1.0
+        else:
+            loss = ce.mean()
+            alpha = 1.0 / len(yb)
+        self.buf.addmm_(P.t(), xb, beta=self.m, alpha=alpha)
+        if self.wd:
+            self.buf.add_(self.Wa, alpha=self.wd)
+        self.Wa.add_(self.buf, alpha=-lr)
+        return loss
+
+    @torch.no_grad()
+    def sync(self) -> None:
+        """Copy the working weights back into the head's parameters."""
+        d = self.head.weight.shape[1]
+        self.head.weight.copy_(self.Wa[:, :d])
+        if self.has_bias:
+            self.head.bias.copy_(self.Wa[:, d])
+
+
+def _fusable(head: nn.Module, loss: HeadLoss):
+    from .models import LinearHead
+
+    if type(head) is not LinearHead or head.normalize_input or head.normalize_weight or head.scale != 1.0:
+        return None
+    if not head.weight.requires_grad:
+        return None
+    return loss.softmax_ce_terms()
 
 
 def _lr_at(base_lr: float, schedule: str, step: int, total: int) -> float:
@@ -117,9 +190,10 @@ def fit_head(head: nn.Module, X: np.ndarray, y: np.ndarray, loss: HeadLoss, *, n
              epochs: int = 10, batch_size: int = 512, lr: float = 0.1, momentum: float = 0.9,
              weight_decay: float = 5e-4, schedule: str = "cosine", sampler: str = "instance",
              sampler_params: dict | None = None, seed: int = 0, device: str | torch.device = "auto",
-             val: tuple[np.ndarray, np.ndarray] | None = None, bins: np.ndarray | None = None,
+             val: tuple[np.ndarray, np.ndarray] | None = None, train_counts: np.ndarray | None = None,
+             bin_scheme: str = "imagenet-lt",
              progress: Callable[[Progress], None] | None = None,
-             cancel: threading.Event | Callable[[], bool] | None = None) -> list[dict]:
+             cancel: threading.Event | Callable[[], bool] | None = None, fused: bool = True) -> list[dict]:
     """Train ``head`` in place with SGD on frozen features; return one record per epoch.
 
     Parameters
@@ -139,17 +213,22 @@ def fit_head(head: nn.Module, X: np.ndarray, y: np.ndarray, loss: HeadLoss, *, n
     lr, momentum, weight_decay, schedule : SGD settings; ``schedule`` ``cosine`` (per step, as
         Kang et al. 2020) or ``constant``.
     val : (X_val, y_val), optional
-        Evaluated after every epoch: overall and per-bin accuracy (``bins`` (C,) bin names).
+        Evaluated after every epoch with :func:`per_bin_accuracy` (bins from ``train_counts``
+        (C,), default the counts of ``y``, under ``bin_scheme``).
     progress : callable, optional
         Called with a :class:`Progress` after every step.
     cancel : threading.Event or callable, optional
         Checked before every step; when set, :class:`TrainingCancelled` is raised.
+    fused : bool
+        Use the autograd-free step for a plain linear head under a softmax cross-entropy loss
+        (ce, cb, balanced-softmax, logit-adjusted); False always uses autograd + torch SGD.
 
     Returns
     -------
     list of dict
         Per epoch: ``epoch`` (1-based), ``loss`` (mean over the epoch's batches), ``lr`` (at the
-        epoch's end), ``time_s``, ``samples``, and ``val_all`` plus ``val_<bin>`` accuracies.
+        epoch's end), ``time_s``, ``samples``, and ``val_all``, ``val_accuracy`` plus
+        ``val_<bin>`` accuracies.
     """
     if epochs < 1:
         raise InputError(f"epochs must be >= 1, got {epochs}", field="epochs")
@@ -161,11 +240,15 @@ def fit_head(head: nn.Module, X: np.ndarray, y: np.ndarray, loss: HeadLoss, *, n
     is_cancelled = cancel.is_set if isinstance(cancel, threading.Event) else (cancel or (lambda: False))
     head.to(dev)
     loss.to(dev)
-    Xt = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32)).to(dev)
-    yt = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(dev)
+    Xt = torch.from_numpy(np.require(X, np.float32, ["C", "W"])).to(dev)
+    yt = torch.from_numpy(np.array(y, dtype=np.int64)).to(dev)
     y_np = np.asarray(y, dtype=np.int64)
     params = [p for p in head.parameters() if p.requires_grad]
-    opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    terms = _fusable(head, loss) if fused else None
+    fast = None if terms is None else _FusedLinearCE(head, terms[0], terms[1], momentum, weight_decay)
+    opt = None if fast is not None else torch.optim.SGD(params, lr=lr, momentum=momentum,
+                                                        weight_decay=weight_decay)
+    Xs = Xt if fast is None else fast.augment(Xt)
     gen = torch.Generator().manual_seed(int(seed))
     sp = dict(sampler_params or {})
 
@@ -191,16 +274,19 @@ def fit_head(head: nn.Module, X: np.ndarray, y: np.ndarray, loss: HeadLoss, *, n
             if is_cancelled():
                 raise TrainingCancelled(f"cancelled in epoch {ep + 1}")
             bi = order[s * batch_size:(s + 1) * batch_size]
-            xb = Xt.index_select(0, bi)
+            xb = Xs.index_select(0, bi)
             yb = yt.index_select(0, bi)
             cur_lr = _lr_at(lr, schedule, global_step, total_steps)
-            for g in opt.param_groups:
-                g["lr"] = cur_lr
-            opt.zero_grad(set_to_none=True)
-            val_loss = loss(head(xb), yb)
-            val_loss.backward()
-            opt.step()
-            loss_sum += val_loss.detach()
+            if fast is not None:
+                step_loss = fast.step(xb, yb, cur_lr)
+            else:
+                for g in opt.param_groups:
+                    g["lr"] = cur_lr
+                opt.zero_grad(set_to_none=True)
+                step_loss = loss(head(xb), yb)
+                step_loss.backward()
+                opt.step()
+            loss_sum += step_loss.detach()
             global_step += 1
             if progress is not None:
                 el = time.perf_counter() - t0
@@ -209,14 +295,17 @@ def fit_head(head: nn.Module, X: np.ndarray, y: np.ndarray, loss: HeadLoss, *, n
                 progress(Progress(epoch=ep + 1, epochs=epochs, step=s + 1, steps=steps,
                                   loss=float(loss_sum) / (s + 1), elapsed_s=el,
                                   eta_s=el / done * left if done else float("nan")))
+        if fast is not None:
+            fast.sync()
         if not torch.isfinite(loss_sum):
             raise InputError(f"training diverged in epoch {ep + 1} (the loss became NaN or infinite)",
                              field="lr", hint="lower the learning rate")
         rec = {"epoch": ep + 1, "loss": float(loss_sum) / steps, "lr": cur_lr,
                "time_s": time.perf_counter() - t_ep, "samples": int(len(order))}
-        if val is not None and len(val[1]) and bins is not None:
+        if val is not None and len(val[1]):
             pred = predict_logits(head, val[0], device=dev).argmax(1)
-            acc = per_bin_accuracy(np.asarray(val[1]), pred, bins)
+            tc = np.bincount(y_np, minlength=n_classes) if train_counts is None else train_counts
+            acc = per_bin_accuracy(np.asarray(val[1]), pred, tc, bin_scheme)
             rec.update({f"val_{k}": v for k, v in acc.items()})
         history.append(rec)
     return history
