@@ -213,3 +213,34 @@ def test_bad_input_is_an_input_error():
         classification_report(y, None, classes, "imagenet-lt")
     with pytest.raises(InputError):
         merge(ConfusionState.empty(3), ConfusionState.empty(4))
+
+
+def test_macro_f1_and_gmean_intervals_match_index_resampling():
+    classes, y, S = _data(seed=8, n=1200, c=15, absent=())
+    p = S.argmax(1)
+    rep = classification_report(y, p, classes, "quantile:3", bootstrap=2000, seed=0)
+    fast = classification_report(y, p, classes, "quantile:3", bootstrap=2000, seed=0, bootstrap_f1=False)
+    # the accuracy intervals do not depend on whether F1 intervals are drawn too
+    assert fast.bins["ci_low"].equals(rep.bins["ci_low"]) and "macro_f1_ci_low" not in fast.overall
+    rng = np.random.default_rng(2)
+    idx_by_class = [np.flatnonzero(y == j) for j in range(classes.n_classes)]
+    tail = np.flatnonzero(classes.bins("quantile:3") == "tail")
+    mf, tf = [], []
+    c = classes.n_classes
+    for _ in range(1500):  # sklearn's f1_score on index resamples, from a confusion matrix for speed
+        ii = np.concatenate([rng.choice(ix, len(ix)) for ix in idx_by_class])
+        cm = confusion_matrix(y[ii], p[ii], labels=np.arange(c))
+        f1 = 2 * np.diag(cm) / np.maximum(cm.sum(0) + cm.sum(1), 1)
+        present = (cm.sum(0) + cm.sum(1)) > 0
+        mf.append(f1[present].mean())
+        tf.append(f1[tail][present[tail]].mean())
+    # the shortcut above is sklearn's macro F1 (checked on the last resample)
+    assert mf[-1] == pytest.approx(f1_score(y[ii], p[ii], average="macro", zero_division=0), abs=1e-12)
+    assert tf[-1] == pytest.approx(f1_score(y[ii], p[ii], labels=tail, average="macro", zero_division=0), abs=1e-12)
+    lo, hi = np.quantile(mf, [0.025, 0.975])
+    assert rep.overall["macro_f1_ci_low"] == pytest.approx(lo, abs=0.01)
+    assert rep.overall["macro_f1_ci_high"] == pytest.approx(hi, abs=0.01)
+    lo, hi = np.quantile(tf, [0.025, 0.975])
+    assert rep.bins.loc["tail", "macro_f1_ci_low"] == pytest.approx(lo, abs=0.015)
+    assert rep.bins.loc["tail", "macro_f1_ci_high"] == pytest.approx(hi, abs=0.015)
+    assert rep.overall["gmean_ci_low"] <= rep.overall["gmean"] <= rep.overall["gmean_ci_high"]

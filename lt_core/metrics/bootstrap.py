@@ -19,7 +19,7 @@ from ..data.schema import ClassTable
 from ..errors import InputError
 from .state import ConfusionState, _check_labels
 
-__all__ = ["bootstrap_report", "bootstrap_bin_accuracy", "PairedState", "paired_bootstrap",
+__all__ = ["bootstrap_report", "bootstrap_bin_accuracy", "bootstrap_confusion", "PairedState", "paired_bootstrap",
            "PairedBootstrap"]
 
 
@@ -74,24 +74,111 @@ def bootstrap_bin_accuracy(correct: np.ndarray, support: np.ndarray, masks: dict
     return out
 
 
-def bootstrap_report(state: ConfusionState, classes: ClassTable, scheme: str | BinScheme, *,
-                     n_resamples: int = 1000, seed: int = 0, ci: float = 0.95) -> dict:
-    """Percentile CIs for overall accuracy / balanced accuracy and each bin's accuracy.
+def _resample_rows(cm: np.ndarray, n_resamples: int, rng: np.random.Generator):
+    """Yield resampled (tp, predicted) per class: test samples resampled within each true class.
+
+    The confusion counts are expanded into virtual samples (true class, predicted class), sorted
+    by true class; each resample draws ``n_c`` of the class's samples with replacement, exactly as
+    resampling sample indices would. Yields ``(tp, pred)`` of shape (b, C) for batches of b.
+    """
+    c = cm.shape[0]
+    rows, cols = np.nonzero(cm)
+    k = cm[rows, cols]
+    y_s = np.repeat(rows, k)
+    p_s = np.repeat(cols, k)
+    n_row = cm.sum(axis=1)
+    start = np.concatenate([[0], np.cumsum(n_row)[:-1]])
+    n = len(y_s)
+    base = start[y_s]
+    # float32 uniforms are exact enough to pick among up to 2**20 samples of a class, and faster
+    small = n_row.max(initial=0) < 2 ** 20
+    size = n_row[y_s].astype(np.float32 if small else np.float64)
+    batch = max(1, min(int(n_resamples), 4_000_000 // max(1, n)))
+    done = 0
+    while done < n_resamples:
+        b = min(batch, n_resamples - done)
+        u = rng.random((b, n), dtype=np.float32 if small else np.float64)
+        u *= size[None, :]
+        idx = base[None, :] + np.minimum(u.astype(np.int64), n_row[y_s][None, :] - 1)
+        pd_ = p_s[idx]
+        off = (np.arange(b) * c)[:, None]
+        pred = np.bincount((pd_ + off).ravel(), minlength=b * c).reshape(b, c)
+        hit = pd_ == y_s[None, :]
+        tp = np.bincount((np.broadcast_to(y_s[None, :], (b, n)) + off)[hit], minlength=b * c).reshape(b, c)
+        yield tp, pred
+        done += b
+
+
+def bootstrap_confusion(state: ConfusionState, classes: ClassTable, scheme: BinScheme, n_resamples: int,
+                        seed: int) -> dict[str, np.ndarray]:
+    """Bootstrap distributions of macro-F1, G-mean and each bin's macro-F1.
+
+    Resamples the test samples within each class (from the confusion counts), so the
+    predicted-class counts, hence precision and F1, vary too.
 
     Returns
     -------
     dict
-        ``{"overall": {metric: (lo, hi)}, "bins": {bin: (lo, hi)}}``.
+        {"macro_f1": (B,), "gmean": (B,), "macro_f1:<bin>": (B,)}.
+    """
+    cm = state.confusion
+    c = cm.shape[0]
+    support = cm.sum(axis=1)
+    bins = classes.bins(scheme)
+    names = scheme.order(bins)
+    rng = np.random.default_rng([int(seed), 1])  # a stream of its own: accuracy CIs do not depend on it
+    res = {"macro_f1": [], "gmean": []} | {f"macro_f1:{n}": [] for n in names}
+    for tp, pred in _resample_rows(cm, int(n_resamples), rng):
+        b = tp.shape[0]
+        denom = support[None, :] + pred
+        f1 = np.divide(2.0 * tp, denom, out=np.zeros((b, c)), where=denom > 0)
+        present = denom > 0
+        npres = present.sum(axis=1)
+        res["macro_f1"].append(np.where(npres > 0, (f1 * present).sum(axis=1) / np.maximum(npres, 1), np.nan))
+        rec = np.divide(tp, support[None, :], out=np.zeros((b, c)), where=support[None, :] > 0)
+        zero = (present & (rec == 0)).any(axis=1)
+        logs = np.where(present, np.log(np.where(rec > 0, rec, 1.0)), 0.0)
+        gm = np.exp(logs.sum(axis=1) / np.maximum(npres, 1))
+        res["gmean"].append(np.where(zero, 0.0, np.where(npres > 0, gm, np.nan)))
+        for n in names:
+            m = (bins == n)[None, :] & present
+            cnt = m.sum(axis=1)
+            res[f"macro_f1:{n}"].append(np.where(cnt > 0, (f1 * m).sum(axis=1) / np.maximum(cnt, 1), np.nan))
+    return {k: np.concatenate(v) if v else np.full(int(n_resamples), np.nan) for k, v in res.items()}
+
+
+def bootstrap_report(state: ConfusionState, classes: ClassTable, scheme: str | BinScheme, *,
+                     n_resamples: int = 1000, seed: int = 0, ci: float = 0.95, f1: bool = True) -> dict:
+    """Percentile CIs for the overall and per-bin metrics.
+
+    Accuracy, balanced accuracy and each bin's accuracy come from per-class binomials (fast);
+    with ``f1`` also macro-F1, G-mean and each bin's macro-F1, from test samples resampled within
+    each class (cost grows with the number of test samples). ECE has no interval.
+
+    Returns
+    -------
+    dict
+        ``{"overall": {metric: (lo, hi)}, "bins": {bin: (lo, hi)}, "bins_macro_f1": {bin: (lo, hi)}}``.
     """
     _check_resamples(n_resamples, ci)
     sch = parse_bins(scheme)
     support = state.support
     masks = _bin_masks(classes, sch, support)
     dist = bootstrap_bin_accuracy(state.tp, support, masks, n_resamples, seed)
-    res = {"overall": {}, "bins": {}}
-    for key, vals in dist.items():
+    res = {"overall": {}, "bins": {}, "bins_macro_f1": {}}
+
+    def q(vals):
         lo, hi = _quantiles(vals, ci) if np.isfinite(vals).any() else (np.nan, np.nan)
-        (res["overall"] if key in ("accuracy", "balanced_accuracy") else res["bins"])[key] = (float(lo), float(hi))
+        return float(lo), float(hi)
+
+    for key, vals in dist.items():
+        (res["overall"] if key in ("accuracy", "balanced_accuracy") else res["bins"])[key] = q(vals)
+    if f1:
+        for key, vals in bootstrap_confusion(state, classes, sch, n_resamples, seed).items():
+            if key.startswith("macro_f1:"):
+                res["bins_macro_f1"][key.split(":", 1)[1]] = q(vals)
+            else:
+                res["overall"][key] = q(vals)
     return res
 
 

@@ -43,12 +43,12 @@ class ClassificationReport:
     overall : dict
         ``accuracy``, ``balanced_accuracy``, ``macro_f1``, ``gmean``, ``ece`` (NaN without scores),
         ``top{k}`` for each requested k (with scores), ``n_samples``; with a bootstrap also
-        ``{metric}_ci_low`` / ``{metric}_ci_high`` for accuracy, balanced accuracy and gmean.
+        ``{metric}_ci_low`` / ``{metric}_ci_high`` for accuracy, balanced accuracy, macro-F1 and gmean.
     bins : DataFrame
         Indexed by bin name (head first, ``no training data`` last): ``accuracy``, ``n_classes``
         (classes of the bin with test samples, those averaged), ``n_samples``, ``ci_low``,
         ``ci_high`` (NaN without a bootstrap), ``macro_f1``, ``ece``, ``n_classes_in_bin``,
-        ``train_samples``.
+        ``train_samples``; with a bootstrap also ``macro_f1_ci_low`` / ``macro_f1_ci_high``.
     per_class : DataFrame
         One row per class in class-table order: ``class_id``, ``name``, ``train_count``, ``bin``,
         ``support``, ``precision``, ``recall``, ``f1``, ``predicted`` (times predicted),
@@ -204,8 +204,12 @@ def bin_table(state: ConfusionState, classes: ClassTable, scheme: str | BinSchem
 
 def report_from_state(state: ConfusionState, classes: ClassTable, scheme: str | BinScheme, *,
                       bootstrap: int = 0, seed: int = 0, ci: float = 0.95,
-                      top_k: tuple[int, ...] = (1, 5)) -> ClassificationReport:
-    """``compute(state)``: the full :class:`ClassificationReport` of a (merged) state."""
+                      top_k: tuple[int, ...] = (1, 5), bootstrap_f1: bool = True) -> ClassificationReport:
+    """``compute(state)``: the full :class:`ClassificationReport` of a (merged) state.
+
+    ``bootstrap_f1=False`` keeps the intervals to the accuracy metrics (per-class binomials,
+    fast); otherwise macro-F1 and G-mean get intervals too (resampling every test sample).
+    """
     sch = parse_bins(scheme)
     overall = overall_metrics(state, top_k)
     bins = bin_table(state, classes, sch)
@@ -213,17 +217,22 @@ def report_from_state(state: ConfusionState, classes: ClassTable, scheme: str | 
     rep = ClassificationReport(overall, bins, per_class, sch, state, int(bootstrap), int(seed), float(ci))
     if bootstrap:
         from .bootstrap import bootstrap_report
-        boot = bootstrap_report(state, classes, sch, n_resamples=bootstrap, seed=seed, ci=ci)
+        boot = bootstrap_report(state, classes, sch, n_resamples=bootstrap, seed=seed, ci=ci, f1=bootstrap_f1)
         for metric, (lo, hi) in boot["overall"].items():
             rep.overall[f"{metric}_ci_low"], rep.overall[f"{metric}_ci_high"] = lo, hi
         for name, (lo, hi) in boot["bins"].items():
             rep.bins.loc[name, "ci_low"], rep.bins.loc[name, "ci_high"] = lo, hi
+        if boot["bins_macro_f1"]:
+            rep.bins["macro_f1_ci_low"] = np.nan
+            rep.bins["macro_f1_ci_high"] = np.nan
+            for name, (lo, hi) in boot["bins_macro_f1"].items():
+                rep.bins.loc[name, "macro_f1_ci_low"], rep.bins.loc[name, "macro_f1_ci_high"] = lo, hi
     return rep
 
 
 def classification_report(y_true, y_pred, classes: ClassTable, scheme: str | BinScheme, *, scores=None,
                           bootstrap: int = 0, seed: int = 0, top_k: tuple[int, ...] = (1, 5),
-                          kind: str = "auto", ci: float = 0.95) -> ClassificationReport:
+                          kind: str = "auto", ci: float = 0.95, bootstrap_f1: bool = True) -> ClassificationReport:
     """Per-class, per-bin and overall metrics of one run.
 
     Parameters
@@ -243,6 +252,8 @@ def classification_report(y_true, y_pred, classes: ClassTable, scheme: str | Bin
     kind : {"auto", "logits", "probs"}
     ci : float
         Confidence level of the percentile intervals.
+    bootstrap_f1 : bool
+        Also bootstrap macro-F1 and G-mean (overall and per bin); slower on large test sets.
 
     Returns
     -------
@@ -252,7 +263,8 @@ def classification_report(y_true, y_pred, classes: ClassTable, scheme: str | Bin
     max_k = max([k for k in top_k if k <= c] or [1])
     state = ConfusionState.empty(c, with_scores=scores is not None, max_k=max_k)
     state = update(state, y_true, y_pred, scores=scores, kind=kind)
-    return report_from_state(state, classes, scheme, bootstrap=bootstrap, seed=seed, ci=ci, top_k=top_k)
+    return report_from_state(state, classes, scheme, bootstrap=bootstrap, seed=seed, ci=ci, top_k=top_k,
+                             bootstrap_f1=bootstrap_f1)
 
 
 def bin_accuracy(y_true, y_pred, train_counts, scheme: str | BinScheme) -> dict[str, float]:

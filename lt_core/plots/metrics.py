@@ -25,30 +25,37 @@ def bin_accuracy_chart(bins_long: pd.DataFrame, run_names: list[str], metric: st
                        scheme: str | BinScheme | None = None) -> go.Figure:
     """Per-bin bars, one colour per run, with bootstrap CI whiskers (from :func:`runs_bin_table`).
 
+    ``metric`` is a column of the bins table (``accuracy``, ``macro_f1``, ``ece``); its interval
+    columns are ``ci_low`` / ``ci_high`` for accuracy and ``<metric>_ci_low`` / ``_ci_high`` otherwise.
     Bin names on the x axis are coloured by bin (head blue, medium amber, tail red).
     """
+    lo_col, hi_col = ("ci_low", "ci_high") if metric == "accuracy" else (f"{metric}_ci_low", f"{metric}_ci_high")
+    label = {"accuracy": "accuracy (mean per-class recall)", "macro_f1": "macro-F1", "ece": "ECE"}.get(metric, metric)
     fig = go.Figure()
+    any_ci = False
     for run in [r for r in run_names if r in set(bins_long["run"])]:
         d = bins_long[bins_long["run"] == run]
-        has_ci = metric == "accuracy" and d["ci_low"].notna().any()
-        err = dict(type="data", symmetric=False, array=(d["ci_high"] - d["accuracy"]).to_numpy(),
-                   arrayminus=(d["accuracy"] - d["ci_low"]).to_numpy(), thickness=1.5, width=6) if has_ci else None
+        lo = d[lo_col] if lo_col in d else pd.Series(np.nan, index=d.index)
+        hi = d[hi_col] if hi_col in d else pd.Series(np.nan, index=d.index)
+        has_ci = bool(lo.notna().any())
+        any_ci |= has_ci
+        err = dict(type="data", symmetric=False, array=(hi - d[metric]).to_numpy(),
+                   arrayminus=(d[metric] - lo).to_numpy(), thickness=1.5, width=6) if has_ci else None
         fig.add_trace(go.Bar(
             x=d["bin"], y=d[metric], name=run, marker_color=run_color(run_names, run), error_y=err,
             text=[f"{v:.1%}" if v == v else "–" for v in d[metric]], textposition="inside",
-            customdata=np.stack([d["n_classes"], d["n_samples"], d["ci_low"], d["ci_high"]], axis=1),
-            hovertemplate="<b>%{x}</b> · " + run + "<br>" + metric + " %{y:.1%}"
+            customdata=np.stack([d["n_classes"], d["n_samples"], lo, hi], axis=1),
+            hovertemplate="<b>%{x}</b> · " + run + "<br>" + label + " %{y:.1%}"
                           + ("<br>95% CI %{customdata[2]:.1%} – %{customdata[3]:.1%}" if has_ci else "")
                           + "<br>%{customdata[0]:,} classes, %{customdata[1]:,} test samples<extra></extra>"))
     fig.update_layout(barmode="group", bargap=0.2)
-    fig.update_yaxes(title=metric.replace("_", " ") + (" (mean per-class recall)" if metric == "accuracy" else ""),
-                     tickformat=".0%", rangemode="tozero")
+    fig.update_yaxes(title=label, tickformat=".0%", rangemode="tozero")
     if scheme is not None:
         sch = parse_bins(scheme)
         names = list(dict.fromkeys(bins_long["bin"]))
         fig.update_xaxes(tickvals=names, ticktext=[f"<span style='color:{bin_color(n, sch)}'><b>{n}</b></span>"
                                                    for n in names])
-    return _layout(fig, f"Per-bin {metric.replace('_', ' ')}" + (" with bootstrap 95% CIs" if metric == "accuracy" else ""))
+    return _layout(fig, f"Per-bin {label}" + (" with bootstrap 95% CIs" if any_ci else ""))
 
 
 def recall_vs_count_chart(reports: dict[str, ClassificationReport], run_names: list[str] | None = None,
@@ -173,7 +180,7 @@ def error_destination_chart(dest: pd.DataFrame, scheme: str | BinScheme) -> go.F
                              textposition="inside", customdata=dest["errors"],
                              hovertemplate="true %{y}: %{x:.1%} of %{customdata:,} errors go to " + name
                                            + "<extra></extra>"))
-    fig.update_layout(barmode="stack")
+    fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_yaxes(autorange="reversed", title="true bin")
     fig.update_xaxes(title="share of the bin's errors", tickformat=".0%", range=[0, 1])
     _layout(fig, "Where the errors go: predicted bin of each bin's mistakes", 300)
