@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["log_prior", "adjustment_offset", "logit_adjust", "rescale_probs", "tau_normalize",
+__all__ = ["as_log_scores", "log_prior", "adjustment_offset", "logit_adjust", "rescale_probs", "tau_normalize",
            "tau_norm_scores"]
 
 
@@ -174,3 +174,21 @@ def tau_norm_scores(X: np.ndarray, W: np.ndarray, tau: float = 1.0) -> np.ndarra
                          "(need X (N, D) and W (C, D))", field="features")
     Wn = tau_normalize(W, tau).astype(np.float32)
     return X.astype(np.float32, copy=False) @ Wn.T
+
+
+def as_log_scores(scores: np.ndarray, kind: str) -> np.ndarray:
+    """Scores on the log scale that logit adjustment works on.
+
+    Parameters
+    ----------
+    scores : array (N, C)
+    kind : {"logits", "probs"}
+        Logits are returned as they are; probabilities become ``log(clip(p, 1e-45, 1))``
+        (float64), so ``argmax(log p - tau * lp) == argmax(p / prior ** tau)``.
+    """
+    if kind == "logits":
+        return np.asarray(scores)
+    if kind == "probs":
+        return np.log(np.clip(np.asarray(scores, dtype=np.float64), 1e-45, None))
+    raise InputError(f"need logits or probabilities, got '{kind}'", field="kind",
+                     hint="predicted labels alone cannot be adjusted: load the model's scores")

@@ -213,6 +213,31 @@ class TauEvaluator:
         return TauPoint(float(tau), pred, m["recall"], prd, dict(zip(self.bin_names, m["bins"].tolist())),
                         float(m["accuracy"]), float(m["balanced_accuracy"]), float(m["macro_f1"]))
 
+    def bin_table(self, before: TauPoint, after: TauPoint) -> pd.DataFrame:
+        """Per bin (head first): n_classes, n_samples, accuracy before / after, delta, and the
+        share of predictions going to the bin before / after."""
+        rows = []
+        n = max(len(self.y), 1)
+        for k, b in enumerate(self.bin_names):
+            m = self.codes == k
+            rows.append({"bin": b, "n_classes": int(m.sum()), "n_samples": int(self.support[m].sum()),
+                         "accuracy_before": before.bins[b], "accuracy_after": after.bins[b],
+                         "delta": after.bins[b] - before.bins[b],
+                         "predicted_share_before": before.predicted[m].sum() / n,
+                         "predicted_share_after": after.predicted[m].sum() / n})
+        return pd.DataFrame(rows)
+
+    def class_table(self, before: TauPoint, after: TauPoint, names=None, ids=None) -> pd.DataFrame:
+        """Per class, tail first: train_count, bin, support, recall before / after, delta, predicted before / after."""
+        C = self.n_classes
+        df = pd.DataFrame({"class_id": np.arange(C) if ids is None else np.asarray(ids),
+                           "name": np.asarray([str(i) for i in range(C)] if names is None else names, dtype=object),
+                           "train_count": self.train_counts, "bin": np.asarray(self.bin_names, dtype=object)[self.codes],
+                           "support": self.support, "recall_before": before.recall, "recall_after": after.recall,
+                           "delta": after.recall - before.recall, "predicted_before": before.predicted,
+                           "predicted_after": after.predicted})
+        return df.sort_values(["train_count", "class_id"], kind="stable").reset_index(drop=True)
+
     def sweep(self, taus=DEFAULT_TAUS) -> SweepState:
         """Counts for every tau of ``taus`` on this split."""
         st = SweepState.empty(taus, self.n_classes)
