@@ -244,3 +244,11 @@ def test_macro_f1_and_gmean_intervals_match_index_resampling():
     assert rep.bins.loc["tail", "macro_f1_ci_low"] == pytest.approx(lo, abs=0.015)
     assert rep.bins.loc["tail", "macro_f1_ci_high"] == pytest.approx(hi, abs=0.015)
     assert rep.overall["gmean_ci_low"] <= rep.overall["gmean"] <= rep.overall["gmean_ci_high"]
+
+
+def test_ece_is_of_the_scores_even_with_other_predictions():
+    classes, y, S = _data(seed=9, n=1500)
+    other = np.roll(S.argmax(1), 1)  # a different decision rule
+    rep = classification_report(y, other, classes, "imagenet-lt", scores=S)
+    assert rep.overall["ece"] == pytest.approx(_ece_reference(_softmax(S.astype(np.float64)), y), abs=1e-6)
+    assert rep.overall["accuracy"] == pytest.approx(np.mean(other == y))

@@ -160,7 +160,9 @@ def update(state: ConfusionState, y_true, y_pred=None, *, scores=None, kind: str
         b = np.clip(np.ceil(conf * m).astype(np.int64) - 1, 0, m - 1)
         key = y * m + b
         out.cal_count = state.cal_count + np.bincount(key, minlength=c * m).reshape(c, m)
-        out.cal_correct = state.cal_correct + np.bincount(key[p == y], minlength=c * m).reshape(c, m)
+        # calibration is of the scores' own argmax (confidence = its probability), even when y_pred
+        # comes from another decision rule (thresholds, adjusted logits)
+        out.cal_correct = state.cal_correct + np.bincount(key[summary.pred == y], minlength=c * m).reshape(c, m)
         fixed = np.rint(conf * CONF_SCALE)
         out.cal_conf = state.cal_conf + np.bincount(key, weights=fixed, minlength=c * m).reshape(c, m).astype(np.int64)
     return out
