@@ -196,7 +196,7 @@ with st.expander(f"The τ sweep on {tune_split} (41 values)"):
 st.subheader("Keep it")
 k = st.columns([2, 3])
 tag = "LA" if method == LA else "τ-norm"
-new_name = k[0].text_input("Run name", value=f"{run_name} + {tag} τ={tau:.2f}", key="t_name",
+new_name = k[0].text_input("Run name", value=f"{run_name} + {tag} τ={tau:.2f}",
                            help="The adjusted predictions become a run; the Metrics page compares it with the "
                                 "original (paired bootstrap CIs).")
 if k[0].button("Keep as run", icon=":material/add:", type="primary"):
