@@ -145,7 +145,9 @@ def update(state: ConfusionState, y_true, y_pred=None, *, scores=None, kind: str
     p = _check_labels(y_pred, c, "y_pred")
     if len(p) != len(y):
         raise InputError(f"{len(y)} true labels but {len(p)} predictions", field="y_pred")
-    out = ConfusionState(state.confusion + np.bincount(y * c + p, minlength=c * c).reshape(c, c))
+    cm = np.bincount(y * c + p, minlength=c * c).reshape(c, c)
+    cm += state.confusion  # in place on the fresh array: no third C x C array
+    out = ConfusionState(cm)
     if state.has_scores:
         if summary is None or summary.rank is None:
             raise InputError("this state tracks top-k and calibration: give scores for every shard",
