@@ -17,7 +17,7 @@ _SPLIT_COLORS = {"train": "#444444", "val": "#17becf", "test": "#9467bd"}
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=50, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-                      template="plotly_white", bargap=0)
+                      template="plotly_white")
     return fig
 
 
@@ -48,6 +48,7 @@ def long_tail_chart(summary: DistributionSummary, split: str = "train", log: boo
                           f"{split}: " + "%{customdata[3]:,}<br>train: %{customdata[2]:,}<extra>" + name + "</extra>"))
     fig.update_xaxes(title="class rank by train count (head → tail)")
     fig.update_yaxes(title=f"{split} samples", type="log" if log else "linear", dtick=1 if log else None)
+    fig.update_layout(bargap=0)
     return _layout(fig, f"The long tail: {split} samples per class")
 
 
