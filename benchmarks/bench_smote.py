@@ -15,6 +15,7 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/bench_smote.py                      # 100,000 x 256 float32, 100 classes
     .venv/bin/python benchmarks/bench_smote.py --dtype float64      # the same data as float64
     .venv/bin/python benchmarks/bench_smote.py --n 20000 --cap-gb 4 # quicker
+    .venv/bin/python benchmarks/bench_smote.py --repeat 3           # best of 3 times (shared machines)
 """
 from __future__ import annotations
 
@@ -95,6 +96,8 @@ def main() -> int:
     p.add_argument("--ir", type=float, default=100.0, help="imbalance ratio max/min (default 100)")
     p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     p.add_argument("--cap-gb", type=float, default=8.0, help="address-space cap per child, GiB (default 8)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="runs per engine, alternating (best time and worst peak are reported; default 1)")
     p.add_argument("--engine", choices=("imblearn", "tailscope"), help=argparse.SUPPRESS)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -103,8 +106,8 @@ def main() -> int:
         return 0
     print(f"SMOTE(k_neighbors=5, sampling_strategy='auto', random_state=0) on {args.n:,} x {args.d} {args.dtype}, "
           f"{args.classes} classes, imbalance ratio {args.ir:g}; each run in a child capped at {args.cap_gb:g} GiB")
-    results = {}
-    for engine in ("imblearn", "tailscope"):
+    results: dict = {}
+    for engine in ("imblearn", "tailscope") * args.repeat:
         cmd = [sys.executable, __file__, "--child", "--engine", engine, "--n", str(args.n), "--d", str(args.d),
                "--classes", str(args.classes), "--ir", str(args.ir), "--dtype", args.dtype,
                "--cap-gb", str(args.cap_gb)]
@@ -113,16 +116,26 @@ def main() -> int:
         line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")]
         if r.returncode != 0 or not line:
             tail = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["(no output)"]
-            results[engine] = {"ok": False, "error": f"exit {r.returncode}: {tail[0]}"}
+            res = {"ok": False, "error": f"exit {r.returncode}: {tail[0]}"}
         else:
-            results[engine] = json.loads(line[0][7:])
-        res = results[engine]
+            res = json.loads(line[0][7:])
+        prev = results.get(engine)
+        if prev is None or not prev.get("ok"):
+            results[engine] = res
+        elif res.get("ok"):  # keep the best time and the worst peak over repeats
+            prev["seconds"] = min(prev["seconds"], res["seconds"])
+            prev["peak_gib"] = max(prev["peak_gib"], res["peak_gib"])
+            prev["rss_before_gib"] = min(prev["rss_before_gib"], res["rss_before_gib"])
         if res["ok"]:
             print(f"  {engine:9s}  {res['seconds']:7.1f} s   peak RSS {res['peak_gib']:6.2f} GiB "
                   f"(+{res['peak_gib'] - res['rss_before_gib']:.2f} over the loaded data; input "
                   f"{res['input_gib']:.2f} GiB, output {res['output_gib']:.2f} GiB, {res['rows_out']:,} rows)")
         else:
             print(f"  {engine:9s}  FAILED under the {args.cap_gb:g} GiB cap: {res['error']}")
+    try:
+        print(f"  (load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    except OSError:
+        pass
     a, b = results["imblearn"], results["tailscope"]
     if a.get("ok") and b.get("ok"):
         same = a["sha256"] == b["sha256"]

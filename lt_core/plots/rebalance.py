@@ -169,25 +169,27 @@ def smote_counts_chart(before, after, bins, scheme: str | BinScheme, names=None)
     b = np.asarray(bins, dtype=object)[order]
     fig = go.Figure()
     for name, m, col in _by_bin(b, scheme):
-        fig.add_trace(go.Bar(x=names[order][m], y=n1[order][m], name=f"{name}: after", marker=dict(color=col),
+        fig.add_trace(go.Bar(x=names[order][m], y=n1[order][m], name=f"{name}: after", marker=dict(color=col, opacity=0.35),
                              hovertemplate="%{x}<br>after %{y:,}<extra></extra>"))
-        fig.add_trace(go.Bar(x=names[order][m], y=n0[order][m], name=f"{name}: real", marker=dict(color=col, opacity=0.35,
-                             pattern=dict(shape="/")), hovertemplate="%{x}<br>real %{y:,}<extra></extra>"))
+        fig.add_trace(go.Bar(x=names[order][m], y=n0[order][m], name=f"{name}: real", marker=dict(color=col),
+                             hovertemplate="%{x}<br>real %{y:,}<extra></extra>"))
     fig.update_layout(barmode="overlay", bargap=0.1)
     fig.update_xaxes(title="classes, sorted by train count (head left)", categoryorder="array",
                      categoryarray=names[order].tolist())
     fig.update_yaxes(type="log", title="samples (log)")
-    return _layout(fig, "Samples per class: real (hatched) and after over-sampling", height=400)
+    return _layout(fig, "Samples per class: real (solid) and after over-sampling (light)", height=400)
 
 
 def smote_pca_chart(view: pd.DataFrame, class_name: str) -> go.Figure:
     """Real vs synthetic samples of one class on the real samples' first two principal axes."""
     fig = go.Figure()
-    for kind, col, sym in (("real", RUN_COLORS[0], "circle"), ("synthetic", RUN_COLORS[1], "x")):
+    # synthetic first, real on top (there are usually far fewer real points)
+    for kind, col, sym, size, op in (("synthetic", RUN_COLORS[1], "x", 5, 0.45), ("real", RUN_COLORS[0], "circle", 9, 1.0)):
         d = view[view["kind"] == kind]
         if len(d):
             fig.add_trace(go.Scatter(x=d["pc1"], y=d["pc2"], mode="markers", name=f"{kind} ({len(d):,})",
-                                     marker=dict(color=col, symbol=sym, size=6, opacity=0.7)))
+                                     marker=dict(color=col, symbol=sym, size=size, opacity=op,
+                                                 line=dict(color="#222222", width=1) if kind == "real" else None)))
     fig.update_xaxes(title="PC 1 (of the real samples)")
     fig.update_yaxes(title="PC 2")
     return _layout(fig, f"'{class_name}': real vs synthetic samples (2-D PCA)", height=420)
