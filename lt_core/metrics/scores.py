@@ -7,6 +7,7 @@ two threads (NumPy releases the GIL inside its ufuncs).
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -16,6 +17,19 @@ __all__ = ["ScoreSummary", "summarize_scores", "is_probability_matrix"]
 _CHUNK_BYTES = 1 << 20  # ~1 MiB of scores per chunk: the repeated passes stay in cache
 _THREADS = max(1, min(2, os.cpu_count() or 1))
 _POOL: ThreadPoolExecutor | None = None
+_LOCAL = threading.local()
+
+
+def _buffer(name: str, shape: tuple[int, int], dtype) -> np.ndarray:
+    """A per-thread scratch array (reused across chunks: no page faults on every chunk)."""
+    key = (name, np.dtype(dtype).str)
+    buf = getattr(_LOCAL, "bufs", None)
+    if buf is None:
+        buf = _LOCAL.bufs = {}
+    arr = buf.get(key)
+    if arr is None or arr.size < shape[0] * shape[1]:
+        arr = buf[key] = np.empty(shape[0] * shape[1], dtype)
+    return arr[: shape[0] * shape[1]].reshape(shape)
 
 
 class ScoreSummary:
@@ -57,18 +71,18 @@ def _chunk(S: np.ndarray, y: np.ndarray | None, softmax: bool, max_k: int, pred,
     if softmax:
         if n and -60.0 < mx.min() and mx.max() < 60.0:
             # exp without the max shift is safe here (no overflow, the largest term is normal)
-            z = np.exp(S)
+            z = np.exp(S, out=_buffer("z", S.shape, S.dtype))
             # float32 pairwise sums: relative error ~1e-7, far below what ECE can resolve
             conf[:] = np.exp(mx.astype(np.float64)) / z.sum(axis=1)
         else:
-            z = S - mx[:, None]
+            z = np.subtract(S, mx[:, None], out=_buffer("z", S.shape, S.dtype))
             np.exp(z, out=z)
             conf[:] = 1.0 / z.sum(axis=1)
     else:
         conf[:] = mx
     if y is not None:
         st = S[ar, y]
-        buf = np.empty(S.shape, dtype=bool)
+        buf = _buffer("b", S.shape, bool)
         acc = np.uint16 if S.shape[1] < 65535 else np.int64  # exact counts, narrow accumulator when safe
         r = np.add.reduce(np.greater(S, st[:, None], out=buf).view(np.uint8), axis=1, dtype=acc).astype(np.int64)
         # sklearn's tie rule: an equal score of a higher class index ranks ahead of the true class.
