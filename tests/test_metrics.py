@@ -252,3 +252,14 @@ def test_ece_is_of_the_scores_even_with_other_predictions():
     rep = classification_report(y, other, classes, "imagenet-lt", scores=S)
     assert rep.overall["ece"] == pytest.approx(_ece_reference(_softmax(S.astype(np.float64)), y), abs=1e-6)
     assert rep.overall["accuracy"] == pytest.approx(np.mean(other == y))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_scores_are_refused(bad):
+    classes, y, S = _data(seed=10, n=200)
+    S[17, 3] = bad
+    with pytest.raises(InputError, match="row 17"):
+        classification_report(y, None, classes, "imagenet-lt", scores=S)
+    P = _softmax(S.astype(np.float64))
+    with pytest.raises(InputError, match="row 17"):
+        classification_report(y, None, classes, "imagenet-lt", scores=np.where(np.isfinite(S), P, bad), kind="probs")

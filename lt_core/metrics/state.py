@@ -138,6 +138,10 @@ def update(state: ConfusionState, y_true, y_pred=None, *, scores=None, kind: str
         if kind == "auto":
             kind = "probs" if is_probability_matrix(S) else "logits"
         summary = summarize_scores(S, y, kind, max_k=max(state.max_k, 1))
+        if not np.isfinite(summary.conf).all():  # a NaN / +inf score makes its row's confidence NaN
+            bad = int(np.flatnonzero(~np.isfinite(summary.conf))[0])
+            raise InputError(f"scores contain NaN or infinite values (first at row {bad})", field="scores",
+                             hint="scores must be finite logits or probabilities")
     if y_pred is None:
         if summary is None:
             raise InputError("give predicted labels or scores", field="y_pred")
