@@ -131,3 +131,16 @@ def test_bad_input():
         repeat_factors_from_arrays([1, 2], [1], [5], [1, 2])  # unknown category
     with pytest.raises(InputError):
         repeat_factors_from_arrays([1, 1], [1], [1])          # duplicate image ids
+
+
+def test_annotated_coco_json_loads_with_pycocotools(tmp_path):
+    coco_mod = pytest.importorskip("pycocotools.coco")
+    from lt_core.rebalance.exports import write_rfs_gt
+
+    gt = load_detection_gt(COCO_100)
+    rf = repeat_factors(gt, 0.05)
+    path = write_rfs_gt(tmp_path / "coco_rfs.json", gt.raw, rf)
+    coco = coco_mod.COCO(str(path))
+    lut = dict(zip(rf.image_ids.tolist(), rf.image_factors.tolist()))
+    assert len(coco.imgs) == 100 and all(coco.imgs[i]["repeat_factor"] == lut[i] for i in coco.imgs)
+    assert len(coco.anns) == len(gt.ann_id)

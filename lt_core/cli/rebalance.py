@@ -202,7 +202,11 @@ def _smote(args) -> int:
             raise InputError(f"sample id {e.args[0]!r} of the labels is not in the features", args.features,
                              "id") from None
     strategy: object = args.sampling_strategy
-    if strategy.strip().startswith("{"):
+    try:
+        strategy = float(args.sampling_strategy)  # a ratio (binary problems only, as imbalanced-learn)
+    except ValueError:
+        pass
+    if isinstance(strategy, str) and strategy.strip().startswith("{"):
         try:
             raw = json.loads(strategy)
             strategy = {int(classes.index_of([int(k)], args.sampling_strategy, "--sampling-strategy")[0]): int(v)

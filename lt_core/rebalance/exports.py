@@ -54,15 +54,18 @@ def weights_document(table: pd.DataFrame, scheme: str, beta: float | None) -> di
 
 
 def weights_json_payload(table: pd.DataFrame, scheme: str, beta: float | None) -> bytes:
+    """The weights JSON document as UTF-8 bytes."""
     return _json_bytes(weights_document(table, scheme, beta))
 
 
 def weights_csv_payload(table: pd.DataFrame) -> bytes:
+    """class_id,name,count,effective_number,weight[,bin] as CSV bytes."""
     cols = [c for c in ("class_id", "name", "count", "effective_number", "weight", "bin") if c in table]
     return table[cols].to_csv(index=False).encode("utf-8")
 
 
 def weights_pt_payload(weights) -> bytes:
+    """``torch.save`` bytes of a float32 tensor (C,) (load with ``weights_only=True``)."""
     import torch
 
     buf = io.BytesIO()
@@ -86,14 +89,17 @@ def write_weights(path, table: pd.DataFrame, scheme: str, beta: float | None) ->
 
 
 def rfs_json_payload(rf: RepeatFactors) -> bytes:
+    """The repeat-factor JSON (images + categories) as bytes."""
     return _json_bytes(rf.to_json_dict())
 
 
 def rfs_csv_payload(rf: RepeatFactors) -> bytes:
+    """image_id,repeat_factor as CSV bytes."""
     return rf.images_frame().to_csv(index=False).encode("utf-8")
 
 
 def rfs_gt_payload(raw: dict, rf: RepeatFactors) -> bytes:
+    """The GT JSON with each image's ``repeat_factor`` added, as bytes."""
     return (json.dumps(ltio.to_jsonable(annotate_gt_json(raw, rf))) + "\n").encode("utf-8")
 
 
@@ -114,6 +120,7 @@ def write_rfs_gt(path, raw: dict, rf: RepeatFactors) -> Path:
 
 
 def indices_payload(indices, fmt: str = "npy") -> bytes:
+    """An index list as .npy (int64) or CSV (column ``index``) bytes."""
     idx = np.asarray(indices, dtype=np.int64)
     if fmt == "csv":
         return pd.DataFrame({"index": idx}).to_csv(index=False).encode("utf-8")
@@ -132,6 +139,7 @@ def write_indices(path, indices) -> Path:
 
 
 def smote_npz_payload(X_res, y_res, info: dict, class_ids=None) -> bytes:
+    """Compressed .npz bytes: X, y, is_synthetic, info_json [, class_id]; no pickled objects."""
     y_res = np.asarray(y_res, dtype=np.int64)
     n = int(info["n_original"])
     arrays = {"X": np.asarray(X_res), "y": y_res,
