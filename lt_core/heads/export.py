@@ -104,12 +104,16 @@ def load_head(path: str | Path) -> LoadedHead:
         raise InputError(f"not a head settings file ({e})", str(meta_path), "arch") from None
     if not wfile.exists():
         raise InputError("the weights file named in head.json is missing", str(wfile))
-    if wfile.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    try:
+        if wfile.suffix == ".safetensors":
+            from safetensors.torch import load_file
 
-        state = load_file(str(wfile))
-    else:
-        state = torch.load(str(wfile), map_location="cpu", weights_only=True)
+            state = load_file(str(wfile))
+        else:
+            state = torch.load(str(wfile), map_location="cpu", weights_only=True)
+    except Exception as e:  # unsafe pickle, corrupt file: a message, never an unpickled object
+        raise InputError(f"cannot read the head weights ({type(e).__name__}: {str(e).splitlines()[0][:200]})",
+                         str(wfile), hint="a state dict of tensors saved by save_head") from None
     module = build_head(arch)
     try:
         module.load_state_dict(state)

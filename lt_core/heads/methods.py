@@ -32,7 +32,8 @@ from ._deps import smote_resample, tau_normalize
 from .losses import LOSSES, make_loss
 from .models import HEAD_MODELS, LinearHead, LWSHead, MLPHead, fold_lws
 from .ncm import ncm_compute, ncm_head, ncm_init, ncm_update
-from .train import SAMPLERS, Progress, fit_head, per_bin_accuracy, predict_logits, resolve_device
+from .train import (SAMPLERS, SMALL_STEP_FLOPS, Progress, _threads, fit_head, per_bin_accuracy, predict_logits,
+                    resolve_device)
 
 __all__ = ["METHODS", "METHOD_LABELS", "METHOD_HELP", "DEFAULT_SAMPLER", "RetrainSettings", "RetrainResult",
            "retrain", "retrain_dataset", "choose_tau"]
@@ -311,6 +312,15 @@ def retrain(features: dict[str, np.ndarray], labels: dict[str, np.ndarray], n_cl
     RetrainResult
     """
     s = settings
+    d = np.shape(features["train"])[1] if "train" in features and np.ndim(features["train"]) == 2 else 0
+    small = resolve_device(s.device).type == "cpu" and 2.0 * s.batch_size * d * n_classes < SMALL_STEP_FLOPS
+    with _threads(1 if small else None):
+        return _retrain(features, labels, n_classes, s, classifier=classifier, train_counts=train_counts,
+                        bin_scheme=bin_scheme, progress=progress, cancel=cancel)
+
+
+def _retrain(features, labels, n_classes, s: RetrainSettings, *, classifier, train_counts, bin_scheme, progress,
+             cancel) -> RetrainResult:
     t0 = time.perf_counter()
     if "train" not in features or "train" not in labels:
         raise InputError("retraining needs train features and train labels", field="train")

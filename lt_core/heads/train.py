@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -180,6 +181,25 @@ def _fusable(head: nn.Module, loss: HeadLoss):
     return loss.softmax_ce_terms()
 
 
+@contextmanager
+def _threads(n: int | None):
+    """Run torch ops of this thread with ``n`` intra-op threads (None: unchanged), then restore."""
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(n)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+#: per-step matmul work (FLOPs) below which training runs on one CPU thread: small problems
+#: gain nothing from threads and lose a lot to thread spin-waits on a busy machine
+SMALL_STEP_FLOPS = 5e7
+
+
 def _lr_at(base_lr: float, schedule: str, step: int, total: int) -> float:
     if schedule == "cosine":
         return 0.5 * base_lr * (1 + math.cos(math.pi * step / max(total, 1)))
@@ -193,7 +213,8 @@ def fit_head(head: nn.Module, X: np.ndarray, y: np.ndarray, loss: HeadLoss, *, n
              val: tuple[np.ndarray, np.ndarray] | None = None, train_counts: np.ndarray | None = None,
              bin_scheme: str = "imagenet-lt",
              progress: Callable[[Progress], None] | None = None,
-             cancel: threading.Event | Callable[[], bool] | None = None, fused: bool = True) -> list[dict]:
+             cancel: threading.Event | Callable[[], bool] | None = None, fused: bool = True,
+             num_threads: int | str | None = "auto") -> list[dict]:
     """Train ``head`` in place with SGD on frozen features; return one record per epoch.
 
     Parameters
@@ -222,6 +243,9 @@ def fit_head(head: nn.Module, X: np.ndarray, y: np.ndarray, loss: HeadLoss, *, n
     fused : bool
         Use the autograd-free step for a plain linear head under a softmax cross-entropy loss
         (ce, cb, balanced-softmax, logit-adjusted); False always uses autograd + torch SGD.
+    num_threads : int, "auto" or None
+        CPU threads for this training: ``auto`` uses one when a step's matmul is small
+        (< :data:`SMALL_STEP_FLOPS`), else torch's setting; None leaves torch's setting.
 
     Returns
     -------
@@ -230,6 +254,25 @@ def fit_head(head: nn.Module, X: np.ndarray, y: np.ndarray, loss: HeadLoss, *, n
         epoch's end), ``time_s``, ``samples``, and ``val_all``, ``val_accuracy`` plus
         ``val_<bin>`` accuracies.
     """
+    n_threads = num_threads
+    if num_threads == "auto":
+        d = np.shape(X)[1] if np.ndim(X) == 2 else 0
+        small = dev_is_cpu(device) and 2.0 * batch_size * d * n_classes < SMALL_STEP_FLOPS
+        n_threads = 1 if small else None
+    with _threads(n_threads):
+        return _fit(head, X, y, loss, n_classes=n_classes, epochs=epochs, batch_size=batch_size, lr=lr,
+                    momentum=momentum, weight_decay=weight_decay, schedule=schedule, sampler=sampler,
+                    sampler_params=sampler_params, seed=seed, device=device, val=val, train_counts=train_counts,
+                    bin_scheme=bin_scheme, progress=progress, cancel=cancel, fused=fused)
+
+
+def dev_is_cpu(device) -> bool:
+    """Whether ``device`` resolves to the CPU."""
+    return (device if isinstance(device, torch.device) else resolve_device(device)).type == "cpu"
+
+
+def _fit(head, X, y, loss, *, n_classes, epochs, batch_size, lr, momentum, weight_decay, schedule, sampler,
+         sampler_params, seed, device, val, train_counts, bin_scheme, progress, cancel, fused) -> list[dict]:
     if epochs < 1:
         raise InputError(f"epochs must be >= 1, got {epochs}", field="epochs")
     if batch_size < 1:
