@@ -78,6 +78,9 @@ elif report_split == tune_split:
     st.warning(f"No test split: numbers are reported on {tune_split}, the split τ is tuned on (optimistic).",
                icon=":material/warning:")
 
+if method == TN:
+    st.caption("τ-normalisation drops the classifier's bias (Kang et al. 2020), so τ = 0 here is the classifier "
+               "without its bias, not the original run; the deltas below are against that.")
 counts = ds.classes.train_count
 pseudo = 1.0 if (counts == 0).any() else 0.0
 if pseudo:

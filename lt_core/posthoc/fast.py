@@ -254,7 +254,7 @@ def build_adjust_index(scores: np.ndarray, lp: np.ndarray, tau_min: float = 0.0,
         cm = np.concatenate([p[1] for p in parts])
         valid = cm < C
         cls = np.where(valid, cm, 0)
-        z = np.where(valid, np.take_along_axis(S[rows], cls, 1).astype(np.float64), -np.inf)
+        z = np.where(valid, S[rows[:, None], cls].astype(np.float64), -np.inf)
         lpc = np.where(valid, lp[cls], 0.0)
         buckets.append(_Bucket(rows=rows, cls=cls, z=np.ascontiguousarray(z), lp=np.ascontiguousarray(lpc)))
     fr = np.concatenate(fixed_rows) if fixed_rows else np.zeros(0, np.int64)
