@@ -45,7 +45,7 @@ def _fmt(v: float) -> str:
 
 def run(args) -> int:
     from ..data.loaders import load_detection_gt
-    from ..detection import evaluate_detections
+    from ..detection import default_style, evaluate_detections
     from ..detection.fastjson import load_results_fast
     from ..io import write_json
 
@@ -53,7 +53,7 @@ def run(args) -> int:
         raise InputError(f"must be a positive integer, got {args.max_dets}", "command line", "--max-dets")
     t0 = time.perf_counter()
     gt = load_detection_gt(args.gt)
-    style = args.style or ("lvis" if gt.is_lvis else "coco")
+    style = args.style or default_style(gt)
     if style == "lvis" and gt.neg_category_ids is None:
         raise InputError("--style lvis needs LVIS ground truth (images with 'neg_category_ids')", args.gt,
                          "images.neg_category_ids", hint="use --style coco")

@@ -39,7 +39,14 @@ def class_order(state: MatchState) -> tuple[np.ndarray, np.ndarray]:
     Returns ``order`` (N,) and ``starts`` (C + 1,): detections of class k are
     ``order[starts[k]:starts[k + 1]]``.
     """
-    order = np.lexsort((state.rank, state.img, -state.score, state.cat))
+    img = state.img
+    if len(img) < 2 or bool(np.all(img[1:] >= img[:-1])):
+        # shards merged in image order: within a class, (image, rank) order is already there,
+        # so two stable sorts give the same permutation as the full lexsort
+        order = np.argsort(-state.score, kind="stable")
+        order = order[np.argsort(state.cat[order], kind="stable")]
+    else:
+        order = np.lexsort((state.rank, state.img, -state.score, state.cat))
     starts = np.searchsorted(state.cat[order], np.arange(len(state.class_ids) + 1))
     return order, starts
 

@@ -28,9 +28,10 @@ FREQ_LABELS = ("r", "c", "f")
 
 
 def default_style(gt: DetectionGT) -> str:
-    """``lvis`` when the ground truth carries LVIS fields (neg / not-exhaustive sets or
-    category ``frequency``), else ``coco``."""
-    return "lvis" if gt.is_lvis else "coco"
+    """``lvis`` when the ground truth carries LVIS image fields (``neg_category_ids`` /
+    ``not_exhaustive_category_ids``), else ``coco`` (APr / APc / APf are still reported when
+    the categories carry ``frequency``)."""
+    return "lvis" if gt.neg_category_ids is not None else "coco"
 
 
 @dataclass

@@ -79,6 +79,7 @@ class GTTable:
     source: str = ""
     _cls_sorted: np.ndarray = field(default=None, repr=False)
     _cls_order: np.ndarray = field(default=None, repr=False)
+    _allowed: np.ndarray = field(default=None, repr=False)
 
     @property
     def n_classes(self) -> int:
@@ -94,6 +95,12 @@ class GTTable:
             self._cls_order = np.argsort(self.class_ids, kind="stable")
             self._cls_sorted = self.class_ids[self._cls_order]
         return map_ids(self._cls_sorted, self._cls_order, ids)
+
+    def allowed_keys(self) -> np.ndarray:
+        """lvis: sorted keys of (image, category) pairs that are evaluated (positive or negative)."""
+        if self._allowed is None:
+            self._allowed = np.union1d(self.pos_keys, self.neg_keys if self.neg_keys is not None else [])
+        return self._allowed
 
     def image_index(self, ids: np.ndarray) -> np.ndarray:
         """Index into ``img_ids`` per image id (-1 when unknown)."""
@@ -239,7 +246,7 @@ def prepare_dets(gtt: GTTable, res: DetectionResults, params: EvalParams) -> Det
     cat = gtt.class_index(res.category_id)
     idx = np.arange(n, dtype=np.int64)
     n_limit = 0
-    if params.per_image_limit >= 0 and n:
+    if params.per_image_limit >= 0 and n and np.bincount(img).max() > params.per_image_limit:
         # LVISResults.limit_dets_per_image: per image, sorted(score, reverse=True) is stable
         o = np.lexsort((idx, -score, img))
         r = _rank_in_groups(img[o])
@@ -253,12 +260,14 @@ def prepare_dets(gtt: GTTable, res: DetectionResults, params: EvalParams) -> Det
     C = gtt.n_classes
     key = img[idx] * C + cat[idx]
     n_fed = 0
+    # sort by (image, category, score desc); stable sorts keep file order among ties
+    o = np.argsort(-score[idx], kind="stable")
+    o = o[np.argsort(key[o], kind="stable")]
+    idx, key = idx[o], key[o]
     if params.style == "lvis":
-        ok = _isin_sorted(key, gtt.pos_keys) | _isin_sorted(key, gtt.neg_keys)
+        ok = _isin_sorted(key, gtt.allowed_keys())
         n_fed = int((~ok).sum())
         idx, key = idx[ok], key[ok]
-    o = np.lexsort((idx, -score[idx], key))
-    idx, key = idx[o], key[o]
     rank = _rank_in_groups(key)
     if params.per_group_limit >= 0:
         keep = rank < params.per_group_limit
