@@ -48,3 +48,29 @@ def test_thresholds_page_on_the_demo():
     _run(at)
     side = " ".join(c.value for c in at.sidebar.caption)
     assert "joint + LA τ=1.00" in side
+
+
+def test_tuning_on_test_is_warned_when_there_is_no_val_split():
+    from lt_core.data import Run, load_classification_demo
+
+    ds = load_classification_demo()
+    ds.labels = {s: l for s, l in ds.labels.items() if s != "val"}
+    ds.runs = {"joint": Run("joint", {"test": ds.runs["joint"].preds["test"]})}
+    ds.features = {s: f for s, f in ds.features.items() if s != "val"}
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["ts_cls_dataset"] = ds
+    _run(at)
+    at.switch_page("pages/6_Thresholds.py")
+    _run(at)
+    assert any("Tuning on test" in w.value for w in at.warning)
+    assert "tuned τ (on test)" in _metrics(at)
+
+
+def test_tau_normalisation_mode_runs_on_the_demo():
+    at = _run(AppTest.from_file(APP, default_timeout=180))
+    at.switch_page("pages/6_Thresholds.py")
+    _run(at)
+    at.radio(key="t_method").set_value("tau-normalisation")
+    _run(at)
+    assert any("drops the classifier's bias" in c.value for c in at.caption)
+    assert float(_metrics(at)["tuned τ (on val)"][0]) > 0
