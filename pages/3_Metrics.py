@@ -35,9 +35,18 @@ c = st.columns([1, 2, 2, 1, 1])
 split = c[0].radio("Split", splits, index=0, horizontal=True, key="m_split",
                    help="Which labelled split the numbers come from. Report test; tune on val.")
 avail = [r for r in run_names if split in ds.runs[r].preds]
-reference = c[1].selectbox("Reference run", avail, index=0, key="m_ref",
+if st.session_state.get("m_avail") != avail:
+    # runs were added (e.g. "keep as run" on another page) or removed: show them all, newest in focus
+    st.session_state["m_avail"] = avail
+    st.session_state["m_runs"] = list(avail)
+    if st.session_state.get("m_ref") not in avail:
+        st.session_state["m_ref"] = avail[0]
+    newest = [r for r in avail if r != st.session_state["m_ref"]]
+    if newest:
+        st.session_state["m_focus"] = newest[-1]
+reference = c[1].selectbox("Reference run", avail, key="m_ref",
                            help="Deltas and paired bootstrap CIs are computed against this run (default: the first).")
-shown = c[2].multiselect("Runs shown", avail, default=avail, key="m_runs",
+shown = c[2].multiselect("Runs shown", avail, key="m_runs",
                          help="Every run of the dataset; each keeps its colour on every page.")
 n_boot = c[3].number_input("Bootstrap resamples", min_value=0, max_value=10000, value=1000, step=100, key="m_boot",
                            help="Percentile bootstrap resampling test samples within each class (Efron & "
@@ -49,13 +58,15 @@ if reference not in shown:
     shown = [reference] + shown
 focus_opts = [r for r in shown if r != reference]
 c2 = st.columns([3, 2])
-focus = c2[0].selectbox("Run to compare with the reference", focus_opts, index=len(focus_opts) - 1, key="m_focus",
+if focus_opts and st.session_state.get("m_focus") not in focus_opts:
+    st.session_state["m_focus"] = focus_opts[-1]
+focus = c2[0].selectbox("Run to compare with the reference", focus_opts, key="m_focus",
                         help="The run whose numbers (and deltas against the reference) head the page.") \
     if focus_opts else reference
 n_test = len(ds.labels[split])
 f1ci = c2[1].toggle("Intervals for macro-F1 too", value=n_test * int(n_boot) <= 5_000_000, key="m_f1ci",
                     help="Bootstrap macro-F1 and G-mean as well (every test sample is resampled within its class): "
-                         "about 1 s per run for 50,000 test samples and 1,000 resamples. Accuracy intervals are "
+                         "a second or more per run for 50,000 test samples and 1,000 resamples. Accuracy intervals are "
                          "always computed (per-class binomials, fast).")
 y = ds.labels[split].y
 PCT_COLS = ("accuracy", "ci_low", "ci_high", "macro_f1", "ece", "balanced_accuracy", "gmean", "top1", "top5",

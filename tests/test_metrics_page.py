@@ -88,3 +88,18 @@ def test_imagenet_lt_shaped_files(tmp_path, data_dir):
     many, few = float(m["many (385 classes)"][0][:-1]), float(m["few (136 classes)"][0][:-1])
     assert many > few
     assert not at.error
+
+
+def test_a_run_added_later_is_shown_and_focused():
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    ds = load_classification_demo()
+    at.session_state["ts_cls_dataset"] = ds
+    _run(at)
+    assert at.multiselect(key="m_runs").value == ["joint"]
+    joint = ds.runs["joint"]
+    # another page keeps a new run (e.g. thresholds): it must appear, compared with the reference
+    ds.add_run(Run("kept", {s: Predictions(s, "labels", labels=np.roll(p.labels, 3)) for s, p in joint.preds.items()}))
+    _run(at)
+    assert at.multiselect(key="m_runs").value == ["joint", "kept"]
+    assert at.selectbox(key="m_focus").value == "kept" and at.selectbox(key="m_ref").value == "joint"
+    assert any(v[1] is not None for v in _metrics(at).values())  # deltas against the reference
