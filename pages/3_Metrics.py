@@ -63,6 +63,9 @@ if focus_opts and st.session_state.get("m_focus") not in focus_opts:
 focus = c2[0].selectbox("Run to compare with the reference", focus_opts, key="m_focus",
                         help="The run whose numbers (and deltas against the reference) head the page.") \
     if focus_opts else reference
+if not focus_opts:
+    c2[0].caption("One run: keep another on the Thresholds or Retrain page, or load one on the Data page, to compare "
+                  "them here with paired intervals.")
 n_test = len(ds.labels[split])
 f1ci = c2[1].toggle("Intervals for macro-F1 too", value=n_test * int(n_boot) <= 5_000_000, key="m_f1ci",
                     help="Bootstrap macro-F1 and G-mean as well (every test sample is resampled within its class): "

@@ -85,6 +85,8 @@ def test_figures(setup):
     fig = mplots.bin_accuracy_chart(runs_bin_table(reps), names, scheme="imagenet-lt")
     assert [t.marker.color for t in fig.data] == [run_color(names, r) for r in names]
     assert fig.data[0].error_y.array is not None  # CI whiskers
+    one = mplots.bin_accuracy_chart(runs_bin_table({"joint": reps["joint"]}), names, scheme="imagenet-lt")
+    assert list(one.data[0].marker.color) == [bin_color(b, "imagenet-lt") for b in reps["joint"].bins.index]
     sc = mplots.recall_vs_count_chart(reps, names)
     assert sc.layout.xaxis.type == "log" and "k3" in str(sc.data[0].customdata.tolist())
     pb = paired_bootstrap(y, a, b, classes, "imagenet-lt", n_resamples=200)

@@ -33,7 +33,9 @@ def bin_accuracy_chart(bins_long: pd.DataFrame, run_names: list[str], metric: st
     label = {"accuracy": "accuracy (mean per-class recall)", "macro_f1": "macro-F1", "ece": "ECE"}.get(metric, metric)
     fig = go.Figure()
     any_ci = False
-    for run in [r for r in run_names if r in set(bins_long["run"])]:
+    present = [r for r in run_names if r in set(bins_long["run"])]
+    sch = parse_bins(scheme) if scheme is not None else None
+    for run in present:
         d = bins_long[bins_long["run"] == run]
         lo = d[lo_col] if lo_col in d else pd.Series(np.nan, index=d.index)
         hi = d[hi_col] if hi_col in d else pd.Series(np.nan, index=d.index)
@@ -41,9 +43,13 @@ def bin_accuracy_chart(bins_long: pd.DataFrame, run_names: list[str], metric: st
         any_ci |= has_ci
         err = dict(type="data", symmetric=False, array=(hi - d[metric]).to_numpy(),
                    arrayminus=(d[metric] - lo).to_numpy(), thickness=1.5, width=6) if has_ci else None
+        # one run: bars in the fixed bin colours; several: one colour per run
+        color = ([bin_color(b, sch) for b in d["bin"]] if len(present) == 1 and sch is not None
+                 else run_color(run_names, run))
         fig.add_trace(go.Bar(
-            x=d["bin"], y=d[metric], name=run, marker_color=run_color(run_names, run), error_y=err,
+            x=d["bin"], y=d[metric], name=run, marker_color=color, error_y=err, showlegend=len(present) > 1,
             text=[f"{v:.1%}" if v == v else "–" for v in d[metric]], textposition="inside",
+            insidetextanchor="middle",
             customdata=np.stack([d["n_classes"], d["n_samples"], lo, hi], axis=1),
             hovertemplate="<b>%{x}</b> · " + run + "<br>" + label + " %{y:.1%}"
                           + ("<br>95% CI %{customdata[2]:.1%} – %{customdata[3]:.1%}" if has_ci else "")
