@@ -9,7 +9,7 @@ import streamlit as st
 
 from lt_core.data import Predictions, Run
 from lt_core.errors import InputError
-from lt_core.metrics import bin_accuracy
+from lt_core.metrics import bin_accuracy, paired_bootstrap
 from lt_core.plots import posthoc as pplots
 from lt_core.posthoc import (DEFAULT_TAUS, OBJECTIVES, TauEvaluator, ThresholdCounts, apply_thresholds,
                              as_log_scores, bias_spec, log_prior, logit_adjustment_spec, predict_with_bias,
@@ -177,8 +177,24 @@ st.plotly_chart(pplots.class_recall_change_chart(
     p0.recall, p1.recall, ev_rep.support, report_split, tau), width="stretch")
 
 # ---------------------------------------------------------------- tables
-st.subheader(f"Per bin at τ = {tau:.2f} ({report_split})")
+hb = st.columns([4, 1])
+hb[0].subheader(f"Per bin at τ = {tau:.2f} ({report_split})")
+seed = int(hb[1].number_input("Bootstrap seed", 0, 2**31 - 1, 0, 1, key="t_seed",
+                              help="Seed of the paired bootstrap (1,000 resamples of the test samples within each "
+                                   "class, the same for both decisions; Efron & Tibshirani 1993)."))
 bt = ev_rep.bin_table(p0, p1)
+try:
+    pbt = _cached(("pb", method, run_name, report_split, scheme, round(tau, 4), seed), (ev_rep,),
+                  lambda: paired_bootstrap(ev_rep.y, p0.pred, p1.pred, ds.classes, scheme, n_resamples=1000,
+                                           seed=seed).table)
+    bt["delta_ci_low"] = bt["bin"].map(pbt["ci_low"]).to_numpy(dtype=float)
+    bt["delta_ci_high"] = bt["bin"].map(pbt["ci_high"]).to_numpy(dtype=float)
+    lo, hi = bt.set_index("bin").loc[tail_bin, ["delta_ci_low", "delta_ci_high"]]
+    st.caption(f"The {tail_bin} bin gains {100 * (p1.bins[tail_bin] - p0.bins[tail_bin]):+.1f} points on "
+               f"{report_split}, paired bootstrap 95% CI [{100 * lo:+.1f}, {100 * hi:+.1f}] "
+               f"(1,000 resamples, seed {seed}). delta columns are percentage points.")
+except InputError as e:
+    state.show_error(e, "paired bootstrap")
 pct_cols = [c_ for c_ in bt.columns if c_.startswith(("accuracy", "delta", "predicted_share"))]
 st.dataframe(bt.assign(**{c_: 100 * bt[c_] for c_ in pct_cols}), hide_index=True,
              column_config={c_: st.column_config.NumberColumn(c_, format="%.1f%%") for c_ in pct_cols})
@@ -279,10 +295,10 @@ bias_pred = predict_with_bias(prob[report_split], -thr.thresholds)
 pb = p0
 bb = bin_accuracy(yt, bias_pred, counts, scheme)
 q = st.columns(4)
-q[0].metric(f"{tail_bin} accuracy ({report_split})", state.fmt_pct(bb[tail_bin]),
+q[0].metric(f"{tail_bin} accuracy, with biases ({report_split})", state.fmt_pct(bb[tail_bin]),
             delta=f"{100 * (bb[tail_bin] - pb.bins[tail_bin]):+.1f} pts",
             help="Single-label decision argmax(p − t) with the thresholds as biases, vs the plain argmax.")
-q[1].metric(f"{head_bin} accuracy ({report_split})", state.fmt_pct(bb[head_bin]),
+q[1].metric(f"{head_bin} accuracy, with biases ({report_split})", state.fmt_pct(bb[head_bin]),
             delta=f"{100 * (bb[head_bin] - pb.bins[head_bin]):+.1f} pts")
 q[2].metric(f"macro-F1, one-vs-rest ({report_split})", state.fmt_pct(np.nanmean(ovr_df["f1"])))
 q[3].metric(f"targets reached (on {tune_split})", f"{int(thr.reached.sum()):,} / {len(thr.reached):,}")

@@ -62,7 +62,7 @@ def tradeoff_chart(table: pd.DataFrame, head_bin: str, tail_bin: str, scheme: st
     """Tail-bin accuracy against head-bin accuracy as tau grows (each point a tau)."""
     sch = parse_bins(scheme)
     fig = go.Figure(go.Scatter(
-        x=table[f"acc {head_bin}"], y=table[f"acc {tail_bin}"], mode="lines+markers", name="tau sweep",
+        x=table[f"acc {head_bin}"], y=table[f"acc {tail_bin}"], mode="lines+markers", name="τ sweep",
         marker=dict(color=table["tau"], colorscale="Viridis", size=7, colorbar=dict(title="τ", thickness=12)),
         line=dict(color="#bbbbbb"), customdata=table["tau"],
         hovertemplate="tau %{customdata:.2f}<br>" + head_bin + " %{x:.1%}<br>" + tail_bin + " %{y:.1%}<extra></extra>"))
@@ -97,7 +97,7 @@ def class_recall_change_chart(train_counts: np.ndarray, names, bins: np.ndarray,
         if recall_before[i] == recall_before[i]:
             xs += [x[i], x[i], None]
             ys += [recall_before[i], recall_after[i], None]
-    fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", line=dict(color="#cccccc", width=1), showlegend=False,
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#bbbbbb", width=1), showlegend=False,
                                hoverinfo="skip"))
     fig.add_trace(go.Scattergl(x=x, y=recall_before, mode="markers", name="before (τ = 0)",
                                marker=dict(symbol="circle-open", color="#777777", size=7),
