@@ -195,6 +195,9 @@ try:
                f"(1,000 resamples, seed {seed}). delta columns are percentage points.")
 except InputError as e:
     state.show_error(e, "paired bootstrap")
+order = ["bin", "n_classes", "n_samples", "accuracy_before", "accuracy_after", "delta", "delta_ci_low",
+         "delta_ci_high", "predicted_share_before", "predicted_share_after"]
+bt = bt[[c_ for c_ in order if c_ in bt.columns]]
 pct_cols = [c_ for c_ in bt.columns if c_.startswith(("accuracy", "delta", "predicted_share"))]
 st.dataframe(bt.assign(**{c_: 100 * bt[c_] for c_ in pct_cols}), hide_index=True,
              column_config={c_: st.column_config.NumberColumn(c_, format="%.1f%%") for c_ in pct_cols})
