@@ -103,3 +103,37 @@ def test_a_run_added_later_is_shown_and_focused():
     assert at.multiselect(key="m_runs").value == ["joint", "kept"]
     assert at.selectbox(key="m_focus").value == "kept" and at.selectbox(key="m_ref").value == "joint"
     assert any(v[1] is not None for v in _metrics(at).values())  # deltas against the reference
+
+
+def test_imagenet_lt_loaded_on_the_data_page_then_metrics(tmp_path, data_dir):
+    """A person's path: counts CSV + test list + scores .npy on the Data page, then the Metrics page."""
+    counts = data_dir / "imagenet_lt" / "ImageNet_LT_class_counts.csv"
+    test_list = data_dir / "imagenet_lt" / "ImageNet_LT_test.txt.gz"
+    with gzip.open(test_list, "rt") as fh:
+        y = np.array([int(ln.split()[1]) for ln in fh if ln.strip()])
+    train = pd.read_csv(counts)["train_count"].to_numpy()
+    rng = np.random.default_rng(1)
+    pred = np.where(rng.random(len(y)) < 0.2 + 0.6 * np.log(train[y]) / np.log(train.max()), y,
+                    rng.integers(0, 1000, len(y)))
+    np.save(tmp_path / "pred.npy", pred)  # one predicted class id per test image (50,000)
+    at = _run(AppTest.from_file(str(ROOT / "app.py"), default_timeout=180))
+    at.radio(key="cls_mode").set_value("Local path")
+    _run(at)
+    at.text_input(key="path_tc").input(str(counts))
+    at.text_input(key="path_te").input(str(test_list))
+    at.text_input(key="path_rt").input(str(tmp_path / "pred.npy"))
+    at.button[0].click()
+    _run(at)
+    at.sidebar.selectbox[0].set_value("imagenet-lt")
+    _run(at)
+    at.switch_page("pages/3_Metrics.py")
+    _run(at)
+    m = _metrics(at)
+    rep = classification_report(y, pred, _classes(counts), "imagenet-lt")
+    assert m["few (136 classes)"][0] == f"{100 * rep.bins.loc['few', 'accuracy']:.1f}%"
+    assert m["many (385 classes)"][0] == f"{100 * rep.bins.loc['many', 'accuracy']:.1f}%"
+
+
+def _classes(path):
+    from lt_core.data.loaders import load_train_counts
+    return load_train_counts(path)
