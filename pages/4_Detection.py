@@ -1,6 +1,7 @@
 """Detection: which classes does my detector miss, and who steals them?"""
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -323,8 +324,7 @@ with t_thr:
     st.dataframe(th, hide_index=True, width="stretch", height=330)
     state.download_csv(th, f"thresholds_{th_name}.csv", key="dl_det_thr")
     js = thresholds_to_json(cache[tkey], which)
-    import json as _json
-    st.download_button(f"Download thresholds JSON ({len(js):,} classes)", _json.dumps(to_jsonable(js), indent=1),
+    st.download_button(f"Download thresholds JSON ({len(js):,} classes)", json.dumps(to_jsonable(js), indent=1),
                        file_name=f"thresholds_{which}_{th_name}.json", mime="application/json",
                        icon=":material/download:", key="dl_det_thr_json")
     st.code("import json\nthr = {int(k): v for k, v in json.load(open('thresholds.json')).items()}\n"

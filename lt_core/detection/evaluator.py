@@ -17,7 +17,7 @@ from ..data.schema import DetectionGT, DetectionResults
 from ..errors import InputError
 from .accumulate import Accumulated, accumulate, summarize_ap
 from .matching import MatchState, empty_state, match_shard, merge
-from .params import AREA_LABELS, EvalParams
+from .params import EvalParams
 from .prepare import GTTable, prepare_dets, prepare_gt
 
 __all__ = ["DetectionEvaluation", "evaluate_detections", "ap_by_bin", "evaluate_state", "default_style",
@@ -92,7 +92,7 @@ def match_detections(gt: DetectionGT | GTTable, results: DetectionResults, param
         state = merge(state, match_shard(gtt, dtt, lo, hi, params))
         if progress is not None:
             progress(hi / max(n, 1), f"matched {hi:,} / {n:,} images")
-    state.notes = _notes(dtt)  # type: ignore[attr-defined]
+    state.notes = _notes(dtt)
     return state
 
 
@@ -153,7 +153,7 @@ def finish(state: MatchState, gt: DetectionGT, name: str = "results") -> Detecti
         "n_gt": n_gt.astype(np.int64), "n_det": n_det.astype(np.int64),
     })
     return DetectionEvaluation(name=name, params=params, headline=headline, per_class=per_class, state=state,
-                               acc=acc, notes=list(getattr(state, "notes", [])))
+                               acc=acc, notes=list(state.notes))
 
 
 def _mean_valid(v: np.ndarray) -> float:

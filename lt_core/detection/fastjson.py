@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
-
 import numpy as np
 
 from ..data.schema import DetectionGT, DetectionResults
@@ -137,6 +135,3 @@ def _isin(a: np.ndarray, sorted_b: np.ndarray) -> np.ndarray:
     pos = np.minimum(np.searchsorted(sorted_b, a), len(sorted_b) - 1)
     return sorted_b[pos] == a
 
-
-def is_path(x) -> bool:
-    return isinstance(x, (str, Path))

@@ -45,6 +45,8 @@ class MatchState:
                                          truth, or unmatched and out of area range / not exhaustive)
     gt_count : ndarray (C, A) int64      non-ignored ground truths per class and area range
     n_images : int                       images covered
+    image_ids : ndarray int64            ids of the images covered (merging refuses overlaps)
+    notes : list of str                  what the preparation dropped and why
     """
 
     params: EvalParams
@@ -58,6 +60,7 @@ class MatchState:
     gt_count: np.ndarray
     n_images: int = 0
     image_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    notes: list = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.score)
@@ -90,7 +93,7 @@ def merge(a: MatchState, b: MatchState) -> MatchState:
                       matched=np.concatenate([a.matched, b.matched]),
                       ignored=np.concatenate([a.ignored, b.ignored]),
                       gt_count=a.gt_count + b.gt_count, n_images=a.n_images + b.n_images,
-                      image_ids=np.concatenate([a.image_ids, b.image_ids]))
+                      image_ids=np.concatenate([a.image_ids, b.image_ids]), notes=a.notes + b.notes)
 
 
 def update(state: MatchState, gtt: GTTable, dtt: DetTable, img_lo: int, img_hi: int) -> MatchState:
