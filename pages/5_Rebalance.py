@@ -187,11 +187,11 @@ elif section == "Re-sampling":
     st.plotly_chart(rplots.resampling_chart(counts, expected, drawn, bins, scheme, cl.names,
                                             title=f"Class distribution after {strategy} sampling (seed {seed}, "
                                                   f"epoch {epoch})"), key="rb_schart")
+    max_rep = np.zeros(cl.n_classes, dtype=np.int64)
+    np.maximum.at(max_rep, y, hits)
     per = pd.DataFrame({"class_id": cl.ids, "name": cl.names, "bin": bins, "train_count": counts,
                         "expected_per_epoch": expected, "drawn_this_epoch": drawn,
-                        "expected_repeats_per_sample": rep,
-                        "max_repeats_this_epoch": [int(hits[y == k].max()) if counts[k] else 0
-                                                   for k in range(cl.n_classes)]})
+                        "expected_repeats_per_sample": rep, "max_repeats_this_epoch": max_rep})
     st.subheader("Per class")
     st.dataframe(per.sort_values("train_count", ascending=False), hide_index=True,
                  column_config={"expected_per_epoch": st.column_config.NumberColumn(format="%.1f"),
