@@ -207,7 +207,7 @@ def lvis_gt_dict():
     return _load(LVIS_GT)
 
 
-@pytest.mark.parametrize("seed,max_dets", [(0, 300), (1, 300), (3, 50)])
+@pytest.mark.parametrize("seed,max_dets", [(0, 300), (3, 50)])
 def test_lvis_generated_match_lvis_api(lvis_gt_dict, tmp_path, seed, max_dets):
     gt_dict = copy.deepcopy(lvis_gt_dict)
     # an image without any annotation (only negatives)
