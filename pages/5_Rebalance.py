@@ -41,9 +41,9 @@ def _code(text: str) -> None:
     st.code(text, language="python")
 
 
-def _cls_dataset():
+def _cls_dataset(need_labels: bool = True):
     ds = state.classification()
-    if ds is None or "train" not in ds.labels:
+    if ds is None or (need_labels and "train" not in ds.labels):
         st.info("Load a classification dataset with TRAIN labels on the **Data** page (or use the demo there).",
                 icon=":material/info:")
         st.stop()
@@ -52,10 +52,10 @@ def _cls_dataset():
 
 # ====================================================================== re-weighting
 if section == "Re-weighting":
-    ds = _cls_dataset()
+    ds = _cls_dataset(need_labels=False)  # weights need only the TRAIN counts of the class table
     scheme = state.bin_scheme()
     cl = ds.classes
-    counts = ds.labels["train"].counts(cl.n_classes)
+    counts = cl.train_count
     bins = cl.bins(scheme)
     c = st.columns([2, 3])
     wscheme = c[0].selectbox("Weighting", ["effective-number", "inverse", "sqrt-inverse", "uniform"], key="rb_wscheme",
