@@ -63,3 +63,40 @@ def test_bad_input():
         build_adjust_index(S, lp)
     with pytest.raises(InputError):
         build_adjust_index(S[:, :4], lp)
+
+
+def test_property_random_small_problems_are_exact():
+    """Hypothesis: any small integer score matrix, any (repeated) dyadic log prior, any grid tau."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(n=st.integers(1, 30), c=st.integers(1, 9), seed=st.integers(0, 2**31 - 1),
+           lo=st.integers(-8, 8), width=st.integers(0, 16))
+    def check(n, c, seed, lo, width):
+        rng = np.random.default_rng(seed)
+        S = rng.integers(-4, 5, size=(n, c)).astype(np.float32)
+        lp = -rng.integers(0, 5, c).astype(np.float64) / 2.0
+        t0, t1 = lo / 4.0, (lo + width) / 4.0
+        idx = build_adjust_index(S, lp, t0, t1)
+        for tau in np.arange(t0, t1 + 1e-9, 0.125):
+            np.testing.assert_array_equal(idx.predict(tau), (S - tau * lp).argmax(1))
+
+    check()
+
+
+def test_exact_at_and_next_to_float_crossings():
+    """tau exactly at (and one ulp either side of) the crossing of a row's two winners."""
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        N, C = 300, 50
+        lp = log_prior(rng.integers(1, 2000, C))
+        S = rng.normal(size=(N, C)).astype(np.float32)
+        idx = build_adjust_index(S, lp, 0.0, 2.0)
+        Z = S.astype(np.float64)
+        w0, w1 = Z.argmax(1), (Z - 2 * lp).argmax(1)
+        r = np.flatnonzero(w0 != w1)
+        taus = (Z[r, w0[r]] - Z[r, w1[r]]) / (lp[w0[r]] - lp[w1[r]])
+        for tau in taus[(taus >= 0) & (taus <= 2)][:25]:
+            for t in (tau, np.nextafter(tau, -1), np.nextafter(tau, 3)):
+                np.testing.assert_array_equal(idx.predict(t), (S - t * lp).argmax(1))
