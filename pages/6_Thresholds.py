@@ -238,8 +238,10 @@ if k[0].button("Keep as run", icon=":material/add:", type="primary"):
                 z = as_log_scores(p.scores, p.kind) - tau * log_prior(counts, pseudo)
             else:
                 z = tau_norm_scores(ds.features[s_].X, ds.classifier.W, tau)
+            # labels = the exact float64 decision the page showed (float32 scores could flip a near-tie)
             preds[s_] = Predictions(s_, "logits", scores=np.asarray(z, dtype=np.float32),
-                                    sample_ids=ds.labels[s_].sample_ids, source=f"{method} of {run_name}")
+                                    labels=evaluator(s_).predict(tau), sample_ids=ds.labels[s_].sample_ids,
+                                    source=f"{method} of {run_name}")
         ds.add_run(Run(new_name, preds, source=f"{method}, τ = {tau:.2f} (tuned on {tune_split}: {tuned_tau:.2f})",
                        description=f"{method} of {run_name}"))
         st.success(f"Added run **{new_name}** ({', '.join(preds)}). Compare it with **{run_name}** on the Metrics page.",
