@@ -74,3 +74,16 @@ def test_tau_normalisation_mode_runs_on_the_demo():
     _run(at)
     assert any("drops the classifier's bias" in c.value for c in at.caption)
     assert float(_metrics(at)["tuned τ (on val)"][0]) > 0
+
+
+def test_per_class_targets_are_editable():
+    at = _run(AppTest.from_file(APP, default_timeout=180))
+    at.switch_page("pages/6_Thresholds.py")
+    _run(at)
+    at.radio(key="t_thr_obj").set_value("recall")
+    _run(at)
+    at.number_input(key="t_thr_target").set_value(0.7)
+    _run(at)
+    reached = [m.value for m in at.metric if m.label.startswith("targets reached")][0]
+    n_ok, n_all = (int(x) for x in reached.replace(",", "").split("/"))
+    assert n_all == 28 and n_ok == 28          # a recall target is always reachable on val
