@@ -72,6 +72,12 @@ def test_rfs_json_contract_and_annotated_gt(tmp_path):
     assert len(gt2["annotations"]) == len(raw["annotations"])
     assert [im["repeat_factor"] for im in gt2["images"]] == [r["repeat_factor"] for r in doc["images"]]
     assert sha(LVIS_VAL_100) == before
+    ep = tmp_path / "epoch.npy"
+    assert main(["rebalance", "rfs", "--gt", LVIS_VAL_100, "--threshold", "0.05", "--out", str(out),
+                 "--epoch-out", str(ep), "--seed", "2", "--epoch", "1"]) == 0
+    from lt_core.rebalance import rfs_epoch_indices
+
+    np.testing.assert_array_equal(np.load(ep), rf.image_ids[rfs_epoch_indices(rf.image_factors, epoch=1, seed=2)])
     csv = tmp_path / "f.csv"
     assert main(["rebalance", "rfs", "--gt", LVIS_VAL_100, "--out", str(csv)]) == 0
     assert list(pd.read_csv(csv).columns) == ["image_id", "repeat_factor"]

@@ -62,6 +62,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--out", required=True, help="output .json (images + categories) or .csv (image_id,repeat_factor)")
     r.add_argument("--annotated-out", default=None,
                    help="also write the GT JSON with each image's \"repeat_factor\" added (a new file)")
+    r.add_argument("--epoch-out", default=None,
+                   help="also write one seeded epoch of image ids (.npy int64 or .csv), stochastic rounding")
+    r.add_argument("--seed", type=int, default=0, help="seed of --epoch-out (default 0)")
+    r.add_argument("--epoch", type=int, default=0, help="epoch of --epoch-out (default 0)")
 
     s = sub.add_parser("sample", help="one seeded epoch of re-sampled indices", formatter_class=fmt,
                        description="One epoch of sample indices (into the rows of the label file).")
@@ -147,17 +151,26 @@ def _rfs(args) -> int:
     out = _check_out(args.out, (".json", ".csv"), [args.gt])
     if args.annotated_out:
         _check_out(args.annotated_out, (".json",), [args.gt])
+    if args.epoch_out:
+        _check_out(args.epoch_out, (".npy", ".csv"), [args.gt])
     gt = load_detection_gt(args.gt)
     rf = repeat_factors(gt, args.threshold, frequency=args.frequency, n_train_images=args.n_train_images)
     write_rfs(out, rf)
     if args.annotated_out:
         raw = gt.raw if gt.raw is not None else read_json(args.gt)
         write_rfs_gt(args.annotated_out, raw, rf)
+    if args.epoch_out:
+        from ..rebalance import rfs_epoch_indices
+        from ..rebalance.exports import write_indices
+
+        write_indices(args.epoch_out, rf.image_ids[rfs_epoch_indices(rf.image_factors, epoch=args.epoch,
+                                                                      seed=args.seed)])
     print(f"t={args.threshold}: {rf.n_images:,} images for f(c); {int((rf.category_factors > 1).sum()):,} of "
           f"{len(rf.category_ids):,} categories repeated (max r = {rf.category_factors.max():.4g}); "
           f"{int((rf.image_factors > 1).sum()):,} of {len(rf.image_ids):,} images repeated; expected epoch "
           f"{rf.expected_epoch_length:,.1f} images -> {out}"
-          + (f", {args.annotated_out}" if args.annotated_out else ""))
+          + (f", {args.annotated_out}" if args.annotated_out else "")
+          + (f", {args.epoch_out} (seed {args.seed}, epoch {args.epoch})" if args.epoch_out else ""))
     return 0
 
 
