@@ -288,3 +288,80 @@ def test_match_detections_progress_reports(lvis_gt_dict):
     seen = []
     match_detections(gt, res, EvalParams.make("lvis"), shard_images=25, progress=lambda f, m: seen.append(f))
     assert seen == [0.25, 0.5, 0.75, 1.0]
+
+
+# ---------------------------------------------------------------- random small scenes (ties everywhere)
+def _tiny_scene(seed: int, lvis: bool):
+    """Few images / categories, boxes on a coarse grid: equal IoUs, duplicate boxes, tied scores,
+    crowd boxes (coco), areas exactly on the 32^2 / 96^2 range edges, images without ground truth."""
+    rng = np.random.default_rng(seed)
+    cats = [{"id": c, "name": f"c{c}", "frequency": "rcf"[c % 3], "image_count": [3, 30, 300][c % 3],
+             "instance_count": 10} for c in (1, 2, 3, 5)]
+    images, anns, dets = [], [], []
+    aid = 1
+    for i in range(1, 9):
+        im = {"id": i * 7, "width": 200, "height": 200}
+        n = int(rng.integers(0, 6)) if i != 3 else 0
+        present = set()
+        for _ in range(n):
+            c = int(rng.choice([1, 2, 3, 5]))
+            present.add(c)
+            w, h = [float(v) for v in rng.choice([16, 32, 48, 96, 64], 2)]
+            x, y = [float(v) for v in rng.choice([0, 16, 32, 48], 2)]
+            area = float(rng.choice([w * h, 1024.0, 9216.0, w * h * 0.8]))
+            a = {"id": aid, "image_id": im["id"], "category_id": c, "bbox": [x, y, w, h], "area": area,
+                 "iscrowd": int((not lvis) and rng.random() < 0.15)}
+            anns.append(a)
+            aid += 1
+            if rng.random() < 0.3:  # an exact duplicate box of the same category
+                anns.append(dict(a, id=aid))
+                aid += 1
+        if lvis:
+            rest = [c for c in (1, 2, 3, 5) if c not in present]
+            im["neg_category_ids"] = [c for c in rest if rng.random() < 0.5]
+            im["not_exhaustive_category_ids"] = [c for c in present if rng.random() < 0.3]
+        images.append(im)
+        for _ in range(int(rng.integers(0, 14))):
+            c = int(rng.choice([1, 2, 3, 5]))
+            w, h = [float(v) for v in rng.choice([16, 32, 48, 96, 64], 2)]
+            x, y = [float(v) for v in rng.choice([0, 8, 16, 32, 48], 2)]
+            dets.append({"image_id": im["id"], "category_id": c, "bbox": [x, y, w, h],
+                         "score": float(rng.choice([0.9, 0.5, 0.5, 0.3, 0.1]))})
+    # an exact IoU tie that decides the outcome: d1 overlaps g1 and g2 equally (0.6); the
+    # references give d1 the later one (g2), so d2 (IoU 0.45 with g1, 0.78 with g2) stays unmatched
+    tie_img = images[0]["id"]
+    for box in ([0.0, 100.0, 32.0, 32.0], [16.0, 100.0, 32.0, 32.0]):
+        anns.append({"id": aid, "image_id": tie_img, "category_id": 2, "bbox": box, "area": 1024.0, "iscrowd": 0})
+        aid += 1
+    dets += [{"image_id": tie_img, "category_id": 2, "bbox": [8.0, 100.0, 32.0, 32.0], "score": 0.95},
+             {"image_id": tie_img, "category_id": 2, "bbox": [12.0, 100.0, 32.0, 32.0], "score": 0.94}]
+    if lvis:
+        images[0]["neg_category_ids"] = [c for c in images[0]["neg_category_ids"] if c != 2]
+        images[0]["not_exhaustive_category_ids"] = [c for c in images[0]["not_exhaustive_category_ids"] if c != 2]
+    gd = {"images": images, "annotations": anns, "categories": cats}
+    if not lvis:
+        for c in gd["categories"]:
+            for k in ("frequency", "image_count", "instance_count"):
+                c.pop(k)
+    return gd, dets
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_tiny_scenes_with_ties_match_pycocotools(seed):
+    gd, dets = _tiny_scene(seed, lvis=False)
+    gt = _gt_from_dict(copy.deepcopy(gd), "tiny")
+    res = _results_from_list(copy.deepcopy(dets), gt, "tiny", "tiny.json")
+    ev = evaluate_detections(gt, res, style="coco", max_dets=4 if seed % 3 == 0 else None)
+    E = coco_reference(gd, dets, "bbox", 4 if seed % 3 == 0 else None)
+    assert_coco_equal(ev, E, gt)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_tiny_scenes_with_ties_match_lvis_api(seed, tmp_path):
+    gd, dets = _tiny_scene(100 + seed, lvis=True)
+    gt = _gt_from_dict(copy.deepcopy(gd), "tiny")
+    res = _results_from_list(copy.deepcopy(dets), gt, "tiny", "tiny.json")
+    md = 5 if seed % 2 else 300
+    ev = evaluate_detections(gt, res, max_dets=md)
+    E = lvis_reference(gd, dets, tmp_path, "bbox", md)
+    assert_lvis_equal(ev, E, gt)
