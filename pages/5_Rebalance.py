@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,8 @@ def _cls_dataset(need_labels: bool = True):
         st.stop()
     return ds
 
+
+# Heavy export payloads (torch, GT JSON, .npz) are callables: built only when the button is clicked.
 
 # ====================================================================== re-weighting
 if section == "Re-weighting":
@@ -111,7 +114,7 @@ if section == "Re-weighting":
                          "application/json", key="rb_dl_wjson", icon=":material/download:")
     e[1].download_button("weights.csv", ex.weights_csv_payload(table), "weights.csv", "text/csv",
                          key="rb_dl_wcsv", icon=":material/download:")
-    e[2].download_button("weights.pt (torch)", ex.weights_pt_payload(w), "weights.pt", "application/octet-stream",
+    e[2].download_button("weights.pt (torch)", partial(ex.weights_pt_payload, w), "weights.pt", "application/octet-stream",
                          key="rb_dl_wpt", icon=":material/download:")
     _code("w = torch.load('weights.pt', weights_only=True)  # float32 (C,), class-table order\n"
           "loss_fn = torch.nn.CrossEntropyLoss(weight=w)")
@@ -272,7 +275,8 @@ elif section == "Repeat factors (detection)":
     in_file = np.bincount(cat_pos, minlength=cats.n_classes)
     st.plotly_chart(rplots.resampling_chart(in_file, rf.expected_images_per_category(), drawn_cat, bins_d, "lvis",
                                             cats.names, title="Images per category per epoch: in the file, expected "
-                                                              "with RFS (exact), one seeded epoch"), key="rb_rfs_dist")
+                                                              "with RFS (exact), one seeded epoch",
+                                            sort_by=cats.train_count), key="rb_rfs_dist")
     per = rf.categories_frame()
     per["bin"] = bins_d
     per["images_in_file"] = in_file
@@ -282,12 +286,12 @@ elif section == "Repeat factors (detection)":
     state.download_csv(per, "repeat_factors_categories.csv", key="rb_dl_rfs_cat")
     st.subheader("Export")
     e = st.columns(3)
-    e[0].download_button("repeat_factors.json", ex.rfs_json_payload(rf), "repeat_factors.json", "application/json",
+    e[0].download_button("repeat_factors.json", partial(ex.rfs_json_payload, rf), "repeat_factors.json", "application/json",
                          key="rb_dl_rfs_json", icon=":material/download:")
     e[1].download_button("repeat_factors.csv (per image)", ex.rfs_csv_payload(rf), "repeat_factors.csv", "text/csv",
                          key="rb_dl_rfs_csv", icon=":material/download:")
     if gt.raw is not None:
-        e[2].download_button("GT JSON + repeat_factor", ex.rfs_gt_payload(gt.raw, rf), "train_with_repeat_factors.json",
+        e[2].download_button("GT JSON + repeat_factor", partial(ex.rfs_gt_payload, gt.raw, rf), "train_with_repeat_factors.json",
                              "application/json", key="rb_dl_rfs_gt", icon=":material/download:")
     _code("r = torch.tensor(pd.read_csv('repeat_factors.csv')['repeat_factor'].values)  # dataset order\n"
           "sampler = detectron2.data.samplers.RepeatFactorTrainingSampler(r)  # same r as REPEAT_THRESHOLD = t")
@@ -387,7 +391,7 @@ else:
     size_mb = X_res.nbytes / 2**20
     if size_mb <= 200:
         st.download_button(f"augmented features (.npz, {size_mb:,.0f} MB before compression)",
-                           ex.smote_npz_payload(X_res, y_res, info, class_ids=cl.ids), f"smote_{method}.npz",
+                           partial(ex.smote_npz_payload, X_res, y_res, info, class_ids=cl.ids), f"smote_{method}.npz",
                            "application/octet-stream", key="rb_dl_npz", icon=":material/download:")
     else:
         st.info(f"The augmented features take {size_mb:,.0f} MB: too big for a browser download. Write them with "

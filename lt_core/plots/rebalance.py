@@ -102,14 +102,18 @@ def weighted_share_chart(share: pd.DataFrame, scheme: str | BinScheme) -> go.Fig
 
 
 def resampling_chart(counts, expected, drawn, bins, scheme: str | BinScheme, names=None,
-                     title: str | None = None) -> go.Figure:
+                     title: str | None = None, sort_by=None) -> go.Figure:
     """Per class (sorted by train count, head left): original count, exact expectation after
-    re-sampling, and the counts of one epoch actually drawn (log axis)."""
+    re-sampling, and the counts of one epoch actually drawn (log axis).
+
+    ``sort_by`` (C,) orders the classes when the bars are not the train counts themselves
+    (e.g. detection: images in the file, ordered by the category table's train image count).
+    """
     n = np.asarray(counts, dtype=float)
     e = np.asarray(expected, dtype=float)
     d = None if drawn is None else np.asarray(drawn, dtype=float)
     names = np.asarray([str(i) for i in range(len(n))] if names is None else names, dtype=object)
-    order = np.argsort(-n, kind="stable")
+    order = np.argsort(-(n if sort_by is None else np.asarray(sort_by, dtype=float)), kind="stable")
     x = np.arange(len(n))
     b = np.asarray(bins, dtype=object)[order]
     fig = go.Figure()
