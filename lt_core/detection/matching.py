@@ -219,14 +219,24 @@ def match_shard(gtt: GTTable, dtt: DetTable, img_lo: int, img_hi: int, params: E
     if params.style == "lvis":
         d_out = d_out | dtt.nel[ds][None, :]
     ignored = np.where(matched, m_ig, d_out[None, :, :])
-    bits = (np.uint64(1) << np.arange(T * A, dtype=np.uint64)).reshape(A, T).T[:, :, None]  # (T, A, 1)
-    mbits = np.bitwise_or.reduce(np.where(matched, bits, np.uint64(0)).reshape(T * A, nd), axis=0) if nd else np.zeros(0, np.uint64)
-    ibits = np.bitwise_or.reduce(np.where(ignored, bits, np.uint64(0)).reshape(T * A, nd), axis=0) if nd else np.zeros(0, np.uint64)
+    mbits, ibits = _pack_bits(matched), _pack_bits(ignored)
     return MatchState(params=params, class_ids=gtt.class_ids, score=dtt.score[ds].copy(),
                       cat=dtt.cat[ds].astype(np.int32), img=gtt.img_ids[dtt.img[ds]],
                       rank=dtt.rank[ds].astype(np.int32), matched=mbits.astype(np.uint64),
                       ignored=ibits.astype(np.uint64), gt_count=gt_count, n_images=int(img_hi - img_lo),
                       image_ids=gtt.img_ids[img_lo:img_hi].copy())
+
+
+def _pack_bits(flags: np.ndarray) -> np.ndarray:
+    """(T, A, N) bool -> (N,) uint64 with bit ``a * T + t`` set where ``flags[t, a]``."""
+    T, A, n = flags.shape
+    if n == 0:
+        return np.zeros(0, np.uint64)
+    rows = np.ascontiguousarray(flags.transpose(1, 0, 2)).reshape(A * T, n)      # row a * T + t
+    packed = np.packbits(rows, axis=0, bitorder="little")                         # (ceil(A*T/8), n)
+    out = np.zeros((8, n), np.uint8)
+    out[:packed.shape[0]] = packed
+    return np.ascontiguousarray(out.T).view("<u8").reshape(n).astype(np.uint64)
 
 
 def _greedy(pd, pg, piou, dkey, crowd, g_nonig, params: EvalParams, matched, m_ig) -> None:
