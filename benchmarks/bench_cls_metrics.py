@@ -41,12 +41,29 @@ def best(f, repeat: int) -> tuple[float, float]:
     return 1e3 * min(ts), 1e3 * float(np.median(ts))
 
 
+def _write_inputs(folder: Path, counts_csv: Path, logits: np.ndarray, y: np.ndarray) -> None:
+    """The benchmark's data as files: counts CSV, an ImageNet-LT-style test list, logits .npy."""
+    import shutil
+
+    from lt_core.io import write_npy, write_text
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if counts_csv.exists():
+        shutil.copy(counts_csv, folder / "ImageNet_LT_class_counts.csv")
+    write_text(folder / "test.txt", "".join(f"test/{i:06d}.JPEG {c}\n" for i, c in enumerate(y)))
+    write_npy(folder / "logits.npy", logits)
+    print(f"wrote {folder}/ImageNet_LT_class_counts.csv, test.txt, logits.npy "
+          f"(eval-cls --labels test.txt --preds logits.npy --train-counts ImageNet_LT_class_counts.csv)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=50_000)
     ap.add_argument("--classes", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--write", metavar="DIR", help="also write the ImageNet-LT-shaped inputs (real counts CSV, real "
+                    "test list, generated logits .npy) to DIR, to load on the Data page or with eval-cls")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     C, N = a.classes, a.n
@@ -57,7 +74,7 @@ def main() -> None:
     else:
         train = np.maximum(5, (1280 * np.exp(-np.arange(C) / (C / 5)))).astype(int)
     classes = ClassTable(np.arange(C), [f"c{i}" for i in range(C)], train)
-    y = np.repeat(np.arange(C), N // C + 1)[:N]
+    y = np.resize(np.arange(C), N)  # balanced test split (every class N / C times), as ImageNet-LT
     rng.shuffle(y)
     skill = 1.0 + 3.0 * np.log(train) / np.log(train.max())
     logits = rng.standard_normal((N, C), dtype=np.float32)
@@ -65,6 +82,8 @@ def main() -> None:
     z = np.exp(logits - logits.max(1, keepdims=True))
     probs = (z / z.sum(1, keepdims=True)).astype(np.float32)
     del z
+    if a.write:
+        _write_inputs(Path(a.write), counts_csv, logits, y)
     print(f"{N:,} samples x {C:,} classes, float32 scores; threads: 2; best / median of {a.repeat}; "
           f"load average {os.getloadavg()[0]:.1f} (times scale with other work on the 2 cores)")
 
