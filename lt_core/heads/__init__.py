@@ -11,6 +11,7 @@ from .losses import LOSS_HELP, LOSSES, HeadLoss, make_loss
 from .methods import (DEFAULT_SAMPLER, METHOD_HELP, METHOD_LABELS, METHODS, RetrainResult, RetrainSettings,
                       choose_tau, retrain, retrain_dataset)
 from .models import HEAD_MODELS, LinearHead, LWSHead, MLPHead, build_head, fold_lws
+from .report import experiment_row, kang_table, paired_deltas
 from .ncm import NCMState, ncm_compute, ncm_head, ncm_init, ncm_merge, ncm_update
 from .train import SAMPLERS, Progress, TrainingCancelled, fit_head, per_bin_accuracy, predict_logits, resolve_device
 
@@ -19,4 +20,5 @@ __all__ = ["HEAD_FORMATS", "USAGE_SNIPPET", "LoadedHead", "head_metadata", "head
            "METHOD_HELP", "METHOD_LABELS", "METHODS", "RetrainResult", "RetrainSettings", "choose_tau", "retrain",
            "retrain_dataset", "HEAD_MODELS", "LinearHead", "LWSHead", "MLPHead", "build_head", "fold_lws",
            "NCMState", "ncm_compute", "ncm_head", "ncm_init", "ncm_merge", "ncm_update", "SAMPLERS", "Progress",
-           "TrainingCancelled", "fit_head", "per_bin_accuracy", "predict_logits", "resolve_device"]
+           "TrainingCancelled", "fit_head", "per_bin_accuracy", "predict_logits", "resolve_device", "experiment_row",
+           "kang_table", "paired_deltas"]

@@ -1,0 +1,61 @@
+"""The Retrain page on the demo (streamlit.testing, no browser): a cRT head trains in the background,
+raises the tail bin, becomes a run the Metrics page compares, and lands in the experiment table."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _run(at: AppTest) -> AppTest:
+    at.run(timeout=180)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metrics(at):
+    out = {}
+    for m in at.metric:
+        out.setdefault(m.label, (m.value, m.delta))
+    return out
+
+
+def test_retrain_page_trains_crt_and_adds_a_run():
+    at = _run(AppTest.from_file(APP, default_timeout=180))
+    at.switch_page("pages/7_Retrain.py")
+    _run(at)
+    m = _metrics(at)
+    assert "tail bin accuracy (joint)" in m                     # the reference answers first
+    assert any("No retraining yet" in i.value for i in at.info)
+    at.number_input(key="rt_epochs").set_value(3)
+    at.button(key="rt_go").click()
+    _run(at)
+    job = at.session_state["rt_job"]
+    job.wait(120)
+    assert job.status == "done", job.message()
+    _run(at)   # the page picks the finished job up, adds the run and reruns
+    _run(at)
+    m = _metrics(at)
+    value, delta = m["tail bin accuracy"]
+    assert float(delta.split()[0]) > 10                          # e.g. "+38.7 pts vs joint"
+    ds = at.session_state["ts_cls_dataset"]
+    name = job.result.name
+    assert name in ds.runs and set(ds.runs[name].preds) == {"val", "test"}
+    rows = at.session_state["rt_rows"]
+    assert rows[-1]["run"] == name and rows[-1]["method"] == "cRT" and rows[-1]["seed"] == 0
+    assert any(d.label.startswith("Head (safetensors)") for d in at.get("download_button"))
+    # the Metrics page now compares the retrained head with the joint model
+    at.switch_page("pages/3_Metrics.py")
+    _run(at)
+
+
+def test_retrain_page_without_features_says_what_to_load():
+    at = _run(AppTest.from_file(APP, default_timeout=180))
+    at.switch_page("pages/7_Retrain.py")
+    _run(at)
+    ds = at.session_state["ts_cls_dataset"]
+    ds.features = {}
+    _run(at)
+    assert any("train features" in i.value for i in at.info)
