@@ -28,3 +28,5 @@ def test_detection_demo_is_deterministic_and_tail_is_harder():
     ds = load_detection_demo(n_images=200, seed=1)
     assert ds.generated and ds.classes.n_classes == 1203 and ds.gt.is_lvis
     assert (ds.classes.bins("lvis") == "rare").sum() == 337
+    names = dict(zip(ds.classes.ids.tolist(), ds.classes.names.tolist()))
+    assert names[1] == "aerosol_can" and names[2] == "air_conditioner"  # the real LVIS v1 names

@@ -149,7 +149,7 @@ def make_lvis_like(n_images: int = 1000, seed: int = 0, dets_per_image: int = 10
         for j in keep.tolist():
             dets.append({"image_id": img_id, "category_id": int(cid[dc[j]]), "bbox": dbx[j].tolist(),
                          "score": float(ds[j])})
-    cat_list = [{"id": int(r.id), "name": r.name, "synset": r.synset, "frequency": r.frequency,
+    cat_list = [{"id": int(r["id"]), "name": r["name"], "synset": r["synset"], "frequency": r.frequency,
                  "image_count": int(r.image_count), "instance_count": int(r.instance_count),
                  "synonyms": [s for s in str(r.synonyms).split("|") if s], "def": r["def"]}
                 for _, r in cats.iterrows()]
