@@ -125,7 +125,14 @@ def main() -> None:
         fit_head(head, X, y, loss, n_classes=a.c, epochs=1, batch_size=a.batch, lr=0.1, sampler="class-balanced",
                  seed=r, device="cpu")
         best = min(best, time.perf_counter() - t)
+    head = LinearHead(a.d, a.c)
+    t = time.perf_counter()
+    fit_head(head, X, y, make_loss("ce", counts), n_classes=a.c, epochs=1, batch_size=a.batch, lr=0.1,
+             sampler="class-balanced", seed=0, device="cpu", fused=False)
+    t_auto = time.perf_counter() - t
     print(f"torch.mm only     : {t_mm:7.3f} s/epoch  {flops / t_mm / 1e9:7.1f} GFLOP/s")
+    print(f"autograd + SGD    : {t_auto:7.3f} s/epoch  {flops / t_auto / 1e9:7.1f} GFLOP/s  (fused=False, once, "
+          f"for comparison)")
     print(f"cRT epoch (fit)   : {best:7.3f} s/epoch  {flops / best / 1e9:7.1f} GFLOP/s")
     ratio = best / t_mm
     print(f"ratio epoch / mm  : {ratio:.2f}  (target <= 2.00: {'OK' if ratio <= 2.0 else 'MISSED'})")

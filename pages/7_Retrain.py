@@ -14,6 +14,7 @@ from lt_core.io import to_jsonable
 from lt_core.metrics import classification_report, runs_bin_table
 from lt_core.plots import heads as hplots
 from lt_core.plots import metrics as mplots
+from lt_core.rebalance import SMOTE_METHODS
 from lt_core.bins import parse_bins
 from lt_core.errors import InputError
 from ui import state
@@ -132,7 +133,7 @@ c = st.columns([2, 2, 3])
 tau_on_val = c[0].toggle("choose τ on val", True, key="rt_tau_val", disabled=not tau_auto or "val" not in splits,
                          help="τ-norm: pick τ in [0, 2] (step 0.1) maximising balanced accuracy on the val split "
                               "(Kang et al. 2020 tune τ on val).")
-smote = c[1].selectbox("SMOTE features", ["none", "smote", "borderline-smote", "adasyn", "random-over"],
+smote = c[1].selectbox("SMOTE features", ["none", *SMOTE_METHODS],
                        key="rt_smote", disabled=method not in ("crt", "joint", "lws", "ncm"),
                        help="Augment the train features before training (Chawla et al. 2002; lt_core.rebalance, "
                             "imbalanced-learn semantics); seeded with the seed above.")

@@ -59,3 +59,23 @@ def test_retrain_page_without_features_says_what_to_load():
     ds.features = {}
     _run(at)
     assert any("train features" in i.value for i in at.info)
+
+
+def test_retrain_page_cancel_button_stops_the_job():
+    at = _run(AppTest.from_file(APP, default_timeout=180))
+    at.switch_page("pages/7_Retrain.py")
+    _run(at)
+    at.number_input(key="rt_epochs").set_value(500)
+    at.button(key="rt_go").click()
+    _run(at)
+    job = at.session_state["rt_job"]
+    assert job.running
+    _run(at)   # the progress fragment shows the bar and the cancel button while the job runs
+    assert any(p.value >= 0 for p in at.get("progress"))
+    at.button(key="rt_cancel").click()
+    _run(at)
+    job.wait(60)
+    assert job.status == "cancelled"
+    _run(at)
+    assert any("cancelled" in i.value for i in at.info)
+    assert not at.session_state["rt_rows"]

@@ -36,6 +36,7 @@ bins by the TRAIN counts). Re-use the head elsewhere:
 
 def add_arguments(p) -> None:
     from ..heads import HEAD_FORMATS, LOSSES, METHODS, SAMPLERS
+    from ..rebalance import SMOTE_METHODS
 
     g = p.add_argument_group("inputs")
     g.add_argument("--train-features", required=True, metavar="F", help="train features N x D (.npy/.npz/.parquet)")
@@ -61,7 +62,7 @@ def add_arguments(p) -> None:
     m.add_argument("--gamma", type=float, help="focal gamma (default 1) or eqlv2 gamma (default 12)")
     m.add_argument("--tau", type=float, help="tau of the logit-adjusted loss (default 1)")
     m.add_argument("--tau-norm", type=float, help="fixed tau of tau-norm (default: chosen on val)")
-    m.add_argument("--smote", choices=("smote", "borderline-smote", "adasyn", "random-over"),
+    m.add_argument("--smote", choices=SMOTE_METHODS,
                    help="augment the train features first (lt_core.rebalance.smote_resample)")
     m.add_argument("--smote-k", type=int, default=5, help="SMOTE neighbours (default 5)")
     m.add_argument("--device", default="auto", help="auto (CUDA when available) | cpu | cuda")

@@ -25,7 +25,7 @@ from .losses import HeadLoss
 __all__ = ["Progress", "TrainingCancelled", "fit_head", "resolve_device", "predict_logits",
            "per_bin_accuracy", "SAMPLERS"]
 
-SAMPLERS = ("instance", "class-balanced", "sqrt", "progressive", "label-shuffling", "over", "under", "rfs")
+from ..rebalance import STRATEGIES as SAMPLERS  # noqa: E402  (the rebalancing toolkit's samplers)
 
 
 class TrainingCancelled(Exception):
