@@ -13,7 +13,6 @@ offending field.
 """
 from __future__ import annotations
 
-import io
 import re
 import numpy as np
 
@@ -43,17 +42,19 @@ def load_results_fast(path, gt: DetectionGT | None = None, name: str | None = No
     nm = name or p.name.split(".")[0]
     src = str(p)
     raw = _read_bytes(p)
-    body = raw.strip()
-    del raw
-    if body[:1] != b"[" or body[-1:] != b"]" or b'"segmentation"' in body or len(body) < 3:
+    lo, hi = _first_last(raw)
+    if lo < 0 or raw[lo:lo + 1] != b"[" or raw[hi:hi + 1] != b"]" or hi - lo < 2 or raw.find(b'"segmentation"') >= 0:
         return _fallback(path, gt, nm)
-    body = body[1:-1].strip()
-    nd = body.replace(b"},{", b"}\n{").replace(b"}, {", b"}\n{")
-    del body
-    tab = _read_ndjson(nd)
+    # objects one per line; the brackets are cut off by a zero-copy slice (bounded memory)
+    nd = raw.replace(b"},{", b"}\n{")
+    del raw
+    if nd.find(b"}, {") >= 0:
+        nd = nd.replace(b"}, {", b"}\n{")
+    lo, hi = _first_last(nd)
+    tab = _read_ndjson(nd, lo + 1, hi)
+    del nd
     if tab is None:
         return _fallback(path, gt, nm)
-    del nd
     need = ("image_id", "category_id", "bbox", "score")
     import pyarrow as pa
     if any(k not in tab.column_names for k in need):
@@ -86,17 +87,33 @@ def load_results_fast(path, gt: DetectionGT | None = None, name: str | None = No
     return DetectionResults(nm, img, cat, bbox, score, None, src)
 
 
-def _read_ndjson(nd: bytes):
+def _first_last(b: bytes) -> tuple[int, int]:
+    """Indices of the first and last non-whitespace bytes (-1, -1 when there are none)."""
+    n = len(b)
+    i = 0
+    while i < n and b[i] in b" \t\r\n":
+        i += 1
+    j = n - 1
+    while j >= i and b[j] in b" \t\r\n":
+        j -= 1
+    return (i, j) if i < n else (-1, -1)
+
+
+def _read_ndjson(nd: bytes, start: int, stop: int):
+    """Parse ``nd[start:stop]`` (newline-delimited objects) with pyarrow; None when it fails."""
+    import pyarrow as pa
     import pyarrow.json as pj
     opts = pj.ReadOptions(use_threads=True, block_size=1 << 24)
     for attempt in (0, 1):
+        buf = pa.py_buffer(nd).slice(start, stop - start)
         try:
-            return pj.read_json(io.BytesIO(nd), read_options=opts,
+            return pj.read_json(pa.BufferReader(buf), read_options=opts,
                                 parse_options=pj.ParseOptions(newlines_in_values=attempt == 1))
         except Exception:  # noqa: BLE001 - pyarrow raises several types; any failure -> slow path
             if attempt == 0:
                 # separators with other whitespace (pretty-printed files)
-                nd = _SEP.sub(b"}\n{", nd)
+                body = _SEP.sub(b"}\n{", bytes(buf))
+                nd, start, stop = body, 0, len(body)
     return None
 
 
