@@ -13,7 +13,7 @@ timed with ``torch.mm`` at the same sizes on the same machine. Prints achieved G
 with cross-entropy, then every loss with instance sampling (a retrained joint head) and with
 class-balanced sampling (cRT):
 
-    .venv/bin/python benchmarks/bench_retrain.py --table [--epochs 10 --seed 0]
+    .venv/bin/python benchmarks/bench_retrain.py --table [--epochs 10 --seeds 0,1,2]
 """
 from __future__ import annotations
 
@@ -64,8 +64,9 @@ def time_mm(n: int, d: int, c: int, batch: int, repeats: int) -> float:
     return best
 
 
-def table(epochs: int, seed: int) -> None:
-    """Print many / medium / few / all (%) on the demo for every method and every loss."""
+def table(epochs: int, seeds: list[int]) -> None:
+    """Print many / medium / few / all (%) on the demo for every method and every loss
+    (mean over ``seeds``, with the standard deviation of the tail bin when several)."""
     from lt_core.data import load_classification_demo
     from lt_core.heads import LOSSES, RetrainSettings, experiment_row, kang_table, retrain_dataset
 
@@ -80,18 +81,26 @@ def table(epochs: int, seed: int) -> None:
     rows = []
     print(f"{ds.name}: {ds.classes.n_classes} classes, train {len(ds.labels['train']):,}, test {len(y):,}; "
           f"bins {scheme} by train count; accuracy = mean per-class recall (Kang et al. 2020 on a balanced test); "
-          f"epochs {epochs}, seed {seed}, lr 2.0, batch 512, cosine SGD")
+          f"epochs {epochs}, seeds {seeds}, lr 2.0, batch 512, cosine SGD")
+    import pandas as pd
+
     for label, kw in configs:
         t = time.perf_counter()
-        res = retrain_dataset(ds, RetrainSettings(epochs=epochs, seed=seed, **kw))
-        row = experiment_row(res, y, tc, scheme, "test")
-        row["run"] = label
-        rows.append(row)
-        print(f"  {label:<34} {time.perf_counter() - t:6.1f} s" + (f"  (tau {res.tau:g})" if res.tau is not None else ""),
+        for seed in seeds:
+            res = retrain_dataset(ds, RetrainSettings(epochs=epochs, seed=seed, **kw))
+            row = experiment_row(res, y, tc, scheme, "test")
+            row["run"] = label
+            rows.append(row)
+        print(f"  {label:<42} {time.perf_counter() - t:6.1f} s" + (f"  (tau {res.tau:g})" if res.tau is not None else ""),
               flush=True)
     kt = kang_table(rows, scheme)
+    tail = kt.columns[-2]
+    out = kt.groupby("run", sort=False).mean().round(1).reset_index()
+    if len(seeds) > 1:
+        out[f"{tail} sd"] = kt.groupby("run", sort=False)[tail].std(ddof=1).round(1).to_numpy()
     print()
-    print(kt.to_string(index=False))
+    with pd.option_context("display.width", 200):
+        print(out.to_string(index=False))
 
 
 def main() -> None:
@@ -103,10 +112,10 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--table", action="store_true", help="print the method x loss table on the demo instead")
     ap.add_argument("--epochs", type=int, default=10, help="--table: epochs of every trained head")
-    ap.add_argument("--seed", type=int, default=0, help="--table: seed")
+    ap.add_argument("--seeds", default="0", help="--table: comma-separated seeds (mean over them; default 0)")
     a = ap.parse_args()
     if a.table:
-        table(a.epochs, a.seed)
+        table(a.epochs, [int(x) for x in a.seeds.split(",")])
         return
     counts = imagenet_lt_counts(a.n, a.c)
     y = np.repeat(np.arange(a.c), counts)

@@ -19,7 +19,8 @@ from lt_core.bins import parse_bins
 from lt_core.errors import InputError
 from ui import state
 
-JOB, RESULTS, ROWS = "rt_job", "rt_results", "rt_rows"
+JOB, RESULTS, ROWS, CACHE = "rt_job", "rt_results", "rt_rows", "rt_cache"
+CI_RESAMPLES, CI_SEED = 1000, 0
 
 st.title("Retrain")
 st.caption("What does a new head buy over the old one? Decoupled classifier re-training on frozen features "
@@ -41,6 +42,7 @@ if report_split is None:
                icon=":material/warning:")
 st.session_state.setdefault(RESULTS, {})
 st.session_state.setdefault(ROWS, [])
+st.session_state.setdefault(CACHE, {})
 results: dict = st.session_state[RESULTS]
 rows: list = st.session_state[ROWS]
 
@@ -51,6 +53,14 @@ y_rep = ds.labels[report_split].y if report_split else None
 tc = ds.classes.train_count
 bins_present = [b for b in sch.order(ds.classes.bins(sch)) if b != "no training data"]
 head_bin, tail_bin = (bins_present[0], bins_present[-1]) if bins_present else ("head", "tail")
+
+
+def _cached(key: tuple, fn):
+    """Bootstrap results per (what, run, scheme, split): computed once per session, not on every rerun."""
+    cache = st.session_state[CACHE]
+    if key not in cache:
+        cache[key] = fn()
+    return cache[key]
 
 
 def _bin_acc(pred: np.ndarray) -> dict:
@@ -218,24 +228,28 @@ with right:
     if report_split:
         reports = {}
         run_names = ([ref_name] if ref_name else []) + names
+        preds = {n: results[n].scores[report_split].argmax(1) for n in names[-4:]}
         if ref_name:
-            reports[ref_name] = classification_report(y_rep, ds.runs[ref_name].preds[report_split].labels, ds.classes,
-                                                      scheme)
-        for n in names[-4:]:
-            reports[n] = classification_report(y_rep, results[n].scores[report_split].argmax(1), ds.classes, scheme)
+            preds = {ref_name: ds.runs[ref_name].preds[report_split].labels, **preds}
+        for n, p in preds.items():
+            reports[n] = _cached(("report", n, scheme, report_split), lambda p=p: classification_report(
+                y_rep, p, ds.classes, scheme, bootstrap=CI_RESAMPLES, seed=CI_SEED))
         fig = mplots.bin_accuracy_chart(runs_bin_table(reports), [r for r in run_names if r in reports], scheme=scheme)
-        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), height=460)
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), height=460,
+                          title=f"Per-bin accuracy vs {ref_name or 'the reference'} ({report_split})")
         st.plotly_chart(fig, use_container_width=True, key="rt_bins")
-        st.caption(f"{report_split} split, the reference and the last four retrainings. Paired CIs: below and on "
-                   "the **Metrics** page.")
+        st.caption(f"{report_split} split, the reference and the last four retrainings; whiskers: bootstrap 95% CIs "
+                   f"({CI_RESAMPLES:,} resamples within each class, seed {CI_SEED}). Paired CIs: below and on the "
+                   "**Metrics** page.")
 if res.tau_search:
     st.plotly_chart(hplots.tau_search_chart(res.tau_search, res.tau), use_container_width=True, key="rt_tau_chart")
 
 if report_split and ref_name:
     with st.expander(f"Is the change real? {pick} − {ref_name} with paired bootstrap 95% CIs ({report_split}, "
-                     f"1,000 resamples, seed {int(seed)})", expanded=False):
-        pt = paired_deltas(y_rep, ds.runs[ref_name].preds[report_split].labels,
-                           res.scores[report_split].argmax(1), ds.classes, scheme, n_resamples=1000, seed=int(seed))
+                     f"{CI_RESAMPLES:,} resamples, seed {CI_SEED})", expanded=False):
+        pt = _cached(("paired", pick, ref_name, scheme, report_split), lambda: paired_deltas(
+            y_rep, ds.runs[ref_name].preds[report_split].labels, res.scores[report_split].argmax(1), ds.classes,
+            scheme, n_resamples=CI_RESAMPLES, seed=CI_SEED))
         show = pt.reset_index().rename(columns={"index": "metric"})
         st.dataframe(show, hide_index=True, use_container_width=True,
                      column_config={k: st.column_config.NumberColumn(format="percent")
