@@ -84,6 +84,9 @@ if ds.generated:
 
 gt = ds.gt
 names = list(ds.results)
+raw_cats = (gt.raw or {}).get("categories", []) if isinstance(gt.raw, dict) else []
+train_counts = bool(raw_cats) and all("image_count" in c for c in raw_cats)
+count_words = "TRAIN images" if train_counts else "images in this ground-truth file (no train counts given)"
 
 # ---------------------------------------------------------------- parameters
 auto_style = "lvis" if gt.is_lvis and gt.neg_category_ids is not None else "coco"
@@ -178,7 +181,7 @@ zero_tail = have[(scheme.assign(have["image_count"].to_numpy()) == tail_bin)]
 m[4].metric(f"{tail_bin} classes at AP 0", f"{int((zero_tail['AP'] == 0).sum()):,} / {len(zero_tail):,}",
             help=f"Classes of the '{tail_bin}' bin with ground truth here whose AP is exactly 0: never detected.")
 st.caption(f"Numbers on **{Path(gt.source).name or ds.name}** ({gt.n_images:,} evaluation images, "
-           f"{len(gt.ann_id):,} boxes) — the split these files hold (LVIS / COCO val); bins from TRAIN image counts. "
+           f"{len(gt.ann_id):,} boxes) — the split these files hold (LVIS / COCO val); bins from {count_words}. "
            f"Protocol **{style}**, {iou_type}, max {int(max_dets)} detections per "
            f"{'image' if style == 'lvis' else 'image and category'}. Exact to "
            f"{'lvis-api LVISEval' if style == 'lvis' else 'pycocotools COCOeval'}.")
@@ -186,7 +189,8 @@ for note in ev.notes:
     st.caption(f":material/info: {note}")
 
 c = st.columns([3, 2])
-c[0].plotly_chart(dplots.ap_vs_frequency_chart({n: evs[n].per_class for n in names}, scheme, names),
+c[0].plotly_chart(dplots.ap_vs_frequency_chart({n: evs[n].per_class for n in names}, scheme, names,
+                                               x_label=f"{count_words.split(' (')[0]} per class (log)"),
                   width="stretch", key="det_apfreq")
 c[1].plotly_chart(dplots.ap_by_bin_chart(by_bin, scheme, run_names=names), width="stretch", key="det_apbin")
 
@@ -216,7 +220,8 @@ only = cc[0].multiselect("Bins shown", scheme.order(pc_show["bin"].to_numpy()),
                          default=scheme.order(pc_show["bin"].to_numpy()), key="det_pc_bins",
                          help="Filter the table by frequency bin.")
 cc[1].caption("AP × 100, empty where the class has no ground truth here (the references report -1). "
-              "image_count / instance_count: TRAIN images / instances per class. Click a header to sort.")
+              f"image_count / instance_count: {count_words.split(' (')[0]} / instances per class. "
+              "Click a header to sort.")
 tab = pc_show[pc_show["bin"].isin(only)].sort_values("image_count", ascending=False, kind="stable")
 st.dataframe(tab, hide_index=True, width="stretch", height=360)
 state.download_csv(tab, f"per_class_ap_{focus}.csv", key="dl_det_pc")

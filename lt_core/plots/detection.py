@@ -19,7 +19,8 @@ def _layout(fig: go.Figure, title: str, height: int = 400) -> go.Figure:
 
 
 def ap_vs_frequency_chart(per_class: dict[str, pd.DataFrame], scheme: str | BinScheme = "lvis",
-                          run_names: list[str] | None = None) -> go.Figure:
+                          run_names: list[str] | None = None,
+                          x_label: str = "training images per class (log)") -> go.Figure:
     """Per-class AP (x 100) against training images per class (log x).
 
     Parameters
@@ -28,6 +29,7 @@ def ap_vs_frequency_chart(per_class: dict[str, pd.DataFrame], scheme: str | BinS
         One results file: points coloured by frequency bin. Several: one colour per file.
     scheme : bin scheme of the colours (from ``image_count``)
     run_names : order of all runs (stable colours); default the dict order
+    x_label : x-axis title (say where the counts come from when they are not train counts)
     """
     sch = parse_bins(scheme)
     names = list(run_names or per_class)
@@ -54,7 +56,7 @@ def ap_vs_frequency_chart(per_class: dict[str, pd.DataFrame], scheme: str | BinS
     if sch.thresholds:
         for t in sch.thresholds:
             fig.add_vline(x=t - 0.5, line=dict(color="#bbbbbb", dash="dot", width=1))
-    fig.update_xaxes(title="training images per class (log)", type="log")
+    fig.update_xaxes(title=x_label, type="log")
     fig.update_yaxes(title="AP (IoU 0.50:0.95) × 100", range=[-2, 102])
     return _layout(fig, "Per-class AP vs training frequency")
 
