@@ -84,7 +84,7 @@ class RetrainJob:
         p = self.progress
         if self.status == "running":
             if p.phase == "starting" or p.epochs == 0:
-                return "starting…"
+                return f"{p.phase}…"
             eta = "–" if p.eta_s != p.eta_s else f"{p.eta_s:,.0f} s left"
             return f"epoch {p.epoch}/{p.epochs} · step {p.step}/{p.steps} · loss {p.loss:.4f} · {eta}"
         if self.status == "failed":

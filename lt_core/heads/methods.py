@@ -354,6 +354,8 @@ def _retrain(features, labels, n_classes, s: RetrainSettings, *, classifier, tra
 
     X_fit, y_fit = Xtr, ytr
     if s.smote and s.method in ("joint", "crt", "lws", "ncm"):
+        if progress is not None:
+            progress(Progress(phase=f"{s.smote} on the train features"))
         X_fit, y_fit, info = smote_resample(Xtr, ytr, method=s.smote, sampling_strategy=s.smote_strategy,
                                             k_neighbors=s.smote_k, seed=s.seed)
         X_fit = np.asarray(X_fit, np.float32)
