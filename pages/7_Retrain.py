@@ -221,7 +221,7 @@ split_note = " · ".join(res.notes)
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(hplots.training_curves_chart(res.history_frame(), scheme, f"Training curves of {pick}"),
-                    use_container_width=True, key="rt_curves")
+                    width="stretch", key="rt_curves")
     if split_note:
         st.caption(split_note)
 with right:
@@ -237,12 +237,12 @@ with right:
         fig = mplots.bin_accuracy_chart(runs_bin_table(reports), [r for r in run_names if r in reports], scheme=scheme)
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), height=460,
                           title=f"Per-bin accuracy vs {ref_name or 'the reference'} ({report_split})")
-        st.plotly_chart(fig, use_container_width=True, key="rt_bins")
+        st.plotly_chart(fig, width="stretch", key="rt_bins")
         st.caption(f"{report_split} split, the reference and the last four retrainings; whiskers: bootstrap 95% CIs "
                    f"({CI_RESAMPLES:,} resamples within each class, seed {CI_SEED}). Paired CIs: below and on the "
                    "**Metrics** page.")
 if res.tau_search:
-    st.plotly_chart(hplots.tau_search_chart(res.tau_search, res.tau), use_container_width=True, key="rt_tau_chart")
+    st.plotly_chart(hplots.tau_search_chart(res.tau_search, res.tau), width="stretch", key="rt_tau_chart")
 
 if report_split and ref_name:
     with st.expander(f"Is the change real? {pick} − {ref_name} with paired bootstrap 95% CIs ({report_split}, "
@@ -251,7 +251,7 @@ if report_split and ref_name:
             y_rep, ds.runs[ref_name].preds[report_split].labels, res.scores[report_split].argmax(1), ds.classes,
             scheme, n_resamples=CI_RESAMPLES, seed=CI_SEED))
         show = pt.reset_index().rename(columns={"index": "metric"})
-        st.dataframe(show, hide_index=True, use_container_width=True,
+        st.dataframe(show, hide_index=True, width="stretch",
                      column_config={k: st.column_config.NumberColumn(format="percent")
                                     for k in ("a", "b", "delta", "ci_low", "ci_high")})
         state.download_csv(show, f"paired_{pick}.csv", key="rt_dl_paired")
@@ -260,14 +260,14 @@ if report_split and ref_name:
 st.subheader("Experiments of this session")
 table = pd.DataFrame(rows)
 pct_cols = [b for b in sch.order() if b in table.columns] + ["all", "accuracy"]
-st.dataframe(table, hide_index=True, use_container_width=True,
+st.dataframe(table, hide_index=True, width="stretch",
              column_config={k: st.column_config.NumberColumn(format="percent") for k in pct_cols})
 state.download_csv(table, "retrain_experiments.csv", key="rt_dl_rows")
 if ref_name and report_split:
     ref_row = {"run": f"{ref_name} (reference)", **_bin_acc(ds.runs[ref_name].preds[report_split].labels)}
     kt = kang_table([ref_row] + rows, scheme)
     with st.expander("Kang et al. 2020 table style (%, " + report_split + ")"):
-        st.dataframe(kt, hide_index=True, use_container_width=True)
+        st.dataframe(kt, hide_index=True, width="stretch")
         state.download_csv(kt, "retrain_kang_table.csv", key="rt_dl_kang")
 
 # ---------------------------------------------------------------- export
