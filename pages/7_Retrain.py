@@ -136,7 +136,9 @@ gamma = c[5].number_input("γ", 0.0, 50.0, gamma_default, key=f"rt_gamma_{loss}"
                           help="Focal γ (Lin et al. 2017; Cui et al. 2019) or EQLv2's γ = 12 (Tan et al., CVPR 2021).")
 tau_auto = method == "tau-norm"
 tau = c[6].number_input("τ", 0.0, 5.0, 1.0, 0.1, key="rt_tau",
-                        disabled=not ((trains and loss == "logit-adjusted") or tau_auto),
+                        disabled=not ((trains and loss == "logit-adjusted")
+                                      or (tau_auto and not (st.session_state.get("rt_tau_val", True)
+                                                            and "val" in splits))),
                         help="Logit-adjusted loss τ (Menon et al., ICLR 2021); for τ-norm a fixed τ when "
                              "'choose τ on val' is off (Kang et al. 2020).")
 c = st.columns([2, 2, 3])

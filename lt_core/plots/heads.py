@@ -68,4 +68,6 @@ def tau_search_chart(search: list[dict], tau: float, metric: str = "balanced-acc
                              marker=dict(symbol="star", size=14, color="#d62728")))
     fig.update_xaxes(title="τ (0 = the joint classifier without bias, 1 = unit-norm rows)")
     fig.update_yaxes(title=f"{metric} on val", tickformat=".0%")
-    return _layout(fig, "τ-norm: τ chosen on the validation split", 340)
+    fig = _layout(fig, "τ-norm: τ chosen on the validation split", 340)
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    return fig
