@@ -291,3 +291,19 @@ def test_job_runs_in_background_with_progress_and_cancel(lt):
     assert bad.status in ("failed", "done")
     if bad.status == "failed":
         assert isinstance(bad.error, InputError) and bad.message().startswith("failed")
+
+
+def test_training_curves_chart_uses_the_bin_colours(lt):
+    from lt_core.plots import bin_color
+    from lt_core.plots.heads import tau_search_chart, training_curves_chart
+
+    X, y, counts = lt
+    r = retrain(X, y, 8, RetrainSettings(method="crt", epochs=2, lr=0.5), train_counts=counts, bin_scheme="quantile:3")
+    fig = training_curves_chart(r.history_frame(), "quantile:3")
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name["loss"].y) == [h["loss"] for h in r.history]
+    for b in ("head", "medium", "tail"):
+        assert by_name[b].line.color == bin_color(b, "quantile:3")
+        assert list(by_name[b].y) == [h[f"val_{b}"] for h in r.history]
+    t = retrain(X, y, 8, RetrainSettings(method="tau-norm"), classifier=(r.head.weight.detach().numpy(), None))
+    assert len(tau_search_chart(t.tau_search, t.tau).data) == 2
