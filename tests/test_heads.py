@@ -10,7 +10,7 @@ import torch
 from sklearn.metrics import balanced_accuracy_score, pairwise_distances
 
 from lt_core.errors import InputError
-from lt_core.heads import (LinearHead, LWSHead, MLPHead, RetrainJob, RetrainSettings, TrainingCancelled, choose_tau,
+from lt_core.heads import (LinearHead, LWSHead, RetrainJob, RetrainSettings, TrainingCancelled, choose_tau,
                            fit_head, fold_lws, head_state_bytes, load_head, make_loss, ncm_compute, ncm_init,
                            ncm_merge, ncm_update, per_bin_accuracy, predict_logits, retrain, retrain_dataset,
                            save_head)
