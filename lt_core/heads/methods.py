@@ -360,7 +360,9 @@ def _retrain(features, labels, n_classes, s: RetrainSettings, *, classifier, tra
                                             k_neighbors=s.smote_k, seed=s.seed)
         X_fit = np.asarray(X_fit, np.float32)
         y_fit = np.asarray(y_fit, np.int64)
-        notes.append(f"{s.smote}: {len(Xtr):,} -> {len(X_fit):,} training features")
+        notes.append(f"{s.smote}: {len(Xtr):,} -> {len(X_fit):,} training features (loss priors and weights "
+                     "from the augmented counts; bins from the original train counts)")
+    fit_counts = np.bincount(y_fit, minlength=n_classes) if y_fit is not ytr else counts
 
     def fit(head, loss, sampler):
         return fit_head(head, X_fit, y_fit, loss, n_classes=n_classes, epochs=s.epochs, batch_size=s.batch_size,
@@ -372,7 +374,7 @@ def _retrain(features, labels, n_classes, s: RetrainSettings, *, classifier, tra
         params = dict(s.loss_params)
         if s.loss == "ldam-drw" and not cosine_head:
             params["s"] = 1.0  # margins in logit units on a plain head
-        return make_loss(s.loss, counts, beta=s.beta, gamma=s.gamma, tau=s.tau, **params)
+        return make_loss(s.loss, fit_counts, beta=s.beta, gamma=s.gamma, tau=s.tau, **params)
 
     def joint_base() -> tuple[np.ndarray, np.ndarray]:
         if wb is not None:
