@@ -122,8 +122,10 @@ def build_classification_dataset(
 def build_detection_dataset(gt: PathLike, results: Mapping[str, PathLike] | None = None,
                             name: str | None = None) -> DetectionDataset:
     """Load COCO / LVIS ground truth and any number of named COCO results files."""
+    from ..detection import load_results_fast  # a low-memory reader; same checks as load_detection_results
+
     g = L.load_detection_gt(gt)
     ds = DetectionDataset(name or Path(gt).name, g)
     for rname, path in (results or {}).items():
-        ds.results[str(rname)] = L.load_detection_results(path, g, str(rname))
+        ds.results[str(rname)] = load_results_fast(path, g, str(rname))
     return ds
