@@ -56,7 +56,7 @@ def ap_vs_frequency_chart(per_class: dict[str, pd.DataFrame], scheme: str | BinS
     if sch.thresholds:
         for t in sch.thresholds:
             fig.add_vline(x=t - 0.5, line=dict(color="#bbbbbb", dash="dot", width=1))
-    fig.update_xaxes(title=x_label, type="log")
+    fig.update_xaxes(title=x_label + " (head on the left)", type="log", autorange="reversed")
     fig.update_yaxes(title="AP (IoU 0.50:0.95) × 100", range=[-2, 102])
     return _layout(fig, "Per-class AP vs training frequency")
 

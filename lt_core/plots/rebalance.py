@@ -55,8 +55,8 @@ def weights_chart(counts, weights, bins, scheme: str | BinScheme, names=None, *,
         fig.add_trace(go.Scatter(x=n[m], y=w[m], mode="markers", name=name, marker=dict(color=col, size=8),
                                  text=names[m], hovertemplate="%{text}<br>n=%{x:,}<br>weight=%{y:.4g}<extra></extra>"))
     fig.add_hline(y=1.0, line=dict(color=_GREY, dash="dot"), annotation_text="uniform (1)",
-                  annotation_position="bottom right")
-    fig.update_xaxes(type="log", title="train samples per class (log)")
+                  annotation_position="bottom left")
+    fig.update_xaxes(type="log", title="train samples per class (log; head on the left)", autorange="reversed")
     fig.update_yaxes(type="log", title="class weight (log; weights sum to C)")
     return _layout(fig, title or "Weight per class vs train count")
 
