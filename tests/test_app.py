@@ -11,10 +11,7 @@ from pathlib import Path
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def _run(at: AppTest) -> AppTest:
-    at.run(timeout=120)
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from apptest_utils import run_clean as _run  # noqa: E402
 
 
 def test_shell_opens_on_the_demo_with_sidebar():

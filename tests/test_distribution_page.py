@@ -11,10 +11,7 @@ from lt_core.data import ClassificationDataset, ClassTable, Labels
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Distribution.py")
 
 
-def _run(at: AppTest) -> AppTest:
-    at.run(timeout=180)
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from apptest_utils import run_clean as _run  # noqa: E402
 
 
 def test_demo_answers_at_the_top():

@@ -9,17 +9,10 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def _run(at: AppTest) -> AppTest:
-    at.run(timeout=180)
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from apptest_utils import run_clean as _run  # noqa: E402
 
 
-def _metrics(at):
-    out = {}
-    for m in at.metric:
-        out.setdefault(m.label, (m.value, m.delta))
-    return out
+from apptest_utils import top_metrics as _metrics  # noqa: E402
 
 
 def test_retrain_page_trains_crt_and_adds_a_run():

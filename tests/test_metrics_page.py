@@ -16,10 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "3_Metrics.py")
 
 
-def _run(at: AppTest) -> AppTest:
-    at.run(timeout=180)
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from apptest_utils import run_clean as _run  # noqa: E402
 
 
 def _metrics(at):

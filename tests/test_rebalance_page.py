@@ -13,10 +13,7 @@ from lt_core.rebalance import class_weights, repeat_factors
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def _run(at: AppTest) -> AppTest:
-    at.run(timeout=180)
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from apptest_utils import run_clean as _run  # noqa: E402
 
 
 @pytest.fixture(scope="module")
