@@ -137,7 +137,10 @@ def update(state: ConfusionState, y_true, y_pred=None, *, scores=None, kind: str
             raise InputError(f"expected scores of shape ({len(y)}, {c}), got {S.shape}", field="scores")
         if kind == "auto":
             kind = "probs" if is_probability_matrix(S) else "logits"
-        summary = summarize_scores(S, y, kind, max_k=max(state.max_k, 1))
+        if state.has_scores:
+            summary = summarize_scores(S, y, kind, max_k=state.max_k, n_bins=state.cal_count.shape[1])
+        else:  # only the argmax is needed (the max still flags NaN / inf rows below)
+            summary = summarize_scores(S, None, "probs")
         if not np.isfinite(summary.conf).all():  # a NaN / +inf score makes its row's confidence NaN
             bad = int(np.flatnonzero(~np.isfinite(summary.conf))[0])
             raise InputError(f"scores contain NaN or infinite values (first at row {bad})", field="scores",
