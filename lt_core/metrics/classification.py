@@ -124,7 +124,11 @@ def ece_from_counts(count: np.ndarray, correct: np.ndarray, conf_fixed: np.ndarr
 
 def overall_metrics(state: ConfusionState, top_k: tuple[int, ...] = (1, 5)) -> dict:
     """Overall metrics of a state: accuracy, balanced_accuracy, macro_f1, gmean, ece, top-k."""
-    tp, support, predicted, precision, recall, f1 = _prf(state)
+    return _overall(state, _prf(state), top_k)
+
+
+def _overall(state: ConfusionState, prf: tuple[np.ndarray, ...], top_k: tuple[int, ...]) -> dict:
+    tp, support, predicted, precision, recall, f1 = prf
     n = support.sum()
     present = (support > 0) | (predicted > 0)  # sklearn / imblearn default label set
     has = support > 0
@@ -157,10 +161,15 @@ def per_class_table(state: ConfusionState, classes: ClassTable, scheme: str | Bi
                     top_k: tuple[int, ...] = (1, 5)) -> pd.DataFrame:
     """One row per class: class_id, name, train_count, bin, support, precision, recall, f1, ..."""
     _check_classes(state, classes)
-    tp, support, predicted, precision, recall, f1 = _prf(state)
+    return _per_class(state, classes, classes.bins(scheme), _prf(state), top_k)
+
+
+def _per_class(state: ConfusionState, classes: ClassTable, bins: np.ndarray, prf: tuple[np.ndarray, ...],
+               top_k: tuple[int, ...]) -> pd.DataFrame:
+    tp, support, predicted, precision, recall, f1 = prf
     df = pd.DataFrame({
         "class_id": classes.ids, "name": classes.names, "train_count": classes.train_count,
-        "bin": classes.bins(scheme), "support": support, "precision": precision, "recall": recall,
+        "bin": bins, "support": support, "precision": precision, "recall": recall,
         "f1": f1, "predicted": predicted, "correct": tp.astype(np.int64),
     })
     if state.has_scores:
@@ -181,8 +190,12 @@ def bin_table(state: ConfusionState, classes: ClassTable, scheme: str | BinSchem
     """Per-bin metrics (head first): accuracy, n_classes, n_samples, ci_low, ci_high, macro_f1, ece."""
     _check_classes(state, classes)
     sch = parse_bins(scheme)
-    bins = classes.bins(sch)
-    tp, support, predicted, precision, recall, f1 = _prf(state)
+    return _bin_table(state, classes, sch, classes.bins(sch), _prf(state))
+
+
+def _bin_table(state: ConfusionState, classes: ClassTable, sch: BinScheme, bins: np.ndarray,
+               prf: tuple[np.ndarray, ...]) -> pd.DataFrame:
+    tp, support, predicted, precision, recall, f1 = prf
     rows = []
     for name in sch.order(bins):
         m = bins == name
@@ -211,9 +224,12 @@ def report_from_state(state: ConfusionState, classes: ClassTable, scheme: str | 
     fast); otherwise macro-F1 and G-mean get intervals too (resampling every test sample).
     """
     sch = parse_bins(scheme)
-    overall = overall_metrics(state, top_k)
-    bins = bin_table(state, classes, sch)
-    per_class = per_class_table(state, classes, sch, top_k)
+    _check_classes(state, classes)
+    prf = _prf(state)  # once: each sums the C x C confusion matrix
+    assigned = classes.bins(sch)
+    overall = _overall(state, prf, top_k)
+    bins = _bin_table(state, classes, sch, assigned, prf)
+    per_class = _per_class(state, classes, assigned, prf, top_k)
     rep = ClassificationReport(overall, bins, per_class, sch, state, int(bootstrap), int(seed), float(ci))
     if bootstrap:
         from .bootstrap import bootstrap_report
