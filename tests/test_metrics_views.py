@@ -89,6 +89,7 @@ def test_figures(setup):
     assert list(one.data[0].marker.color) == [bin_color(b, "imagenet-lt") for b in reps["joint"].bins.index]
     sc = mplots.recall_vs_count_chart(reps, names)
     assert sc.layout.xaxis.type == "log" and "k3" in str(sc.data[0].customdata.tolist())
+    assert sc.layout.xaxis.autorange == "reversed"  # ux.md: head (large train count) on the left
     pb = paired_bootstrap(y, a, b, classes, "imagenet-lt", n_resamples=200)
     fd = mplots.paired_delta_chart({"balanced": pb.table}, "joint", names, "imagenet-lt")
     assert list(fd.data[0].y) == [n.replace("_", " ") for n in pb.table.index]
@@ -99,7 +100,8 @@ def test_figures(setup):
     hm = mplots.confusion_heatmap(m, order, classes, "imagenet-lt")
     assert np.isnan(np.asarray(hm.data[0].z, dtype=float).diagonal()).all()  # errors only
     d = class_deltas(reps, "joint")
-    assert mplots.class_delta_chart(d, "balanced", "imagenet-lt").layout.xaxis.type == "log"
+    fdc = mplots.class_delta_chart(d, "balanced", "imagenet-lt")
+    assert fdc.layout.xaxis.type == "log" and fdc.layout.xaxis.autorange == "reversed"
 
 
 def test_heatmap_pools_many_classes():

@@ -66,7 +66,7 @@ def bin_accuracy_chart(bins_long: pd.DataFrame, run_names: list[str], metric: st
 
 def recall_vs_count_chart(reports: dict[str, ClassificationReport], run_names: list[str] | None = None,
                           metric: str = "recall", min_support: int = MIN_SUPPORT) -> go.Figure:
-    """Per-class ``metric`` vs train count (log x), one colour per run; low-support classes faded.
+    """Per-class ``metric`` vs train count (log x, head on the left), one colour per run; low-support classes faded.
 
     Dashed vertical lines mark the bin thresholds of count-based schemes.
     """
@@ -77,7 +77,7 @@ def recall_vs_count_chart(reports: dict[str, ClassificationReport], run_names: l
         sch = rep.scheme
         pc = rep.per_class
         x = pc["train_count"].to_numpy(dtype=float)
-        x = np.where(x > 0, x, 0.8)  # zero-train classes sit just left of 1 on the log axis
+        x = np.where(x > 0, x, 0.8)  # zero-train classes sit just past 1, at the tail end of the log axis
         low = pc["support"].to_numpy() < min_support
         fig.add_trace(go.Scattergl(
             x=x, y=pc[metric], mode="markers", name=run,
@@ -89,7 +89,8 @@ def recall_vs_count_chart(reports: dict[str, ClassificationReport], run_names: l
     if sch is not None and sch.thresholds:
         for t in sch.thresholds:
             fig.add_vline(x=float(t) - 0.5, line=dict(color="#888888", dash="dash", width=1))
-    fig.update_xaxes(title="train samples of the class (log)", type="log", dtick=1)
+    fig.update_xaxes(title="train samples of the class (log; head on the left)", type="log", dtick=1,
+                     autorange="reversed")  # ux.md: head on the left, as the other count axes
     fig.update_yaxes(title=f"per-class {metric}", tickformat=".0%", range=[-0.03, 1.03])
     return _layout(fig, f"Per-class {metric} vs train count (faded: fewer than {min_support} test samples)", 420)
 
@@ -196,7 +197,7 @@ def error_destination_chart(dest: pd.DataFrame, scheme: str | BinScheme) -> go.F
 
 
 def class_delta_chart(deltas: pd.DataFrame, run: str, scheme: str | BinScheme, metric: str = "recall") -> go.Figure:
-    """Per-class change (run − reference) vs train count (log x), coloured by bin."""
+    """Per-class change (run − reference) vs train count (log x, head on the left), coloured by bin."""
     sch = parse_bins(scheme)
     fig = go.Figure()
     fig.add_hline(y=0, line=dict(color="#444444", width=1))
@@ -211,6 +212,7 @@ def class_delta_chart(deltas: pd.DataFrame, run: str, scheme: str | BinScheme, m
             customdata=np.stack([d["name"], d["train_count"], d["support"]], axis=1),
             hovertemplate="<b>%{customdata[0]}</b><br>train %{customdata[1]:,} · test %{customdata[2]:,}<br>"
                           + metric + " change %{y:+.1%}<extra>" + name + "</extra>"))
-    fig.update_xaxes(title="train samples of the class (log)", type="log", dtick=1)
+    fig.update_xaxes(title="train samples of the class (log; head on the left)", type="log", dtick=1,
+                     autorange="reversed")
     fig.update_yaxes(title=f"{metric}: {run} − reference", tickformat="+.0%")
     return _layout(fig, f"Per-class {metric} change of '{run}' vs train count", 380)
