@@ -12,7 +12,7 @@ merging shards gives *exactly* the same numbers as one pass over all samples:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -46,13 +46,16 @@ class ConfusionState:
     cal_count: np.ndarray | None = None
     cal_correct: np.ndarray | None = None
     cal_conf: np.ndarray | None = None
+    # set by empty(): every count is known to be zero, so update() need not read (and page in)
+    # the C x C zeros; any other construction (merge, by hand) leaves it False
+    _zero: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def empty(cls, n_classes: int, with_scores: bool = False, max_k: int = 5,
               n_ece_bins: int = N_ECE_BINS) -> "ConfusionState":
         """An all-zero state for ``n_classes`` classes."""
         c = int(n_classes)
-        st = cls(np.zeros((c, c), np.int64))
+        st = cls(np.zeros((c, c), np.int64), _zero=True)
         if with_scores:
             st.rank_hist = np.zeros((c, int(max_k)), np.int64)
             st.cal_count = np.zeros((c, n_ece_bins), np.int64)
@@ -153,7 +156,8 @@ def update(state: ConfusionState, y_true, y_pred=None, *, scores=None, kind: str
     if len(p) != len(y):
         raise InputError(f"{len(y)} true labels but {len(p)} predictions", field="y_pred")
     cm = np.bincount(y * c + p, minlength=c * c).reshape(c, c)
-    cm += state.confusion  # in place on the fresh array: no third C x C array
+    if not state._zero:
+        cm += state.confusion  # in place on the fresh array: no third C x C array
     out = ConfusionState(cm)
     if state.has_scores:
         if summary is None or summary.rank is None:
