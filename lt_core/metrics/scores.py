@@ -148,15 +148,12 @@ class _Work:
         self.lanes = _lanes(c)
         self.gt = None
         if y is not None:
-            st = S[np.arange(n), y]
-            self.st = st
-            thr = np.empty(2 * n, S.dtype)  # (true score, its predecessor) per row
-            thr[0::2] = st
-            thr[1::2] = np.nextafter(st, -np.inf)
+            self.st = np.empty(n, S.dtype)  # true score per row (gathered per block, from cache)
+            self.thr = np.empty(2 * n, S.dtype)  # (true score, its predecessor) per row
             lens = np.empty(2 * n, np.int64)  # (columns 0..y, columns y+1..C-1) per row
             lens[0::2] = y + 1
             lens[1::2] = c - 1 - y
-            self.thr, self.lens = thr, lens
+            self.lens = lens
             self.gt = np.empty(n, np.uint64 if self.lanes else np.int64)
         self.flushed = False
 
@@ -181,7 +178,12 @@ class _Work:
             return
         if _denormals_flushed():  # per thread: the FPU mode is a thread's own
             self.flushed = True
-        T = np.repeat(self.thr[2 * a:2 * b], self.lens[2 * a:2 * b]).reshape(n, c)
+        st = self.st[a:b]
+        st[:] = S[self.ar[:n], self.y[a:b]]
+        thr = self.thr[2 * a:2 * b]
+        thr[0::2] = st
+        np.nextafter(st, -np.inf, out=thr[1::2])
+        T = np.repeat(thr, self.lens[2 * a:2 * b]).reshape(n, c)
         bb = bbuf[:n]
         np.greater(S, T, out=bb[:, :c])
         if self.lanes:
