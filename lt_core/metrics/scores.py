@@ -1,7 +1,7 @@
 """Per-sample summaries of a score matrix: predicted class, confidence, rank of the true class.
 
 This is the only pass over the (N, C) scores; every metric is then computed from the small
-mergeable state (:mod:`lt_core.metrics.state`). Rows are processed in blocks of ~1 MiB of scores
+mergeable state (:mod:`lt_core.metrics.state`). Rows are processed in blocks of ~2 MiB of scores
 by two threads (NumPy releases the GIL inside its loops); each block is read from memory once
 and the later passes find it in cache:
 
@@ -31,7 +31,7 @@ import numpy as np
 
 __all__ = ["ScoreSummary", "summarize_scores", "is_probability_matrix", "softmax_max64", "EDGE_TOL"]
 
-_BLOCK_BYTES = 1 << 20  # ~1 MiB of scores per block (fewer Python calls; the block stays in L2/L3)
+_BLOCK_BYTES = 1 << 21  # ~2 MiB of scores per block: ~20 us of Python per block, the block stays in L3
 _THREADS = max(1, min(2, os.cpu_count() or 1))
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
