@@ -1,7 +1,6 @@
 """Data: what did I load, and is it sound?"""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -37,24 +36,11 @@ else:
     st.caption(f"Classification: **{cls.name}**. Detection: **{det.name}**.")
 
 
-def _save_uploads(files) -> dict[str, str]:
-    """Write uploaded files to a per-session temp folder (keeping their names); return name -> path."""
-    folder = st.session_state.setdefault("ts_upload_dir", tempfile.mkdtemp(prefix="tailscope_"))
-    out = {}
-    for f in files or []:
-        if f is None:
-            continue
-        path = Path(folder) / Path(f.name).name
-        path.write_bytes(f.getbuffer())
-        out[f.name] = str(path)
-    return out
-
-
 def _file_input(label: str, key: str, mode: str, types: list[str] | None, help: str) -> str | None:
     """One file from an upload or a local path (for files too large to upload)."""
     if mode == "Upload":
         f = st.file_uploader(label, type=types, key=f"up_{key}", help=help)
-        return _save_uploads([f]).get(f.name) if f is not None else None
+        return state.save_uploads([f]).get(f.name) if f is not None else None
     p = st.text_input(label + " (local path)", key=f"path_{key}", help=help + " Large files: give a path.")
     return p.strip() or None
 
@@ -193,7 +179,7 @@ with tab_det:
         if dmode == "Upload":
             ups = st.file_uploader("Results JSON (one or more)", type=["json", "gz"], accept_multiple_files=True,
                                    key="up_dt", help="COCO results: [{image_id, category_id, bbox, score}, ...]")
-            res_paths = _save_uploads(ups)
+            res_paths = state.save_uploads(ups)
         else:
             txt = st.text_area("Results JSON paths (one per line)", key="path_dt")
             res_paths = {Path(x.strip()).name: x.strip() for x in txt.splitlines() if x.strip()}

@@ -89,20 +89,12 @@ def show_table(df: pd.DataFrame, file_name: str, key: str) -> None:
     state.download_csv(df, file_name, key=key)
 
 
-memo: dict = st.session_state.setdefault("m_memo", {})
 MEMO_MAX = 64  # cached states / reports per session (a 1,000-class state is ~8 MB)
 
 
 def _cached(key: tuple, owners: tuple, make):
-    """Memoise ``make()`` under ``key``; valid only while the same prediction objects are in the dataset."""
-    hit = memo.get(key)
-    if hit is not None and len(hit[0]) == len(owners) and all(a is b for a, b in zip(hit[0], owners)):
-        return hit[1]
-    value = make()
-    memo[key] = (owners, value)
-    while len(memo) > MEMO_MAX:
-        memo.pop(next(iter(memo)))
-    return value
+    """Memoise ``make()`` while the same prediction objects are in the dataset (ui.state.memo)."""
+    return state.memo("m_memo", key, owners, make, MEMO_MAX)
 
 
 def _state(run: str) -> ConfusionState:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,16 +26,6 @@ cache: dict = st.session_state.setdefault(CACHE, {})
 
 
 # ---------------------------------------------------------------- loading
-def _save_uploads(files) -> dict[str, str]:
-    folder = st.session_state.setdefault("ts_upload_dir", tempfile.mkdtemp(prefix="tailscope_"))
-    out = {}
-    for f in files or []:
-        path = Path(folder) / Path(f.name).name
-        path.write_bytes(f.getbuffer())
-        out[f.name] = str(path)
-    return out
-
-
 with st.expander("Load ground truth and results files", expanded=ds is None or not ds.results,
                  icon=":material/upload_file:"):
     mode = st.radio("Source", ["Upload", "Local path"], horizontal=True, key="det_src",
@@ -47,8 +36,8 @@ with st.expander("Load ground truth and results files", expanded=ds is None or n
         dt_up = st.file_uploader("Results (COCO results JSON, one or more)", type=["json", "gz"],
                                  accept_multiple_files=True, key="det_dt_up",
                                  help="A list of {image_id, category_id, bbox, score}; one file per detector.")
-        gt_path = _save_uploads([gt_up]).get(gt_up.name) if gt_up is not None else None
-        dt_paths = list(_save_uploads(dt_up).values())
+        gt_path = state.save_uploads([gt_up]).get(gt_up.name) if gt_up is not None else None
+        dt_paths = list(state.save_uploads(dt_up).values())
     else:
         gt_path = st.text_input("Ground truth path", key="det_gt_path",
                                 help="Path to a COCO / LVIS ground-truth JSON on the machine running the app.").strip() or None

@@ -88,18 +88,8 @@ if pseudo:
                "to every class so log(prior) is finite.")
 
 # ---------------------------------------------------------------- precomputed state (once per run / split)
-memo: dict = st.session_state.setdefault("t_memo", {})
-
-
 def _cached(key: tuple, owners: tuple, make):
-    hit = memo.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], owners)):
-        return hit[1]
-    value = make()
-    memo[key] = (owners, value)
-    while len(memo) > 24:
-        memo.pop(next(iter(memo)))
-    return value
+    return state.memo("t_memo", key, owners, make, 24)
 
 
 def evaluator(split: str) -> TauEvaluator:

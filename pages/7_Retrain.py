@@ -55,12 +55,10 @@ bins_present = [b for b in sch.order(ds.classes.bins(sch)) if b != "no training 
 head_bin, tail_bin = (bins_present[0], bins_present[-1]) if bins_present else ("head", "tail")
 
 
-def _cached(key: tuple, fn):
-    """Bootstrap results per (what, run, scheme, split): computed once per session, not on every rerun."""
-    cache = st.session_state[CACHE]
-    if key not in cache:
-        cache[key] = fn()
-    return cache[key]
+def _cached(key: tuple, owners: tuple, fn):
+    """Bootstrap results per (what, run, scheme, split), computed once while the same labels and
+    predictions are in use (ui.state.memo), not on every rerun."""
+    return state.memo(CACHE, key, owners, fn, 64)
 
 
 def _bin_acc(pred: np.ndarray) -> dict:
@@ -234,8 +232,10 @@ with right:
         if ref_name:
             preds = {ref_name: ds.runs[ref_name].preds[report_split].labels, **preds}
         for n, p in preds.items():
-            reports[n] = _cached(("report", n, scheme, report_split), lambda p=p: classification_report(
-                y_rep, p, ds.classes, scheme, bootstrap=CI_RESAMPLES, seed=CI_SEED))
+            owner = ds.runs[n].preds[report_split] if n == ref_name else results[n]
+            reports[n] = _cached(("report", n, scheme, report_split), (ds.labels[report_split], owner),
+                                 lambda p=p: classification_report(y_rep, p, ds.classes, scheme,
+                                                                   bootstrap=CI_RESAMPLES, seed=CI_SEED))
         fig = mplots.bin_accuracy_chart(runs_bin_table(reports), [r for r in run_names if r in reports], scheme=scheme)
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), height=460,
                           title=f"Per-bin accuracy vs {ref_name or 'the reference'} ({report_split})")
@@ -249,7 +249,8 @@ if res.tau_search:
 if report_split and ref_name:
     with st.expander(f"Is the change real? {pick} − {ref_name} with paired bootstrap 95% CIs ({report_split}, "
                      f"{CI_RESAMPLES:,} resamples, seed {CI_SEED})", expanded=False):
-        pt = _cached(("paired", pick, ref_name, scheme, report_split), lambda: paired_deltas(
+        pt = _cached(("paired", pick, ref_name, scheme, report_split),
+                     (ds.labels[report_split], ds.runs[ref_name].preds[report_split], res), lambda: paired_deltas(
             y_rep, ds.runs[ref_name].preds[report_split].labels, res.scores[report_split].argmax(1), ds.classes,
             scheme, n_resamples=CI_RESAMPLES, seed=CI_SEED))
         show = pt.reset_index().rename(columns={"index": "metric"})

@@ -7,7 +7,9 @@ and :func:`show_error` / :func:`download_csv` for consistent messages and downlo
 from __future__ import annotations
 
 import copy
+import tempfile
 import traceback
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -100,6 +102,40 @@ def bin_scheme() -> str:
         ds = classification()
         st.session_state[BINS_KEY] = ds.default_bins if ds is not None else "imagenet-lt"
     return st.session_state[BINS_KEY]
+
+
+def memo(store: str, key: tuple, owners: tuple, make, max_items: int = 32):
+    """Per-session memo of ``make()`` under ``key`` in ``st.session_state[store]``.
+
+    A hit counts only while the very same ``owners`` objects (labels, predictions, dataset parts the
+    value was computed from) are still in use, so loading other data never returns a stale value.
+    The oldest entries go first beyond ``max_items``.
+    """
+    cache: dict = st.session_state.setdefault(store, {})
+    hit = cache.get(key)
+    if hit is not None and len(hit[0]) == len(owners) and all(a is b for a, b in zip(hit[0], owners)):
+        return hit[1]
+    value = make()
+    cache[key] = (owners, value)
+    while len(cache) > max_items:
+        cache.pop(next(iter(cache)))
+    return value
+
+
+def save_uploads(files) -> dict[str, str]:
+    """Write uploaded files to a per-session temp folder, keeping their names; return {name: path}.
+
+    Loaders take paths; the uploaded originals are never touched.
+    """
+    folder = st.session_state.setdefault("ts_upload_dir", tempfile.mkdtemp(prefix="tailscope_"))
+    out = {}
+    for f in files or []:
+        if f is None:
+            continue
+        path = Path(folder) / Path(f.name).name
+        path.write_bytes(f.getbuffer())
+        out[f.name] = str(path)
+    return out
 
 
 def show_error(err: Exception, what: str = "") -> None:
