@@ -85,6 +85,16 @@ def ap_by_bin_chart(by_bin: dict[str, pd.DataFrame], scheme: str | BinScheme = "
     return _layout(fig, f"{metric} by frequency bin", height=360)
 
 
+
+def _pr_axes(fig: go.Figure, title: str, y_title: str) -> go.Figure:
+    """Recall / precision axes on [0, 1] and the legend inside the plot (the PR charts' shared frame)."""
+    fig.update_xaxes(title="recall", range=[0, 1.01])
+    fig.update_yaxes(title=y_title, range=[0, 1.02])
+    _layout(fig, title, height=380)
+    fig.update_layout(legend=dict(orientation="v", yanchor="bottom", y=0.02, xanchor="left", x=0.02,
+                                  bgcolor="rgba(255,255,255,0.7)"))
+    return fig
+
 def pr_curve_chart(curves: dict[str, pd.DataFrame], title: str = "Precision-recall",
                    run_names: list[str] | None = None, raw: dict[str, pd.DataFrame] | None = None) -> go.Figure:
     """Interpolated PR curves (101 recall points), one line per results file.
@@ -105,12 +115,7 @@ def pr_curve_chart(curves: dict[str, pd.DataFrame], title: str = "Precision-reca
                                      line=dict(color=col, width=1, dash="dot"), customdata=r["score"],
                                      hovertemplate="score ≥ %{customdata:.3f}<br>recall %{x:.3f}<br>precision %{y:.3f}"
                                                    "<extra>" + run + " raw</extra>"))
-    fig.update_xaxes(title="recall", range=[0, 1.01])
-    fig.update_yaxes(title="precision", range=[0, 1.02])
-    _layout(fig, title, height=380)
-    fig.update_layout(legend=dict(orientation="v", yanchor="bottom", y=0.02, xanchor="left", x=0.02,
-                                  bgcolor="rgba(255,255,255,0.7)"))
-    return fig
+    return _pr_axes(fig, title, "precision")
 
 
 def pr_by_bin_chart(df: pd.DataFrame, scheme: str | BinScheme = "lvis", title: str = "Mean PR curve per bin") -> go.Figure:
@@ -124,12 +129,7 @@ def pr_by_bin_chart(df: pd.DataFrame, scheme: str | BinScheme = "lvis", title: s
                                  line=dict(color=bin_color(b, sch), width=2),
                                  name=f"{b} ({int(d['n_classes'].iloc[0]):,} classes, AP {ap:.1f})",
                                  hovertemplate="recall %{x:.2f}<br>precision %{y:.3f}<extra>" + b + "</extra>"))
-    fig.update_xaxes(title="recall", range=[0, 1.01])
-    fig.update_yaxes(title="mean precision", range=[0, 1.02])
-    _layout(fig, title, height=380)
-    fig.update_layout(legend=dict(orientation="v", yanchor="bottom", y=0.02, xanchor="left", x=0.02,
-                                  bgcolor="rgba(255,255,255,0.7)"))
-    return fig
+    return _pr_axes(fig, title, "mean precision")
 
 
 def stealing_chart(per_class: pd.DataFrame, scheme: str | BinScheme = "lvis", top: int = 20,
