@@ -39,7 +39,7 @@ def run(args) -> int:
         before = [k for k in gts if k < i]
         gt = gts[before[-1]] if before else (gts[min(gts)] if gts else None)
         try:
-            d = describe_file(path, gt=gt)
+            d = describe_file(path, gt=gt, loaded_gt=gts.get(i))
         except InputError as e:
             print(f"error: {e}", file=sys.stderr)
             rc = 2

@@ -30,12 +30,31 @@ def _class_stats(counts: np.ndarray, scheme: str) -> dict[str, Any]:
     }
 
 
-def describe_file(path, gt=None) -> dict[str, Any]:
+def _gt_summary(g) -> dict[str, Any]:
+    """Summary of a loaded COCO / LVIS ground truth (:class:`DetectionGT`)."""
+    present = g.images_per_category()
+    cats = (g.raw or {}).get("categories", [])
+    counts_from = "image_count in the file" if cats and all("image_count" in c for c in cats) \
+        else "images in this file"
+    res = {"path": g.source, "kind": f"{'LVIS' if g.is_lvis else 'COCO'} detection ground truth",
+           "images": g.n_images, "annotations": int(len(g.ann_id)), "crowd": int(g.ann_iscrowd.sum()),
+           "categories_present": int((present > 0).sum()), "class_counts_from": counts_from,
+           **_class_stats(g.categories.train_count, "lvis")}
+    if g.categories.frequency is not None:
+        f = g.categories.frequency
+        res["frequency_field"] = {k: int((f == k).sum()) for k in ("r", "c", "f")}
+    return res
+
+
+def describe_file(path, gt=None, loaded_gt=None) -> dict[str, Any]:
     """Load ``path`` with the loader its content calls for and return a summary dict.
 
     Keys always present: ``path``, ``kind``. Raises :class:`InputError` for files that are
-    not what they claim to be or fail validation.
+    not what they claim to be or fail validation. ``gt`` validates a results file;
+    ``loaded_gt`` is this very file already loaded as ground truth (not parsed again).
     """
+    if loaded_gt is not None:
+        return _gt_summary(loaded_gt)
     p = Path(path)
     if not p.exists():
         raise InputError("no such file or folder", str(p))
@@ -49,24 +68,11 @@ def describe_file(path, gt=None) -> dict[str, Any]:
     kind = L.sniff(p)
     inner = kind
     if kind == "gzip":
-        raw = L._read_bytes(p)
-        inner = "json" if raw.lstrip()[:1] in (b"{", b"[") else "text"
+        inner = "json" if L._first_line(p).lstrip()[:1] in ("{", "[") else "text"
     if ext == ".json" or inner == "json":
         d = L.read_json(p)
         if isinstance(d, dict) and "images" in d:
-            g = L._gt_from_dict(d, str(p))
-            lvis = g.is_lvis
-            present = g.images_per_category()
-            counts_from = "image_count in the file" if all("image_count" in c for c in d["categories"]) \
-                else "images in this file"
-            res = {"path": str(p), "kind": f"{'LVIS' if lvis else 'COCO'} detection ground truth",
-                   "images": g.n_images, "annotations": int(len(g.ann_id)), "crowd": int(g.ann_iscrowd.sum()),
-                   "categories_present": int((present > 0).sum()), "class_counts_from": counts_from,
-                   **_class_stats(g.categories.train_count, "lvis")}
-            if g.categories.frequency is not None:
-                f = g.categories.frequency
-                res["frequency_field"] = {k: int((f == k).sum()) for k in ("r", "c", "f")}
-            return res
+            return _gt_summary(L._gt_from_dict(d, str(p)))
         r = L._results_from_list(d, gt, p.name.split(".")[0], str(p))
         return {"path": str(p), "kind": "COCO detection results", "detections": len(r),
                 "images": int(len(np.unique(r.image_id))), "categories": int(len(np.unique(r.category_id))),

@@ -331,8 +331,19 @@ def load_labels(path, classes: ClassTable | None = None, split: str | None = Non
     return next(iter(out.values())), classes
 
 
+def _first_line(p: Path) -> str:
+    """The first line of a (possibly gzipped) text file, without reading the rest."""
+    opener = gzip.open if _head(p, 2) == b"\x1f\x8b" else open
+    try:
+        with opener(p, "rb") as fh:
+            raw = fh.readline(1 << 20)
+    except (OSError, EOFError) as e:
+        raise InputError(f"the gzip stream is corrupt or truncated ({e})", _name(p))
+    return raw.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+
+
 def _looks_like_table(p: Path) -> bool:
-    first = _read_text(p).split("\n", 1)[0]
+    first = _first_line(p)
     return "," in first or "\t" in first
 
 
@@ -365,7 +376,7 @@ def _load_text_list(p: Path, classes: ClassTable | None, split: str):
 
 
 def _is_goemotions_tsv(p: Path) -> bool:
-    first = _read_text(p).split("\n", 1)[0].split("\t")
+    first = _first_line(p).split("\t")
     return len(first) == 3 and re.fullmatch(r"\d+(,\d+)*", first[1].strip()) is not None
 
 
