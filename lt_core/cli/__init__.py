@@ -1,57 +1,111 @@
-"""Command line: ``python -m lt_core SUBCOMMAND ...``.
+"""Command line: ``python -m lt_core SUBCOMMAND ...`` (also ``tailscope SUBCOMMAND ...``).
 
 Each subcommand lives in its own module of this package with ``NAME``, ``HELP``,
-``add_arguments(parser)`` and ``run(args) -> int``. Bad input exits 2 with a one-line message
-on stderr (never a traceback); argparse usage errors also exit 2.
+``add_arguments(parser)``, ``run(args) -> int`` and ``io_paths(args) -> lt_core.io.IOPaths``
+(every path it reads and writes, by option). Only the module of the subcommand being run is
+imported, so a subcommand starts without the others' dependencies (torch, pycocotools...).
+
+:func:`main` is the error boundary: the output guard (:func:`lt_core.io.guard_outputs`) runs
+before any work; bad input exits 2 with one line naming the file, field and what was expected;
+a usage error exits 2 with one line; an unexpected exception prints one line and a request to
+report it (exit 1) — never a traceback, unless ``TAILSCOPE_DEBUG=1``.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from typing import NoReturn
 
 from ..errors import InputError
 
-__all__ = ["main", "SUBCOMMAND_MODULES"]
+__all__ = ["main", "SUBCOMMAND_MODULES", "SUBCOMMANDS"]
 
-# order shown in --help; a module that is not there yet is simply not listed
-SUBCOMMAND_MODULES = ["info", "eval_cls", "eval_det", "rebalance", "adjust", "retrain"]
+#: subcommand name -> (module in this package, one-line help); the order shown in --help
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "info": ("info", "load files and print a summary (kind, classes, samples, imbalance ratio, bins)"),
+    "eval-cls": ("eval_cls", "per-class, per-bin (many/medium/few) and overall classification metrics, with "
+                             "bootstrap CIs"),
+    "eval-det": ("eval_det", "evaluate COCO / LVIS detections: AP, AP50, AP75, APs/m/l, APr/c/f and per-class AP"),
+    "rebalance": ("rebalance", "class weights, repeat factors, re-sampled index lists and SMOTE features for "
+                               "training"),
+    "adjust": ("adjust", "logit adjustment / probability rescaling of saved scores; tau given or tuned on a "
+                         "validation split"),
+    "retrain": ("retrain", "retrain a classifier head on frozen features (joint, cRT, LWS, tau-norm, NCM) with "
+                           "long-tail losses"),
+}
+SUBCOMMAND_MODULES = [m for m, _ in SUBCOMMANDS.values()]
+REPORT_URL = "the Tailscope issue tracker"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m lt_core",
-        description="Tailscope: see and fix the tail of long-tailed (class-imbalanced) data.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
-    for mod_name in SUBCOMMAND_MODULES:
-        try:
-            mod = importlib.import_module(f"{__name__}.{mod_name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"{__name__}.{mod_name}":
-                continue
-            raise
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line usage error (no page of usage), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _command_of(argv: list[str]) -> str | None:
+    for a in argv:
+        if not a.startswith("-"):
+            return a
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported (all modules when ``command`` is None)."""
+    prog = os.environ.get("TAILSCOPE_PROG", "python -m lt_core")
+    parser = _Parser(prog=prog, description="Tailscope: see and fix the tail of long-tailed (class-imbalanced) data.")
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=_Parser)
+    for name, (mod_name, help_line) in SUBCOMMANDS.items():
+        if command is not None and name != command:
+            sub.add_parser(name, help=help_line, add_help=False)
+            continue
+        mod = importlib.import_module(f"{__name__}.{mod_name}")
+        p = sub.add_parser(name, help=help_line, description=getattr(mod, "DESCRIPTION", mod.HELP),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        p.set_defaults(_run=mod.run, _io=getattr(mod, "io_paths", None))
     return parser
 
 
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())[:500]
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _command_of(argv)
+    parser = build_parser(command if command in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    debug = os.environ.get("TAILSCOPE_DEBUG") == "1"
     try:
+        if args._io is not None:
+            from ..io import guard_outputs
+
+            guard_outputs(args._io(args))
         return int(args._run(args) or 0)
     except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_one_line(e)}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
-        print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as e:
+        what = e.filename or ""
+        print(f"error: {what}{': ' if what else ''}{e.strerror or _one_line(e)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("error: out of memory (the input is larger than this machine can hold; shard it or use a "
+              "machine with more memory)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # the boundary: one line, never a traceback
+        if debug:
+            raise
+        print(f"error: unexpected {type(e).__name__}: {_one_line(e)} — this is a Tailscope bug; please report it "
+              f"to {REPORT_URL} with the command line (TAILSCOPE_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1

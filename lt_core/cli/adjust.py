@@ -175,3 +175,12 @@ def run(args) -> int:
         write_json(args.export, spec)
         print(f"wrote {args.export}")
     return 0
+
+
+def io_paths(args):
+    from ..io import IOPaths
+
+    return IOPaths(inputs={"--preds": args.preds, "--train-counts": args.train_counts,
+                           "--train-labels": args.train_labels, "--labels": args.labels,
+                           "--tune-on": list(args.tune_on or [])},
+                   outputs={"--out": args.out, "--export": args.export})

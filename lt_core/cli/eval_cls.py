@@ -92,3 +92,11 @@ def run(args) -> int:
         write_json(args.out, rep.to_dict())
         print(f"\nwrote {args.out}")
     return 0
+
+
+def io_paths(args):
+    from ..io import IOPaths
+
+    return IOPaths(inputs={"--labels": args.labels, "--preds": args.preds, "--train-labels": args.train_labels,
+                           "--train-counts": args.train_counts},
+                   outputs={"--out": args.out})

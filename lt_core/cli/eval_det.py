@@ -87,3 +87,9 @@ def run(args) -> int:
         print(f"wrote {args.out}")
     sys.stdout.flush()
     return 0
+
+
+def io_paths(args):
+    from ..io import IOPaths
+
+    return IOPaths(inputs={"--gt": args.gt, "--dt": args.dt}, outputs={"--out": args.out})

@@ -46,3 +46,9 @@ def run(args) -> int:
             continue
         print(json.dumps(to_jsonable(d)) if args.json else format_summary(d))
     return rc
+
+
+def io_paths(args):
+    from ..io import IOPaths
+
+    return IOPaths(inputs={"PATH": list(args.paths)})

@@ -239,3 +239,12 @@ def _smote(args) -> int:
 
 def run(args) -> int:
     return {"weights": _weights, "rfs": _rfs, "sample": _sample, "smote": _smote}[args.rebalance_command](args)
+
+
+def io_paths(args):
+    from ..io import IOPaths
+
+    g = lambda k: getattr(args, k, None)  # noqa: E731 - the sub-subcommands have different options
+    return IOPaths(inputs={"--train-labels": g("train_labels"), "--train-counts": g("train_counts"),
+                           "--gt": g("gt"), "--features": g("features")},
+                   outputs={"--out": g("out"), "--annotated-out": g("annotated_out"), "--epoch-out": g("epoch_out")})

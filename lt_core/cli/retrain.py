@@ -159,3 +159,17 @@ def run(args) -> int:
         print("no test split given: no test scores and no report.json")
     print(f"wrote {out}/: {', '.join(written)}")
     return 0
+
+
+#: every file retrain may write into --out
+OUT_FILES = ("head.safetensors", "head.pt", "head.json", "history.csv", "train_scores.npy", "val_scores.npy",
+             "test_scores.npy", "report.json")
+
+
+def io_paths(args):
+    from ..io import IOPaths
+
+    return IOPaths(inputs={f"--{k.replace('_', '-')}": getattr(args, k) for k in
+                           ("train_features", "train_labels", "val_features", "val_labels", "test_features",
+                            "test_labels", "classifier")},
+                   output_dirs={"--out": (args.out, OUT_FILES)})
