@@ -78,45 +78,28 @@ def build_classification_dataset(
     runs : {run name: {split: path}}
         Scores or predicted labels per split (e.g. ``{"resnet50": {"test": "scores.npy"}}``).
     features : {split: path}, optional
-        Frozen features (N x D) for head retraining; row i belongs to label row i.
+        Frozen features (N x D) for head retraining; row i belongs to label row i (or matched by
+        sample id, or subset to the rows the labels kept: :func:`~lt_core.data.parts.fit_features`).
     classifier : path, optional
         The original classifier weights (C x D, bias C).
+
+    The same path as the Data page: :func:`~lt_core.data.parts.assemble_classification` on a
+    :class:`~lt_core.data.parts.ClassificationParts`.
     """
-    label_paths = tuple(p for p in (test_labels, val_labels) if p is not None)
-    classes, train = resolve_classes(train_labels, train_counts, class_names, label_paths)
-    labels: dict[str, Labels] = {}
-    if train is not None:
-        labels["train"] = train
-    for split, path in (("val", val_labels), ("test", test_labels)):
-        if path is not None:
-            labels[split], _ = L.load_labels(path, classes, split=split)
-    ds = ClassificationDataset(name, classes, labels)
+    from .parts import ClassificationParts, FileRef, RunPart, assemble_classification
+
+    def ref(p):
+        return None if p is None else FileRef.of(p, str(p))
+
+    parts = ClassificationParts(name=name, train_labels=ref(train_labels), train_counts=ref(train_counts),
+                                class_names=ref(class_names), val_labels=ref(val_labels), test_labels=ref(test_labels),
+                                features={s: ref(p) for s, p in (features or {}).items() if p is not None},
+                                classifier=ref(classifier))
     for run_name, per_split in (runs or {}).items():
         if not str(run_name).strip():
             raise InputError("a run needs a name", field="run name")
-        run = Run(str(run_name), source=", ".join(str(p) for p in per_split.values()))
-        for split, path in per_split.items():
-            run.preds[split] = L.load_predictions(path, classes, split, labels.get(split))
-        ds.add_run(run)
-    dim = None
-    for split, path in (features or {}).items():
-        f = L.load_features(path, split)
-        if split in labels and len(f.X) != len(labels[split]):
-            raise InputError(f"{len(f.X)} feature rows but {len(labels[split])} {split} labels", str(path))
-        if dim is not None and f.dim != dim:
-            raise InputError(f"feature dimension {f.dim} differs from the other splits' {dim}", str(path))
-        dim = f.dim
-        ds.features[split] = f
-    if classifier is not None:
-        clf = L.load_classifier(classifier)
-        if clf.W.shape[0] != classes.n_classes:
-            raise InputError(f"classifier has {clf.W.shape[0]} rows but the dataset has {classes.n_classes} classes",
-                             str(classifier), "weight")
-        if dim is not None and clf.W.shape[1] != dim:
-            raise InputError(f"classifier input dimension {clf.W.shape[1]} but features have {dim}",
-                             str(classifier), "weight")
-        ds.classifier = clf
-    return ds
+        parts.runs[str(run_name)] = RunPart({s: ref(p) for s, p in per_split.items()})
+    return assemble_classification(parts)
 
 
 def build_detection_dataset(gt: PathLike, results: Mapping[str, PathLike] | None = None,

@@ -25,6 +25,8 @@ import io
 import os
 import re
 import zipfile
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ from .schema import (SPLITS, ClassifierWeights, ClassTable, DetectionGT, Detecti
 __all__ = [
     "load_labels", "load_label_splits", "load_train_counts", "load_class_names", "load_predictions",
     "load_features", "load_classifier", "load_detection_gt", "load_detection_results", "read_json",
-    "sniff", "MAX_FILE_BYTES",
+    "sniff", "MAX_FILE_BYTES", "shown_as",
 ]
 
 #: Largest input file accepted (bytes). Larger files are refused with a message, not an OOM.
@@ -56,8 +58,26 @@ _IMG_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", "
 # ----------------------------------------------------------------------------------------------
 # file level helpers
 # ----------------------------------------------------------------------------------------------
+_SHOWN_AS: ContextVar[dict[str, str]] = ContextVar("tailscope_shown_as", default={})
+
+
+@contextmanager
+def shown_as(names: dict):
+    """Inside this block, messages and ``source`` fields name each path by the user's name for it.
+
+    ``names`` maps a path (as given to a loader) to what the user knows the file as, e.g. the
+    original name of an upload saved under a temporary name, or of a copy in a workspace.
+    """
+    token = _SHOWN_AS.set({**_SHOWN_AS.get(), **{str(k): str(v) for k, v in names.items()}})
+    try:
+        yield
+    finally:
+        _SHOWN_AS.reset(token)
+
+
 def _name(path) -> str:
-    return str(path)
+    s = str(path)
+    return _SHOWN_AS.get().get(s, s)
 
 
 def _check_file(path, what: str = "file") -> Path:
@@ -81,7 +101,8 @@ def _head(p: Path, n: int = 8) -> bytes:
 
 
 def _suffixes(p: Path) -> list[str]:
-    return [s.lower() for s in p.suffixes]
+    """Lower-case suffixes of the file's name as the user knows it (an upload's temp name may have none)."""
+    return [s.lower() for s in Path(_name(p)).suffixes]
 
 
 def _base_ext(p: Path) -> str:
@@ -310,7 +331,14 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
         for s in SPLITS:
             m = sp == s
             if m.any() and (split is None or split == s):
-                out[s] = Labels(idx[m], s, None if ids is None else ids[m], _name(p))
+                rows = np.flatnonzero(m)
+                lab_s = Labels(idx[m], s, None if ids is None else ids[m], _name(p), file_rows=rows,
+                               file_n_rows=len(df))
+                if len(rows) < len(df):
+                    others = ", ".join(f"{o} {int((sp == o).sum()):,}" for o in SPLITS if o != s and (sp == o).any())
+                    lab_s.notes.append(f"kept the {len(rows):,} rows with {spc} = {s} of {len(df):,} "
+                                       f"(the other rows: {others})")
+                out[s] = lab_s
         if split is not None and split not in out:
             raise InputError(f"no rows with split '{split}' (found {sorted(set(sp))})", _name(p), spc)
     else:
@@ -349,7 +377,7 @@ def _looks_like_table(p: Path) -> bool:
 
 def _split_from_name(p: Path) -> str:
     """The split a file name suggests (``*_test.txt`` -> test, ``dev.tsv`` -> val), else train."""
-    n = p.name.lower()
+    n = Path(_name(p)).name.lower()
     for k, v in (("train", "train"), ("val", "val"), ("dev", "val"), ("test", "test")):
         if k in n:
             return v
@@ -358,6 +386,7 @@ def _split_from_name(p: Path) -> str:
 
 def _load_text_list(p: Path, classes: ClassTable | None, split: str):
     lines = [ln.strip() for ln in _read_text(p).splitlines()]
+    n_comments = sum(1 for ln in lines if ln.startswith("#"))
     lines = [ln for ln in lines if ln and not ln.startswith("#")]
     if not lines:
         raise InputError("the list has no lines", _name(p))
@@ -372,7 +401,10 @@ def _load_text_list(p: Path, classes: ClassTable | None, split: str):
         dup = pd.Series(ids).value_counts()
         raise InputError(f"duplicate paths, e.g. {dup[dup > 1].index.tolist()[:3]}", _name(p), "path")
     idx, classes = _labels_to_index(raw, classes, p, "label")
-    return {split: Labels(idx, split, ids, _name(p))}, classes
+    lab = Labels(idx, split, ids, _name(p))
+    if n_comments:
+        lab.notes.append(f"skipped {n_comments:,} comment lines (starting with #)")
+    return {split: lab}, classes
 
 
 def _is_goemotions_tsv(p: Path) -> bool:
@@ -395,7 +427,13 @@ def _load_goemotions_tsv(p: Path, classes: ClassTable | None, split: str):
     if not single.any():
         raise InputError("no single-label rows", _name(p), "labels")
     idx, classes = _labels_to_index(labs[single], classes, p, "labels")
-    return {split: Labels(idx, split, ids[single], _name(p) + " (single-label rows)")}, classes
+    lab = Labels(idx, split, ids[single], _name(p), file_rows=np.flatnonzero(single), file_n_rows=len(labs))
+    n_multi = int((~single).sum())
+    if n_multi:
+        lab.notes.append(f"dropped {n_multi:,} of {len(labs):,} rows that carry several labels (a single-label "
+                         f"dataset keeps the {int(single.sum()):,} rows with one label); features of this split "
+                         "may hold all rows of the file, they are subset to the kept rows")
+    return {split: lab}, classes
 
 
 def _load_image_folder(p: Path, classes: ClassTable | None, split: str):
@@ -403,10 +441,12 @@ def _load_image_folder(p: Path, classes: ClassTable | None, split: str):
     if not subdirs:
         raise InputError("expected one sub-folder per class, found none", _name(p))
     names, ys, ids = [], [], []
+    skipped = 0
     for k, d in enumerate(subdirs):
-        files = sorted(str(f.relative_to(p)) for f in d.rglob("*")
-                       if f.is_file() and not f.name.startswith(".")
-                       and (f.suffix.lower() in _IMG_EXT or not f.suffix))
+        every = [f for f in d.rglob("*") if f.is_file()]
+        files = sorted(str(f.relative_to(p)) for f in every
+                       if not f.name.startswith(".") and (f.suffix.lower() in _IMG_EXT or not f.suffix))
+        skipped += len(every) - len(files)
         names.append(d.name)
         ids.extend(files)
         ys.extend([d.name] * len(files))
@@ -415,7 +455,10 @@ def _load_image_folder(p: Path, classes: ClassTable | None, split: str):
     if classes is None:
         classes = ClassTable(np.arange(len(names)), names, np.zeros(len(names), np.int64), source=_name(p))
     idx = classes.index_of_names(np.array(ys, dtype=object), _name(p), "folder")
-    return Labels(idx, split, np.array(ids, dtype=object), _name(p)), classes
+    lab = Labels(idx, split, np.array(ids, dtype=object), _name(p))
+    if skipped:
+        lab.notes.append(f"skipped {skipped:,} files that are hidden or not images (by extension)")
+    return lab, classes
 
 
 def load_class_names(path) -> list[str]:
@@ -437,6 +480,7 @@ def load_class_names(path) -> list[str]:
 _COUNT_COLS = ("count", "train_count", "image_count", "train_single", "n", "train", "num_samples", "samples")
 _CID_COLS = ("class_id", "id", "label", "category_id", "class")
 _NAME_COLS = ("name", "class_name", "emotion", "category", "label_name")
+_GROUP_COLS = ("shot_group", "shot", "group", "bin", "frequency_group", "many_medium_few")
 
 
 def load_train_counts(path, count_col: str | None = None) -> ClassTable:
@@ -466,14 +510,28 @@ def load_train_counts(path, count_col: str | None = None) -> ClassTable:
         ids = np.arange(len(df))
     namec = _find_col(df, _NAME_COLS, None, p, "name")
     names = df[namec].astype(str).to_numpy() if namec else np.array([str(i) for i in ids], dtype=object)
-    inst = freq = None
+    inst = freq = groups = None
+    notes = [f"train counts from column '{cnt}'" + (f", class ids from '{cid}'" if cid else ", class ids 0..C-1 "
+                                                    "by row") + (f", names from '{namec}'" if namec else "")]
     if "instance_count" in df.columns:
         inst = _as_int_array(df["instance_count"].to_numpy(), p, "instance_count")
     if "frequency" in df.columns and df["frequency"].isin(["r", "c", "f"]).all():
         freq = df["frequency"].to_numpy(dtype=object)
+        notes.append("LVIS frequency (r / c / f) from column 'frequency'")
+    gcol = _find_col(df, _GROUP_COLS, None, p, "group")
+    if gcol is not None:
+        g = df[gcol].astype(str).str.strip()
+        if (g != "").all() and 2 <= g.nunique() <= 20:
+            groups = g.to_numpy(dtype=object)
+            notes.append(f"per-class groups from column '{gcol}' ({', '.join(sorted(g.unique()))})")
+        else:
+            notes.append(f"column '{gcol}' ignored as a group column (empty values or not 2-20 distinct groups)")
     order = np.argsort(ids, kind="stable")
+    if not np.array_equal(order, np.arange(len(order))):
+        notes.append("rows sorted by class id")
     return ClassTable(ids[order], names[order], counts[order],
-                      None if inst is None else inst[order], None if freq is None else freq[order], _name(p))
+                      None if inst is None else inst[order], None if freq is None else freq[order], _name(p),
+                      groups=None if groups is None else groups[order], group_column=gcol or "", notes=notes)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -571,6 +629,7 @@ def load_predictions(path, classes: ClassTable, split: str = "test", labels: Lab
     C = classes.n_classes
     ext = _base_ext(p)
     ids = None
+    notes: list[str] = []
     if ext in (".npy", ".npz"):
         arr, ids, key = _load_array_file(p, ("scores", "logits", "probs", "probabilities", "preds", "labels", "y_pred"))
         field = key
@@ -578,6 +637,9 @@ def load_predictions(path, classes: ClassTable, split: str = "test", labels: Lab
             raise InputError(f"expected a numeric array, got dtype {arr.dtype}", _name(p), field)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
+            notes.append("an N x 1 array read as N predicted class ids")
+        if arr.ndim == 2 and arr.dtype != np.float32 and arr.dtype.kind == "f":
+            notes.append(f"{arr.dtype} scores stored as float32")
         if arr.ndim == 2:
             if arr.dtype.kind in "biu" and key not in ("scores", "logits", "probs", "probabilities"):
                 raise InputError(f"a 2-D integer array {arr.shape}: expected float scores (N x C)", _name(p), field)
@@ -635,13 +697,22 @@ def load_predictions(path, classes: ClassTable, split: str = "test", labels: Lab
         else:
             pred_idx = pred_idx[take]
         ids = np.asarray(labels.sample_ids)
+        notes.append(f"rows matched to the {labels.split} labels by sample id")
+        if n > len(take):
+            notes.append(f"ignored {n - len(take):,} of {n:,} predictions whose sample ids are not in the "
+                         f"{labels.split} labels")
     if scores is not None:
         k = kind or _score_kind(scores)
         if k not in ("logits", "probs"):
             raise InputError(f"kind must be logits or probs, got {k}", _name(p))
+        if kind is None:
+            notes.append("read as probabilities (every row in [0, 1] and summing to 1)" if k == "probs"
+                         else "read as logits (rows are not probabilities)")
         return Predictions(split, k, scores=np.ascontiguousarray(scores, dtype=np.float32), sample_ids=ids,
-                           source=_name(p))
-    return Predictions(split, "labels", labels=pred_idx.astype(np.int64), sample_ids=ids, source=_name(p))
+                           source=_name(p), notes=notes)
+    notes.append("predicted class ids (no scores: accuracy-type metrics only)")
+    return Predictions(split, "labels", labels=pred_idx.astype(np.int64), sample_ids=ids, source=_name(p),
+                       notes=notes)
 
 
 def _score_columns(cols: list[str], classes: ClassTable) -> list[str] | None:
@@ -664,6 +735,7 @@ def load_features(path, split: str = "train") -> Features:
     p = _check_file(path, "feature file")
     ext = _base_ext(p)
     ids = None
+    notes: list[str] = []
     if ext in (".npy", ".npz"):
         X, ids, key = _load_array_file(p, ("X", "features", "feats", "x", "embeddings"))
     elif ext == ".parquet" or sniff(p) == "parquet":
@@ -672,6 +744,7 @@ def load_features(path, split: str = "train") -> Features:
         if idc:
             ids = df[idc].astype(str).to_numpy(dtype=object)
             df = df.drop(columns=[idc])
+            notes.append(f"column '{idc}' read as sample ids, not as a feature")
         bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
         if bad:
             raise InputError(f"non-numeric feature columns {bad[:5]}", _name(p))
@@ -685,9 +758,11 @@ def load_features(path, split: str = "train") -> Features:
         raise InputError(f"expected a 2-D array N x D, got shape {X.shape}", _name(p), key)
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise InputError(f"empty feature array {X.shape}", _name(p), key)
+    if X.dtype != np.float32:
+        notes.append(f"{X.dtype} features converted to float32")
     X = np.ascontiguousarray(X, dtype=np.float32)
     _check_finite(X, p, key)
-    return Features(X, split, ids, _name(p))
+    return Features(X, split, ids, _name(p), notes=notes)
 
 
 def load_classifier(path) -> ClassifierWeights:
@@ -732,7 +807,13 @@ def load_classifier(path) -> ClassifierWeights:
         raise InputError(f"bias has shape {b.shape}, expected ({W.shape[0]},)", _name(p), bkey)
     if not (np.isfinite(W).all() and np.isfinite(b).all()):
         raise InputError("non-finite classifier weights", _name(p), wkeys[0])
-    return ClassifierWeights(W, b, _name(p))
+    notes = [f"weight '{wkeys[0]}' {W.shape[0]:,} x {W.shape[1]:,}"
+             + (f", bias '{bkey}'" if bkey else ", no bias in the file: zeros")]
+    unused = [k for k in sd if k not in (wkeys[0], bkey)]
+    if unused:
+        notes.append(f"ignored {len(unused)} other entries ({', '.join(map(str, unused[:5]))}"
+                     f"{', ...' if len(unused) > 5 else ''})")
+    return ClassifierWeights(W, b, _name(p), notes=notes)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -872,7 +953,7 @@ def load_detection_results(path, gt: DetectionGT | None = None, name: str | None
     Segmentation-only results get their bbox from the RLE (pycocotools mask utilities).
     """
     p = Path(path)
-    return _results_from_list(read_json(p), gt, name or p.name.split(".")[0], _name(p))
+    return _results_from_list(read_json(p), gt, name or Path(_name(p)).name.split(".")[0], _name(p))
 
 
 def _results_from_list(d: Any, gt: DetectionGT | None, name: str, source: str) -> DetectionResults:

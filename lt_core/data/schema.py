@@ -7,7 +7,7 @@ class id of a file; the table maps between the two. Objects are built by the loa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,13 @@ class ClassTable:
         Detection only: training instances per class (LVIS ``instance_count``).
     frequency : ndarray (C,) object or None
         LVIS ``frequency`` letter per class (``r``/``c``/``f``) when the file gives it.
+    groups : ndarray (C,) object or None
+        The file's own per-class group (e.g. ImageNet-LT's ``shot_group`` many / medium / few),
+        when a counts file has such a column; :func:`lt_core.bins.choose_bin_scheme` uses it.
+    group_column : str
+        The name of that column.
+    notes : list of str
+        What the loader converted or dropped, in words (shown next to the part on the Data page).
     """
 
     ids: np.ndarray
@@ -49,6 +56,9 @@ class ClassTable:
     train_instances: np.ndarray | None = None
     frequency: np.ndarray | None = None
     source: str = ""
+    groups: np.ndarray | None = None
+    group_column: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.ids = np.asarray(self.ids, dtype=np.int64)
@@ -122,8 +132,12 @@ class ClassTable:
         return df
 
     def with_counts(self, counts: np.ndarray) -> "ClassTable":
-        """A copy with other train counts (e.g. counted from a train label file)."""
-        return ClassTable(self.ids, self.names, counts, self.train_instances, self.frequency, self.source)
+        """A copy with other train counts (e.g. counted from a train label file).
+
+        The file's own groups are dropped: they described the other counts.
+        """
+        return ClassTable(self.ids, self.names, counts, self.train_instances, self.frequency, self.source,
+                          notes=list(self.notes))
 
 
 @dataclass
@@ -138,12 +152,23 @@ class Labels:
         ``train``, ``val`` or ``test``.
     sample_ids : ndarray (N,) object or None
         Sample keys (file paths, ids) where the file has them.
+    notes : list of str
+        What the loader converted or dropped (e.g. "dropped 7,102 of 43,410 rows with several labels").
+    file_rows : ndarray (N,) int64 or None
+        Where the loader kept only some rows of the file: the 0-based position in the file of each
+        kept row (None: every row, in file order). Row-aligned files of the same split (features)
+        that hold all ``file_n_rows`` rows are subset with it.
+    file_n_rows : int or None
+        Rows in the file before anything was dropped (None: ``len(y)``).
     """
 
     y: np.ndarray
     split: str
     sample_ids: np.ndarray | None = None
     source: str = ""
+    notes: list[str] = field(default_factory=list)
+    file_rows: np.ndarray | None = None
+    file_n_rows: int | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -172,6 +197,7 @@ class Predictions:
     labels: np.ndarray | None = None
     sample_ids: np.ndarray | None = None
     source: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.labels is None and self.scores is not None:
@@ -213,12 +239,13 @@ class Run:
 
 @dataclass
 class Features:
-    """Frozen features of one split for head retraining: X (N, D) float32."""
+    """Frozen features of one split for head retraining: X (N, D) float32 (``notes``: conversions)."""
 
     X: np.ndarray
     split: str
     sample_ids: np.ndarray | None = None
     source: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def dim(self) -> int:
@@ -227,11 +254,12 @@ class Features:
 
 @dataclass
 class ClassifierWeights:
-    """The original linear classifier: W (C, D), b (C,) (b may be zeros)."""
+    """The original linear classifier: W (C, D), b (C,) (b may be zeros; ``notes``: conversions)."""
 
     W: np.ndarray
     b: np.ndarray
     source: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def logits(self, X: np.ndarray) -> np.ndarray:
         """X (N, D) -> logits (N, C) float32."""
@@ -256,6 +284,10 @@ class ClassificationDataset:
     description: str = ""
     attribution: str = ""
     default_bins: str = "imagenet-lt"
+    #: the recipe it was built from (:class:`lt_core.data.parts.ClassificationParts`), if any
+    parts: Any = None
+    #: loaded parts by content key, reused by the next :func:`lt_core.data.parts.assemble_classification`
+    loaded: dict = field(default_factory=dict, repr=False)
 
     kind = "classification"
 
@@ -264,7 +296,13 @@ class ClassificationDataset:
         return [s for s in SPLITS if s in self.labels]
 
     def add_run(self, run: Run) -> None:
-        """Add (or replace) a run after checking it fits the labels and classes."""
+        """Add (or replace) a run after checking it fits the labels and classes.
+
+        A run without predictions for any split is refused: it is not a model to compare.
+        """
+        if not run.preds:
+            raise InputError(f"run '{run.name}' has no predictions for any split", run.source or None,
+                             hint="give its val and/or test scores")
         for split, p in run.preds.items():
             if p.scores is not None and p.scores.shape[1] != self.classes.n_classes:
                 raise InputError(f"run '{run.name}' has {p.scores.shape[1]} score columns, the dataset "
@@ -375,6 +413,8 @@ class DetectionDataset:
     description: str = ""
     attribution: str = ""
     default_bins: str = "lvis"
+    #: the recipe it was built from (:class:`lt_core.data.parts.DetectionParts`), if any
+    parts: Any = None
 
     kind = "detection"
 
