@@ -54,12 +54,14 @@ def write_scores(path: Path, labels_path: Path, counts_path: Path, seed: int, ta
     if path.suffix == ".csv":
         pd.DataFrame(s, columns=[f"score_{j}" for j in range(s.shape[1])]).to_csv(path, index=False)
     else:
-        np.save(path, s)
+        with open(path, "wb") as fh:  # np.save(path) would append ".npy" to a temp name
+            np.save(fh, s)
     return path
 
 
 def write_predicted_ids(path: Path, labels_path: Path, counts_path: Path, seed: int, tail_boost: float = 0.0) -> Path:
     """Predicted class ids (argmax of :func:`model_scores`) as a 1-D ``.npy``: small even at 50,000 rows."""
     z = model_scores(labels_path, counts_path, seed, tail_boost)
-    np.save(path, z.argmax(1).astype(np.int64))
+    with open(path, "wb") as fh:
+        np.save(fh, z.argmax(1).astype(np.int64))
     return Path(path)
