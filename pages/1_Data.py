@@ -9,7 +9,7 @@ import streamlit as st
 from lt_core.bins import parse_bins
 from lt_core.data import build_classification_dataset, build_detection_dataset
 from lt_core.errors import InputError
-from ui import state
+from ui import data_classification, state
 
 st.title("Data")
 st.caption("What did I load, and is it sound?")
@@ -26,7 +26,8 @@ c[1].metric("Train samples", f"{int(cls.classes.train_count.sum()):,}",
 ir = cls.classes.imbalance_ratio
 c[2].metric("Imbalance ratio", f"{ir:,.0f}×" if ir != float("inf") else "∞",
             help="max / min train count over classes with at least one training sample")
-c[3].metric("Runs (models)", f"{len(cls.runs)}", help="Named model outputs you can compare on the Metrics page")
+c[3].metric("Runs (models)", f"{sum(1 for r in cls.runs.values() if r.preds)}",
+            help="Named model outputs you can compare on the Metrics page")
 c[4].metric("Detection images", f"{det.gt.n_images:,}", help="Images in the active detection ground truth")
 
 if cls.generated or det.generated:
@@ -49,106 +50,7 @@ tab_cls, tab_det = st.tabs(["Classification", "Detection"])
 
 # ---------------------------------------------------------------- classification
 with tab_cls:
-    st.subheader("Summary")
-    s = cls.summary(scheme)
-    rows = [{"split": sp, "samples": len(lab), "classes present": int((lab.counts(cls.classes.n_classes) > 0).sum()),
-             "source": lab.source} for sp, lab in cls.labels.items()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    bins = cls.classes.bins(scheme)
-    bin_rows = [{"bin": b, "classes": int((bins == b).sum()),
-                 "train samples": int(cls.classes.train_count[bins == b].sum())} for b in scheme.order(bins)]
-    cc = st.columns([2, 3])
-    cc[0].markdown(f"**Bins** ({scheme.spec}, by train count)")
-    cc[0].dataframe(pd.DataFrame(bin_rows), hide_index=True, width="stretch")
-    run_rows = []
-    for r in cls.runs.values():
-        for sp, p in r.preds.items():
-            run_rows.append({"run": r.name, "split": sp, "kind": p.kind, "samples": len(p),
-                             "source": p.source or r.source})
-    cc[1].markdown("**Runs**")
-    cc[1].dataframe(pd.DataFrame(run_rows, columns=["run", "split", "kind", "samples", "source"]),
-                    hide_index=True, width="stretch")
-    feat = ", ".join(f"{sp} {f.X.shape[0]:,}×{f.dim}" for sp, f in cls.features.items()) or "none"
-    clf = f"{cls.classifier.W.shape[0]}×{cls.classifier.W.shape[1]}" if cls.classifier is not None else "none"
-    st.caption(f"Features: {feat}. Original classifier weights: {clf}.")
-
-    # soundness checks
-    issues = []
-    zero = int((cls.classes.train_count == 0).sum())
-    if zero:
-        issues.append(f"{zero} classes have no training samples (shown as their own grey bin).")
-    for sp in ("val", "test"):
-        if sp in cls.labels:
-            cnt = cls.labels[sp].counts(cls.classes.n_classes)
-            small = int(((cnt > 0) & (cnt < 5)).sum())
-            missing = int((cnt == 0).sum())
-            if small:
-                issues.append(f"{small} classes have fewer than 5 {sp} samples: their recall is noise; "
-                              "read the confidence intervals.")
-            if missing:
-                issues.append(f"{missing} classes have no {sp} samples (no recall can be measured).")
-    if "val" not in cls.labels:
-        issues.append("No validation split: tuning (τ, thresholds) would have to use test — the app will warn.")
-    for msg in issues:
-        st.warning(msg, icon=":material/warning:")
-    if not issues:
-        st.success("No problems found: every class has training and evaluation samples.", icon=":material/check:")
-
-    table = cls.classes.to_frame(scheme).sort_values("train_count", ascending=False)
-    for sp in ("val", "test"):
-        if sp in cls.labels:
-            table[f"{sp}_count"] = cls.labels[sp].counts(cls.classes.n_classes)[table.index]
-    with st.expander(f"Class table ({cls.classes.n_classes:,} classes, head first)"):
-        st.dataframe(table, hide_index=True, width="stretch")
-        state.download_csv(table, "classes.csv")
-
-    st.subheader("Load classification data")
-    st.caption("Labels: CSV / TSV / Parquet with a `label` column (name or id; optional `id`, `split`), "
-               "ImageNet-LT text lists (`path label`), GoEmotions TSV, or a folder of class sub-folders (local path). "
-               "Scores: `.npy` / `.npz` (N × C, column j = class j) or CSV / Parquet (score columns or one "
-               "predicted-label column). The bins always come from the TRAIN counts.")
-    mode = st.radio("Files from", ["Upload", "Local path"], horizontal=True, key="cls_mode",
-                    help="Uploads are limited by the server; give a local path for large files.")
-    with st.form("cls_form"):
-        name = st.text_input("Dataset name", value="my dataset")
-        a, b = st.columns(2)
-        with a:
-            tr = _file_input("Train labels", "tr", mode, ["csv", "tsv", "parquet", "txt", "gz"],
-                             "Train labels: their counts define the bins.")
-            tc = _file_input("…or train counts CSV (class_id,count[,name])", "tc", mode, ["csv", "gz"],
-                             "Per-class train counts, e.g. ImageNet_LT_class_counts.csv.")
-            va = _file_input("Val labels", "va", mode, ["csv", "tsv", "parquet", "txt", "gz"],
-                             "Validation labels: used for tuning τ and thresholds.")
-            te = _file_input("Test labels", "te", mode, ["csv", "tsv", "parquet", "txt", "gz"],
-                             "Test labels: where the reported numbers come from.")
-        with b:
-            run_name = st.text_input("Run name", value="model", help="A name for this model's outputs.")
-            rv = _file_input("Run: val scores", "rv", mode, ["npy", "npz", "csv", "parquet"],
-                             "N × C scores (logits or probabilities) or predicted labels, val split.")
-            rt = _file_input("Run: test scores", "rt", mode, ["npy", "npz", "csv", "parquet"],
-                             "N × C scores (logits or probabilities) or predicted labels, test split.")
-            ftr = _file_input("Train features (N × D)", "ftr", mode, ["npy", "npz", "parquet"],
-                              "Frozen features for head retraining (Retrain page).")
-            clf_path = _file_input("Classifier weights", "clf", mode, ["pt", "pth", "safetensors", "npz"],
-                                   "Original classifier W (C × D) and bias; torch files load with weights_only=True.")
-        submitted = st.form_submit_button("Load", type="primary")
-    if submitted:
-        runs = {run_name: {k: v for k, v in (("val", rv), ("test", rt)) if v}} if (rv or rt) else {}
-        try:
-            new = build_classification_dataset(train_labels=tr, train_counts=tc, val_labels=va, test_labels=te,
-                                               runs=runs, features={"train": ftr} if ftr else None,
-                                               classifier=clf_path, name=name)
-        except (InputError, OSError, ValueError) as e:
-            state.show_error(e, "Could not load")
-        else:
-            state.set_classification(new)
-            st.success(f"Loaded {new.name}: {new.classes.n_classes:,} classes, "
-                       + ", ".join(f"{k} {len(v):,}" for k, v in new.labels.items()))
-            st.rerun()
-    if not cls.generated and cls.name != "GoEmotions (demo)":
-        if st.button("Back to the GoEmotions demo", key="cls_demo"):
-            state.reset_demo("classification")
-            st.rerun()
+    data_classification.render(cls, scheme.spec)
 
 # ---------------------------------------------------------------- detection
 with tab_det:

@@ -65,3 +65,34 @@ def write_predicted_ids(path: Path, labels_path: Path, counts_path: Path, seed: 
     with open(path, "wb") as fh:
         np.save(fh, z.argmax(1).astype(np.int64))
     return Path(path)
+
+
+def goemotions_parts_paths() -> dict:
+    """The GoEmotions slice's files, by the Data page's form keys."""
+    g = GOEMOTIONS
+    return {"tr": g / "train_2000.tsv.gz", "cn": g / "emotions.txt", "va": g / "dev_600.tsv.gz",
+            "te": g / "test_600.tsv.gz", "ftr": g / "train_2000_minilm.npy", "fva": g / "dev_600_minilm.npy",
+            "fte": g / "test_600_minilm.npy"}
+
+
+def write_goemotions_classifier(path: Path, C: float = 1.0) -> Path:
+    """A real multinomial logistic regression (scikit-learn) on the slice's single-label train rows,
+    as ``.npz`` with ``W`` (28 x 384) and ``b`` (28,); classes absent from the slice get W = 0 and a
+    bias of -20 (never predicted)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from lt_core.data import load_class_names, load_features
+    from lt_core.data.parts import fit_features
+    from lt_core.data.schema import ClassTable
+
+    names = load_class_names(GOEMOTIONS / "emotions.txt")
+    table = ClassTable(np.arange(len(names)), names, np.zeros(len(names), np.int64))
+    lab, _ = load_labels(GOEMOTIONS / "train_2000.tsv.gz", table, split="train")
+    X = fit_features(load_features(GOEMOTIONS / "train_2000_minilm.npy"), lab).X
+    lr = LogisticRegression(C=C, max_iter=2000).fit(X, lab.y)
+    W = np.zeros((len(names), X.shape[1]), np.float32)
+    b = np.full(len(names), -20.0, np.float32)
+    W[lr.classes_] = lr.coef_
+    b[lr.classes_] = lr.intercept_
+    np.savez(path, W=W, b=b)
+    return Path(path)

@@ -64,6 +64,8 @@ class FileRef:
         Content hash, where known (workspaces fill it in).
     origin : str
         ``"upload"``, ``"local path"``, ``"workspace"``...
+    original : str
+        Where the user's file was (a local path as given; empty for uploads).
     """
 
     path: str
@@ -72,18 +74,24 @@ class FileRef:
     mtime_ns: int = 0
     sha256: str = ""
     origin: str = ""
+    original: str = ""
 
     @classmethod
     def of(cls, path: str | os.PathLike, name: str | None = None, origin: str = "local path",
-           sha256: str = "") -> "FileRef":
-        """A reference to ``path`` (size and mtime read now; a missing file gets size -1)."""
+           sha256: str = "", original: str | None = None) -> "FileRef":
+        """A reference to ``path`` (size and mtime read now; a missing file gets size -1).
+
+        ``name`` defaults to the file's base name; ``original`` to ``path`` for local files.
+        """
         p = str(path)
         try:
             st = os.stat(p)
             size, mtime = (st.st_size, st.st_mtime_ns) if not os.path.isdir(p) else (0, st.st_mtime_ns)
         except OSError:
             size, mtime = -1, 0
-        return cls(p, name or Path(p).name or p, size, mtime, sha256, origin)
+        if original is None:
+            original = p if origin == "local path" else ""
+        return cls(p, name or Path(p).name or p, size, mtime, sha256, origin, original)
 
     @property
     def key(self) -> tuple:

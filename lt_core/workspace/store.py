@@ -221,7 +221,7 @@ class Workspace:
             raise
         st = target.stat()
         return FileRef(str(target), ref.name, st.st_size, st.st_mtime_ns, digest,
-                       ref.origin if ref.origin not in ("", "workspace") else "local path")
+                       ref.origin if ref.origin not in ("", "workspace") else "local path", ref.original)
 
     def import_parts(self, parts):
         """The same parts with every file copied into the workspace (see :meth:`import_file`)."""
@@ -304,7 +304,7 @@ class Workspace:
         inside = self._inside(ref.path)
         rel = str(Path(os.path.realpath(ref.path)).relative_to(os.path.realpath(self.path))) if inside else None
         return {"path": rel if inside else str(ref.path), "in_workspace": inside, "name": ref.name,
-                "size": ref.size, "sha256": ref.sha256, "origin": ref.origin}
+                "size": ref.size, "sha256": ref.sha256, "origin": ref.origin, "original": ref.original}
 
     def _parts_json(self, parts, files: dict) -> dict:
         def fid(ref: FileRef | None):
@@ -449,8 +449,8 @@ class Workspace:
             if e is None:
                 raise InputError(f"the manifest names a file '{key}' it does not list", str(man), "files")
             fp = p / e["path"] if e.get("in_workspace") else Path(e["path"])
-            r = FileRef.of(fp, e.get("name") or fp.name, "workspace" if e.get("in_workspace") else e.get("origin", ""),
-                           e.get("sha256", ""))
+            r = FileRef.of(fp, e.get("name") or fp.name, e.get("origin") or "local path", e.get("sha256", ""),
+                           e.get("original", ""))
             if r.size < 0:
                 raise InputError("a file of the workspace is missing", f"{e.get('name')} ({fp})",
                                  hint="the workspace folder was changed by hand")
