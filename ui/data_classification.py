@@ -249,7 +249,8 @@ def _apply(cls: ClassificationDataset, given: list[tuple[str, str, str | None, F
 
 def _submit(cls, given, name, run_name, new_dataset) -> None:
     try:
-        if not given and (name or "").strip() == (cls.parts.name if cls.parts else cls.name):
+        is_demo = cls.parts is None or cls.parts.builtin is not None
+        if not given and (is_demo or (name or "").strip() == cls.parts.name):
             st.warning("Give at least one file to add or replace.", icon=":material/info:")
             return
         parts, done = _apply(cls, given, (name or "").strip(), (run_name or "").strip(), new_dataset)
@@ -281,9 +282,12 @@ def load_section(cls: ClassificationDataset) -> None:
         st.info("The built-in demo's own files cannot change: labels, counts or features start a new dataset (the "
                 "demo stays available). Runs can be added to the demo.", icon=":material/info:")
     _clear_form_if_asked()
-    mode = st.radio("Files from", ["Upload", "Local path"], horizontal=True, key="cls_mode",
+    modes = ["Upload", "Local path"]
+    mode = st.radio("Files from", modes, horizontal=True, key="cls_mode",
+                    index=modes.index(st.session_state.get("cls_mode_kept", "Upload")),
                     help="Uploads are limited by the server; give a local path for large files. Either way the file "
                          "is copied into the workspace.")
+    st.session_state["cls_mode_kept"] = mode  # a widget's own state is dropped while another page shows
     default_run = "model" if not cls.runs or is_demo else f"model {len(cls.runs) + 1}"
     with st.form("cls_form"):
         top = st.columns([2, 2, 1])

@@ -396,24 +396,17 @@ def assemble_classification(parts: ClassificationParts, previous: Classification
             cls_refs = tuple(None if r is None else r.key for r in (parts.train_labels, parts.train_counts,
                                                                      parts.class_names))
             if parts.train_labels is None and parts.train_counts is None:
-                first = parts.test_labels or parts.val_labels
-                if first is None:
-                    raise InputError("give train labels or train counts (the bins come from TRAIN counts)",
-                                     field="train labels",
-                                     hint="a CSV with class_id,count works when train labels are not at hand")
-                cls_refs += (first.key,)
+                raise InputError("give train labels or train counts (the bins come from TRAIN counts)",
+                                 field="train labels",
+                                 hint="a CSV with class_id,count works when train labels are not at hand")
             ckey = ("classes",) + cls_refs
 
             def make_classes():
                 from .assemble import resolve_classes
 
-                lp = tuple(r.path for r in (parts.test_labels, parts.val_labels) if r is not None)
-                classes, train = resolve_classes(None if parts.train_labels is None else parts.train_labels.path,
-                                                 None if parts.train_counts is None else parts.train_counts.path,
-                                                 None if parts.class_names is None else parts.class_names.path, lp)
-                if parts.train_labels is None and parts.train_counts is None:
-                    classes.notes.append("no train labels or counts: every class is in the 'no training data' bin")
-                return classes, train
+                return resolve_classes(None if parts.train_labels is None else parts.train_labels.path,
+                                       None if parts.train_counts is None else parts.train_counts.path,
+                                       None if parts.class_names is None else parts.class_names.path)
 
             classes, train = cached(ckey, make_classes)
             labels: dict[str, Labels] = {}
