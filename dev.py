@@ -5,7 +5,8 @@
     python3 dev.py test    # install what the tests need, run the whole suite
 
 Everything goes into ./.venv (created on first use, re-installed when a requirements file
-changes). Extra arguments go to streamlit / pytest, e.g. ``python3 dev.py test -k loaders``.
+changes). Extra arguments go to the app (``--workspace DIR``, streamlit options such as
+``--server.port 8502``) / pytest, e.g. ``python3 dev.py test -k loaders``.
 """
 from __future__ import annotations
 
@@ -62,7 +63,9 @@ def main(argv: list[str]) -> int:
     cmd, rest = argv[0], argv[1:]
     if cmd == "app":
         ensure_venv(dev=False)
-        os.execv(str(PY), [str(PY), "-m", "streamlit", "run", str(ROOT / "app.py"), *rest])
+        # `tailscope app` of this checkout: the app's settings, every page routed by app.py from the start
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+        os.execve(str(PY), [str(PY), "-m", "lt_core", "app", *rest], env)
     ensure_venv(dev=True)
     ensure_chromium()
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")

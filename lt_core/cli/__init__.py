@@ -20,7 +20,7 @@ from typing import NoReturn
 
 from ..errors import InputError
 
-__all__ = ["main", "SUBCOMMAND_MODULES", "SUBCOMMANDS"]
+__all__ = ["main", "main_entry", "SUBCOMMAND_MODULES", "SUBCOMMANDS"]
 
 #: subcommand name -> (module in this package, one-line help); the order shown in --help
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -34,6 +34,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
                          "validation split"),
     "retrain": ("retrain", "retrain a classifier head on frozen features (joint, cRT, LWS, tau-norm, NCM) with "
                            "long-tail losses"),
+    "workspace": ("workspace", "list workspaces, show what one holds, evaluate a run kept in one"),
+    "app": ("app", "start the Tailscope app in the browser (Streamlit), optionally on a workspace folder"),
 }
 SUBCOMMAND_MODULES = [m for m, _ in SUBCOMMANDS.values()]
 REPORT_URL = "the Tailscope issue tracker"
@@ -66,7 +68,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_line, description=getattr(mod, "DESCRIPTION", mod.HELP),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
-        p.set_defaults(_run=mod.run, _io=getattr(mod, "io_paths", None))
+        p.set_defaults(_run=mod.run, _io=getattr(mod, "io_paths", None),
+                       _extra=bool(getattr(mod, "ACCEPTS_EXTRA", False)))
     return parser
 
 
@@ -78,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _command_of(argv)
     parser = build_parser(command if command in SUBCOMMANDS else None)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if not getattr(args, "_extra", False):
+            parser.parse_args(argv)  # the one-line usage error for the unknown options
+        args.extra = extra  # e.g. `app --server.port 8502`: options for streamlit
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
@@ -109,3 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unexpected {type(e).__name__}: {_one_line(e)} — this is a Tailscope bug; please report it "
               f"to {REPORT_URL} with the command line (TAILSCOPE_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
+
+
+def main_entry() -> int:
+    """The installed ``tailscope`` command: :func:`main` under that name."""
+    os.environ.setdefault("TAILSCOPE_PROG", "tailscope")
+    return main()

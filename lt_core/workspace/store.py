@@ -558,6 +558,8 @@ def list_workspaces(root: str | os.PathLike | None = None) -> list[WorkspaceInfo
             for ds in m.get("datasets") or []:
                 n_runs = len(ds.get("runs") or []) if ds.get("kind") == "classification" else len(ds.get("results") or {})
                 what = "runs" if ds.get("kind") == "classification" else "results"
+                if ds.get("builtin") and not n_runs:
+                    continue  # the demo, untouched
                 bits.append(f"{ds.get('name')} ({ds.get('kind')}, {n_runs} {what})")
             out.append(WorkspaceInfo(m.get("name") or d.name, d, m.get("saved", ""), "; ".join(bits) or "empty"))
         except (OSError, json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError):
