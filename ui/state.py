@@ -495,6 +495,8 @@ def _sidebar_bins(cls: ClassificationDataset | None) -> None:
 
 def _sidebar_workspace() -> None:
     ws = workspace()
+    if ws is not None and st.query_params.get("ws") != ws.path.name:
+        st.query_params["ws"] = ws.path.name  # page switches drop query parameters: the address keeps naming it
     st.markdown("**Workspace**")
     err = st.session_state.pop("ts_ws_error", None)
     if err:
