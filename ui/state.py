@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+import lt_core.plots.colors as _plot_colors
 import lt_core.workspace as W
 from lt_core.bins import choose_bin_scheme, parse_bins
 from lt_core.data import (ClassificationDataset, DetectionDataset, load_classification_demo,
@@ -32,6 +33,9 @@ from lt_core.data.parts import (BUILTIN_CLASSIFICATION, BUILTIN_DETECTION, Class
                                 FileRef, assemble_classification)
 from lt_core.data.schema import Run
 from lt_core.errors import InputError
+
+# Streamlit draws every chart in its own theme: lt_core's plotly template would only be built and sent
+_plot_colors.TEMPLATE = None
 
 CLS_KEY, DET_KEY, BINS_KEY = "ts_cls_dataset", "ts_det_dataset", "ts_bins"
 WS_KEY = "ts_workspace"
@@ -142,10 +146,23 @@ def _restore_workspace() -> None:
         st.query_params.pop("ws", None)
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _opened_workspace(path: str, stamp: tuple) -> W.Workspace:
+    """A workspace read from disk once per version of its manifest, shared by the sessions that open it
+    (a browser refresh reopens it without reading its files again)."""
+    return W.open(path, builtins_cls=BUILTINS_CLS, builtins_det=BUILTINS_DET)
+
+
 def open_workspace(path: str | os.PathLike) -> W.Workspace:
     """Open a workspace folder: its datasets, runs and bin scheme become this session's."""
+    man = Path(path) / W.MANIFEST
+    try:
+        st_ = man.stat()
+        stamp = (st_.st_mtime_ns, st_.st_size)
+    except OSError:
+        stamp = (0, 0)
     with st.spinner(f"Opening workspace {Path(path).name}…"):
-        ws = W.open(path, builtins_cls=BUILTINS_CLS, builtins_det=BUILTINS_DET)
+        ws = _opened_workspace(str(Path(path).resolve()), stamp).session_copy()
     st.session_state[WS_KEY] = ws
     st.session_state["ts_ws_restored"] = True
     st.session_state[CLS_KEY] = ws.classification or _session_copy(_cls_demo())

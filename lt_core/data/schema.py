@@ -217,10 +217,15 @@ class Predictions:
             return None
         if self.kind == "probs":
             return self.scores
-        z = self.scores - self.scores.max(axis=1, keepdims=True)
-        np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
-        return z
+        S = self.scores
+        out = np.empty(S.shape, dtype=np.result_type(S.dtype, np.float32))
+        step = max(1, (1 << 18) // max(1, S.shape[1]))  # row blocks of ~1 MB: each stays in cache
+        for i in range(0, S.shape[0], step):
+            z = out[i:i + step]
+            np.subtract(S[i:i + step], S[i:i + step].max(axis=1, keepdims=True), out=z)
+            np.exp(z, out=z)
+            z /= z.sum(axis=1, keepdims=True)
+        return out
 
 
 @dataclass

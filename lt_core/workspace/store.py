@@ -19,6 +19,7 @@ by the next save.
 """
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import hashlib
 import json
@@ -140,6 +141,29 @@ class Workspace:
         self.notes: list[str] = []
 
     # ------------------------------------------------------------------ convenience
+    def session_copy(self) -> "Workspace":
+        """A copy whose datasets, runs and artifacts can change without touching this one.
+
+        The loaded arrays are shared (nothing in Tailscope writes into them), so one opened
+        workspace serves many sessions (the app keeps it across browser refreshes).
+        """
+        c = copy.copy(self)
+        c.artifacts = dict(self.artifacts)
+        c.bins, c.settings, c.notes = dict(self.bins), dict(self.settings), list(self.notes)
+        if self.classification is not None:
+            d = copy.copy(self.classification)
+            d.labels, d.runs, d.features = dict(d.labels), dict(d.runs), dict(d.features)
+            d.parts = None if d.parts is None else d.parts.copy()
+            d.loaded = dict(d.loaded)
+            c.classification = d
+        if self.detection is not None:
+            d = copy.copy(self.detection)
+            d.results = dict(d.results)
+            d.parts = None if d.parts is None else replace(d.parts, results=dict(d.parts.results),
+                                                            extra=dict(d.parts.extra), options=dict(d.parts.options))
+            c.detection = d
+        return c
+
     @property
     def runs(self) -> dict[str, Run]:
         """The classification dataset's runs (empty without one)."""
