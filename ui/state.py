@@ -63,6 +63,35 @@ def _leave_pages_folder_mode() -> None:
 _leave_pages_folder_mode()
 MAX_UPLOAD_MB = 1024
 
+#: what the pages import, heaviest last (lt_core.heads brings torch: seconds on 2 cores)
+WARM_MODULES = ("lt_core.distribution", "lt_core.plots.distribution", "lt_core.metrics", "lt_core.plots.metrics",
+                "lt_core.detection", "lt_core.plots.detection", "lt_core.rebalance", "lt_core.plots.rebalance",
+                "lt_core.posthoc", "lt_core.plots.posthoc", "lt_core.heads", "lt_core.plots.heads")
+
+
+def _warm_imports(delay_s: float = 1.5) -> None:
+    """Import the pages' modules in a background thread once per server, shortly after the first page,
+    so that opening a page for the first time does not wait for its imports (torch alone takes seconds)."""
+    import importlib
+    import threading
+    import time as _time
+
+    def work():
+        _time.sleep(delay_s)
+        for m in WARM_MODULES:
+            try:
+                importlib.import_module(m)
+            except Exception:  # noqa: BLE001 - a page reports its own import errors
+                pass
+
+    threading.Thread(target=work, name="tailscope-warm-imports", daemon=True).start()
+
+
+if not getattr(_plot_colors, "_tailscope_warmed", False):
+    _plot_colors._tailscope_warmed = True  # a module attribute: once per process, not per session
+    if os.environ.get("TAILSCOPE_WARM_IMPORTS", "1") != "0":
+        _warm_imports()
+
 
 @st.cache_resource(show_spinner="Loading the GoEmotions demo (real data, real model)…")
 def _cls_demo() -> ClassificationDataset:
