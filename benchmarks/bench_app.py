@@ -183,9 +183,11 @@ def _chromium() -> str:
     raise SystemExit("no chromium (apt-get install chromium)")
 
 
-def settle(page, t0: float, title: str | None = None, timeout_s: float = 600.0) -> float:
-    """Seconds from ``t0`` (page clock) to the last change on screen, once the app is idle and quiet."""
+def settle(page, t0: float, title: str | None = None, timeout_s: float = 600.0, no_change_s: float = 60.0) -> float:
+    """Seconds from ``t0`` (page clock) to the last change on screen, once the app is idle and quiet
+    (NaN when nothing changed within ``no_change_s``)."""
     deadline = time.time() + timeout_s
+    started = time.time()
     while time.time() < deadline:
         st = page.evaluate(f"""(t0) => {{
             const ready = ({READY_JS})();
@@ -197,6 +199,8 @@ def settle(page, t0: float, title: str | None = None, timeout_s: float = 600.0) 
             if page.evaluate("() => document.body.innerText").find("Traceback") >= 0:
                 raise SystemExit("the page shows a traceback")
             return (st["last"] - t0) / 1000.0
+        if st["ready"] and st["last"] <= t0 and time.time() - started > no_change_s:
+            return float("nan")
         time.sleep(0.05)
     raise SystemExit(f"timed out waiting for {title or 'the page'}")
 
@@ -243,6 +247,11 @@ def select_option(page, label: str, option: str, where: str = "stMain") -> float
 # ----------------------------------------------------------------------------------------------
 # the measurements
 # ----------------------------------------------------------------------------------------------
+def _median(ts: list[float]) -> float:
+    ok = [t for t in ts if t == t]
+    return statistics.median(ok) if ok else float("nan")
+
+
 def measure(browser, server: Server, size: str, repeat: int, page_repeat: int) -> list[tuple[str, str, float, float]]:
     rows: list[tuple[str, str, float, float]] = []  # (size, what, seconds, goal)
     cold: dict[str, list[float]] = {p: [] for p in PAGES}
@@ -261,29 +270,31 @@ def measure(browser, server: Server, size: str, repeat: int, page_repeat: int) -
             ctx.close()
     for p in PAGES:
         rows.append((size, f"page {p} (cold{', opens the workspace' if p == 'Data' and size != 'demo' else ''})",
-                     statistics.median(cold[p]), PAGE_GOAL_S))
+                     _median(cold[p]), PAGE_GOAL_S))
     # controls, in the last session (each page already visited once)
     goto_page(page, "Rebalance")
     t = slider_steps(page, "β (effective number)", repeat)
-    rows.append((size, "Rebalance: β one step", statistics.median(t), CONTROL_GOAL_S))
+    rows.append((size, "Rebalance: β one step", _median(t), CONTROL_GOAL_S))
     t0 = now(page)
     page.locator('[data-testid="stMain"] [data-testid="stRadio"] label:has-text("Re-sampling")').first.click()
     rows.append((size, "Rebalance: open Re-sampling", settle(page, t0), PAGE_GOAL_S))
     ts = [select_option(page, "Sampling strategy", opt) for opt in ["sqrt", "class-balanced", "sqrt"][:max(1, repeat)]]
-    rows.append((size, "Rebalance: sampler change", statistics.median(ts), CONTROL_GOAL_S))
+    rows.append((size, "Rebalance: sampler change", _median(ts), CONTROL_GOAL_S))
     goto_page(page, "Thresholds")
     t = slider_steps(page, "τ", repeat)
-    rows.append((size, "Thresholds: τ one step", statistics.median(t), CONTROL_GOAL_S))
+    rows.append((size, "Thresholds: τ one step", _median(t), CONTROL_GOAL_S))
     goto_page(page, "Detection")
     t0 = now(page)
     page.get_by_role("tab", name="Operating thresholds").first.click()
     settle(page, t0)
     t = slider_steps(page, "Target precision", repeat)
-    rows.append((size, "Detection: target precision one step", statistics.median(t), CONTROL_GOAL_S))
+    rows.append((size, "Detection: target precision one step", _median(t), CONTROL_GOAL_S))
     goto_page(page, "Metrics")
-    ts = [select_option(page, "Bins (by train count)", opt, "stSidebar")
-          for opt in ["quantile:3", "imagenet-lt", "lvis"][:max(1, repeat)]]
-    rows.append((size, "sidebar: bin scheme change (on Metrics)", statistics.median(ts), CONTROL_GOAL_S))
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Bins (by train count)")
+    current = box.first.inner_text().split("\n")[-1].strip()
+    cycle = [o for o in ["imagenet-lt", "lvis", "quantile:3"] if o != current] + [current]
+    ts = [select_option(page, "Bins (by train count)", opt, "stSidebar") for opt in cycle[:max(1, repeat)]]
+    rows.append((size, "sidebar: bin scheme change (on Metrics)", _median(ts), CONTROL_GOAL_S))
     ctx.close()
     return rows
 
@@ -332,7 +343,8 @@ def main() -> None:
     print()
     print(f"{'size':<12} {'what':<52} {'seconds':>8} {'goal':>6}")
     for size, what, sec, goal in rows:
-        print(f"{size:<12} {what:<52} {sec:8.2f} {goal:6.1f}  {'OK' if sec <= goal else 'OVER'}")
+        verdict = "no change seen" if sec != sec else ("OK" if sec <= goal else "OVER")
+        print(f"{size:<12} {what:<52} {sec:8.2f} {goal:6.1f}  {verdict}")
     print(f"\nload average (1 min) {load0[0]:.2f} at the start, {load1[0]:.2f} at the end, on {os.cpu_count()} cores "
           "(other work on the machine makes every number larger)")
     if a.json:
