@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..bins import parse_bins
+from .argtypes import SEED, int_in
 from ..data.assemble import resolve_classes
 from ..data.loaders import load_labels, load_predictions
 from ..errors import InputError
@@ -34,8 +35,9 @@ def add_arguments(p) -> None:
     g.add_argument("--train-counts", metavar="COUNTS", help="CSV with class_id,count[,name]")
     p.add_argument("--bins", default="imagenet-lt", metavar="SCHEME",
                    help="imagenet-lt (default), lvis, quantile:K or custom:A,B (by train count)")
-    p.add_argument("--bootstrap", type=int, default=0, metavar="N", help="bootstrap resamples for CIs (0 = none)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the bootstrap (default 0)")
+    p.add_argument("--bootstrap", type=int_in(0, 1_000_000), default=0, metavar="N",
+                   help="bootstrap resamples for CIs (0 = none, at most 1,000,000)")
+    p.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the bootstrap, in [0, 2^32) (default 0)")
     p.add_argument("--out", metavar="REPORT_JSON", help="write the report as JSON (atomically)")
     p.add_argument("--per-class", action="store_true", help="also print the per-class table")
 
@@ -76,8 +78,6 @@ def format_per_class(rep) -> str:
 
 def run(args) -> int:
     scheme = parse_bins(args.bins)
-    if args.bootstrap < 0:
-        raise InputError(f"--bootstrap must be >= 0, got {args.bootstrap}", field="--bootstrap")
     classes, _ = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,))
     labels, _ = load_labels(args.labels, classes, split="test")
     preds = load_predictions(args.preds, classes, "test", labels)
