@@ -20,7 +20,9 @@ class_id,count[,name]). Label files: any format the loaders read; integer labels
 Metrics match scikit-learn (precision_recall_fscore_support, balanced_accuracy_score,
 top_k_accuracy_score) and imbalanced-learn (geometric_mean_score); bin accuracy is the mean
 per-class recall of the bin (Kang et al. 2020); ECE uses 15 equal-width bins (Guo et al. 2017).
---bootstrap N adds seeded percentile CIs resampling test samples within each class.
+--bootstrap N adds seeded percentile CIs resampling test samples within each class. A CI is
+shown only when it contains its estimate: the G-mean's often does not with few test samples per
+class (one zero-recall class makes it 0), and then a note says so instead of a misleading interval.
 
 --out writes JSON: overall {accuracy, balanced_accuracy, macro_f1, gmean, ece},
 bins {name: {accuracy, n_classes, n_samples, ci_low, ci_high}}, per_class [{class_id, name,
@@ -53,10 +55,14 @@ def format_report(rep, n_classes: int, kind: str, scheme: str) -> str:
              + (f", bootstrap {rep.bootstrap:,} resamples, seed {rep.seed}" if rep.bootstrap else ""), ""]
     items = [("accuracy", "accuracy"), ("balanced accuracy", "balanced_accuracy"), ("macro-F1", "macro_f1"),
              ("G-mean", "gmean"), ("ECE", "ece")] + [(f"top-{k}", f"top{k}") for k in (1, 5) if f"top{k}" in o]
+    notes = rep.extra.get("ci_notes", {})
     for label, key in items:
         ci = ""
         if f"{key}_ci_low" in o:
-            ci = f"   95% CI [{_pct(o[key + '_ci_low']).strip()}, {_pct(o[key + '_ci_high']).strip()}]"
+            if o[key + "_ci_low"] == o[key + "_ci_low"]:
+                ci = f"   95% CI [{_pct(o[key + '_ci_low']).strip()}, {_pct(o[key + '_ci_high']).strip()}]"
+            elif key in notes:
+                ci = "   no CI (see note)"
         lines.append(f"  {label:<18}{_pct(o[key])}{ci}")
     lines += ["", f"  {'bin':<18}{'classes':>8}{'samples':>10}{'accuracy':>10}{'95% CI':>18}{'macro-F1':>10}"]
     for name, r in rep.bins.iterrows():
@@ -64,6 +70,8 @@ def format_report(rep, n_classes: int, kind: str, scheme: str) -> str:
         lines.append(f"  {name:<18}{int(r['n_classes']):>8,}{int(r['n_samples']):>10,}{_pct(r['accuracy']):>10}"
                      f"{ci:>18}{_pct(r['macro_f1']):>10}")
     lines.append("  (bin accuracy = mean per-class recall over the bin's classes with samples)")
+    for k, text in notes.items():
+        lines.append(f"  note: {text}")
     return "\n".join(lines)
 
 
