@@ -107,8 +107,9 @@ def _check_writable_folder(folder: Path, shown: str, flag: str) -> None:
     """``folder`` exists as a writable directory or can be created (checked by a real probe)."""
     base = _first_existing_parent(folder)
     if not base.is_dir():
-        raise InputError(f"'{base}' is a file, so the folder '{folder}' cannot be created", shown, flag,
-                         hint="choose an output path whose folders are folders")
+        what = f"'{base}' is a file, not a folder" if base == folder else \
+            f"'{base}' is a file, so the folder '{folder}' cannot be created"
+        raise InputError(what, shown, flag, hint="choose an output path whose folders are folders")
     if not _probe_writable(base):
         where = f"the folder '{base}'" + ("" if base == folder else f" (where '{folder}' would be created)")
         raise InputError(f"{where} is not writable", shown, flag, hint="choose an output location you can write to")

@@ -26,7 +26,7 @@ MAX_COUNT = 1_000_000_000
 def _fmt(x: float) -> str:
     if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
-    return f"{x:,}" if isinstance(x, int) and abs(x) >= 10_000_000 else str(x)
+    return f"{x:,}" if isinstance(x, int) and abs(x) >= 100_000 else str(x)
 
 
 class Bounded:
@@ -95,7 +95,8 @@ def float_in(lo: float | None = None, hi: float | None = None, lo_open: bool = F
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be {desc}, got {text!r}") from None
         if not math.isfinite(v):
-            raise argparse.ArgumentTypeError(f"must be {desc} (finite), got {text!r}")
+            fin = "" if "finite" in desc else " (finite)"
+            raise argparse.ArgumentTypeError(f"must be {desc}{fin}, got {text!r}")
         bad = ((lo is not None and (v < lo or (lo_open and v == lo)))
                or (hi is not None and (v > hi or (hi_open and v == hi))))
         if bad:

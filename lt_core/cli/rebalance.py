@@ -135,7 +135,11 @@ def _weights(args) -> int:
     else:
         labels, classes = _train_labels(args.train_labels)
         counts = labels.counts(classes.n_classes)
-    table = weights_table(counts, args.scheme, args.beta, class_ids=classes.ids, names=classes.names)
+    try:
+        table = weights_table(counts, args.scheme, args.beta, class_ids=classes.ids, names=classes.names)
+    except InputError as e:
+        raise InputError(e.message, args.train_counts or args.train_labels, "count" if args.train_counts else "label",
+                         e.hint) from None
     write_weights(out, table, args.scheme, args.beta)
     w = table["weight"].to_numpy()
     pos = counts > 0
@@ -224,13 +228,19 @@ def _smote(args) -> int:
     if isinstance(strategy, str) and strategy.strip().startswith("{"):
         try:
             raw = json.loads(strategy)
-            strategy = {int(classes.index_of([int(k)], args.sampling_strategy, "--sampling-strategy")[0]): int(v)
+            strategy = {int(classes.index_of([int(k)], "", "--sampling-strategy")[0]): int(v)
                         for k, v in raw.items()}
         except (ValueError, TypeError) as e:
             if isinstance(e, InputError):
                 raise
             raise InputError(f"not a JSON object of class_id: count ({e})", "--sampling-strategy") from None
-    X_res, y_res, info = smote_resample(X, labels.y, args.method, strategy, args.k_neighbors, args.seed)
+    try:
+        X_res, y_res, info = smote_resample(X, labels.y, args.method, strategy, args.k_neighbors, args.seed)
+    except InputError as e:
+        if e.source:
+            raise
+        raise InputError(e.message, args.train_labels if e.field in (None, "y") else None,
+                         "label" if e.field in (None, "y") else e.field, e.hint) from None
     write_smote_npz(out, X_res, y_res, info, class_ids=classes.ids)
     for note in info["notes"]:
         print(f"note: {note}", file=sys.stderr)

@@ -188,7 +188,7 @@ def sniff(path) -> str:
     h = _head(p, 8)
     if h.startswith(b"\x93NUMPY"):
         return "npy"
-    if h.startswith(b"PK\x03\x04"):
+    if h.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip (an empty one starts with its directory end)
         return "zip (npz or torch)"
     if h.startswith(b"PAR1"):
         return "parquet"
@@ -278,12 +278,14 @@ def _as_int_array(values, p, field: str, what: str = "class ids") -> np.ndarray 
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(v) | (v != np.round(v))
         i = _row_of(bad) if bad.any() else 0
-        raise InputError(f"{what} must be integers, got floating-point values (row {i + 1}: {v[i]!r})", _name(p),
+        raise InputError(f"{what} must be integers, got floating-point values (row {i + 1}: {float(v[i])!r})", _name(p),
                          field, hint="write them as integers (no decimal point)")
-    if s.map(lambda x: isinstance(x, (list, tuple, dict, np.ndarray))).any():
-        i = _row_of(s.map(lambda x: isinstance(x, (list, tuple, dict, np.ndarray))).to_numpy())
-        raise InputError(f"{what} must be single values, got a {type(s.iloc[i]).__name__} in row {i + 1}", _name(p),
-                         field)
+    nested = s.map(lambda x: isinstance(x, (list, tuple, dict, np.ndarray))).to_numpy()
+    if nested.any():
+        i = _row_of(nested)
+        kind = "an object" if isinstance(s.iloc[i], dict) else "a list"
+        raise InputError(f"{what} must be single values, got {kind} in row {i + 1}", _name(p), field,
+                         hint="one class per row (multi-label rows are not class ids)")
     if s.map(lambda x: isinstance(x, (bool, np.bool_))).any():
         i = _row_of(s.map(lambda x: isinstance(x, (bool, np.bool_))).to_numpy())
         raise InputError(f"{what} must be integers, got true/false (row {i + 1})", _name(p), field)

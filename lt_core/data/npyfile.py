@@ -132,6 +132,8 @@ def npz_members(path: str | Path, max_member_bytes: int, source: str | None = No
             try:
                 with zf.open(info) as fh:
                     h = read_npy_header(fh, src, key)
+            except InputError:
+                raise
             except _ZIP_ERRORS as e:
                 raise InputError(f"the archive is damaged ({' '.join(str(e).split())[:120]})", src, key) from None
             _check_size(h, info.file_size - h.offset, src, key)
