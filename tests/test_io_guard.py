@@ -235,6 +235,7 @@ def _retrain_files(d: Path) -> list[str]:
             "--epochs", "2", "--quiet", "--out", str(d / "head")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("previous", [False, True], ids=["no previous output", "a previous output"])
 def test_kill_9_during_retrain_leaves_the_old_folder_or_none(tmp_path, previous, capsys):
     argv = _retrain_files(tmp_path)

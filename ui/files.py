@@ -163,7 +163,7 @@ def _session_uploads(session_id: str) -> SessionUploads:
 def session_folder() -> SessionUploads:
     """This session's upload folder (made on first use; re-made if it was removed meanwhile)."""
     up = _session_uploads(_session_id())
-    if up.closed or not up.folder.is_dir():
+    if up.closed or not up.folder.is_dir() or up.folder.parent != upload_root():
         _session_uploads.clear()
         up = _session_uploads(_session_id())
     return up
