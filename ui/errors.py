@@ -61,6 +61,8 @@ def gui_text(text: str) -> str:
     """Rewrite command-line wording for the app: ``use --iou-type bbox`` -> ``choose the IoU type
     "bbox"``, ``pass --pseudo-count 1`` -> ``set the pseudo-count to 1``, other ``--flag`` -> words."""
     text = _CLI_TAIL_RE.sub("", text)
+    text = re.sub(r"set TAILSCOPE_MAX_FILE_BYTES to raise it(?: \(e\.g\. [^)]*\))?",
+                  "ask whoever runs the app to raise TAILSCOPE_MAX_FILE_BYTES", text)
 
     text = re.sub(r"\b(use|choose)\s+(--[a-z][a-z0-9-]*)" + _VAL,
                   lambda m: f"choose {_flag_words(m.group(2))}" + (f' "{m.group(3)}"' if m.group(3) else ""), text)

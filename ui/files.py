@@ -240,6 +240,17 @@ def display_paths() -> dict[str, str]:
         return {}
 
 
+def _sweep_at_startup() -> None:
+    """Once per server process (this module is imported by the first page run)."""
+    try:
+        sweep_dead_sessions()
+    except OSError:  # pragma: no cover - an unreadable temp folder: the per-session sweep retries
+        pass
+
+
+_sweep_at_startup()
+
+
 # ----------------------------------------------------------------------------------------------
 # local paths, confined to the data roots
 # ----------------------------------------------------------------------------------------------
