@@ -6,9 +6,6 @@ folder per rerun; an unexpected exception is one line + "please report".
 """
 from __future__ import annotations
 
-import io
-import json
-import os
 import pickle
 import tempfile
 from pathlib import Path
@@ -17,8 +14,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from robustness_corpus import (CLF_NPZ, COUNTS_CSV, FEATS_TRAIN_NPY, SCORES_NPY, TEST_CSV, TRAIN_CSV, gt, js, npy,
-                               npy_header_lie, npz)
+from robustness_corpus import COUNTS_CSV, TEST_CSV, TRAIN_CSV, gt, js, npy, npy_header_lie, npz
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

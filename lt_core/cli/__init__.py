@@ -7,8 +7,9 @@ imported, so a subcommand starts without the others' dependencies (torch, pycoco
 
 :func:`main` is the error boundary: the output guard (:func:`lt_core.io.guard_outputs`) runs
 before any work; bad input exits 2 with one line naming the file, field and what was expected;
-a usage error exits 2 with one line; an unexpected exception prints one line and a request to
-report it (exit 1) — never a traceback, unless ``TAILSCOPE_DEBUG=1``.
+a usage error exits 2 with one line (numeric options are range-checked when parsed, with the
+argparse types of :mod:`lt_core.cli.argtypes`); an unexpected exception prints one line and a
+request to report it (exit 1) — never a traceback, unless ``TAILSCOPE_DEBUG=1``.
 """
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from ..bins import parse_bins
 from .argtypes import SEED, int_in
 from ..data.assemble import resolve_classes
 from ..data.loaders import load_labels, load_predictions
-from ..errors import InputError
 from ..io import write_json
 from ..metrics import classification_report
 
