@@ -124,6 +124,14 @@ def test_local_paths_outside_the_data_roots_are_refused_alike(tmp_path, monkeypa
     assert "outside the folders this app may read" in next(iter(seen.values()))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Classes"] == "28"                   # still the demo: nothing was loaded
+    # inside the data root, a file that is not a label list: the message says what is wrong with it
+    # (line 1, one field) but shows none of its content (the CLI, run by the file's owner, does)
+    notes = root / "notes.txt"
+    notes.write_text("TOPSECRET-password-123\n")
+    at.text_input(key="path_tr").input(str(notes))
+    at.button[0].click().run()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "line 1 has 1 field" in errors[0] and "TOPSECRET" not in errors[0], errors
 
 
 def test_local_path_through_a_hidden_folder_or_symlink_is_refused(tmp_path, monkeypatch):

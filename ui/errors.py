@@ -91,8 +91,8 @@ def _upload_names(text: str) -> str:
 def message(err: BaseException, what: str = "") -> tuple[str, bool]:
     """(one line for the user, is it a bug?) for an exception caught by a page."""
     head = f"{what}: " if what else ""
-    if isinstance(err, InputError):
-        return head + gui_text(_upload_names(str(err))), False
+    if isinstance(err, InputError):  # never the file's content (the excerpt): the browser is not the file's owner
+        return head + gui_text(_upload_names(err.describe(excerpt=False))), False
     if isinstance(err, MemoryError):
         return head + "out of memory: the input is larger than this machine can hold (shard it, or use a machine " \
                       "with more memory)", False

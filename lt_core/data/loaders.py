@@ -492,8 +492,9 @@ def _load_text_list(p: Path, classes: ClassTable | None, split: str):
     parts = [ln.rsplit(None, 1) for ln in lines]
     bad = [i for i, x in enumerate(parts) if len(x) != 2]
     if bad:
-        raise InputError(f"line {bad[0] + 1} is '{lines[bad[0]][:60]}': expected 'relative/path label'",
-                         _name(p), "line", hint="one sample per line: a path, a space, then the label")
+        raise InputError(f"line {bad[0] + 1} has {len(parts[bad[0]])} field: expected 'relative/path label'",
+                         _name(p), "line", hint="one sample per line: a path, a space, then the label",
+                         excerpt=lines[bad[0]][:60])
     ids = np.array([x[0] for x in parts], dtype=object)
     raw = np.array([x[1] for x in parts], dtype=object)
     if len(pd.unique(ids)) != len(ids):
