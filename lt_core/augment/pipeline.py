@@ -18,6 +18,7 @@ import multiprocessing as mp
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -266,6 +267,11 @@ def run_tasks(tasks, n_tasks: int, cfg: CopyPasteConfig, workers: int = 1,
                         for f in inflight:
                             f.cancel()
                         raise AugmentCancelled()
+            except BrokenProcessPool:
+                ex.shutdown(wait=False, cancel_futures=True)
+                raise InputError("the worker processes stopped before finishing (a script that runs copy-paste with "
+                                 "workers > 1 needs Python's `if __name__ == \"__main__\":` guard; or the machine ran "
+                                 "out of memory)", field="workers", hint="use workers=1, or add the guard") from None
             except BaseException:
                 ex.shutdown(wait=True, cancel_futures=True)
                 raise
@@ -478,6 +484,10 @@ def copy_paste(gt, image_root, out_dir, cfg: CopyPasteConfig | None = None, *, w
     gt_path = prep.gt_path or (str(gt) if isinstance(gt, (str, os.PathLike)) else None)
     ltio.guard_outputs(ltio.IOPaths(inputs={"gt": gt_path, "images": str(image_root)},
                                     output_dirs={"out": (str(out_dir), OUTPUT_NAMES)}))
+    root_r, out_r = Path(image_root).resolve(), Path(out_dir).resolve()
+    if out_r == root_r or root_r in out_r.parents:
+        raise InputError("is inside the image folder; the input dataset is never written to", str(out_dir), "out",
+                         hint="write the new dataset next to it, e.g. ../augmented")
     workers = max(1, int(workers))
     n = prep.gt.n_images
     with ltio.atomic_dir(out_dir) as tmp:

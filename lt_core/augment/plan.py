@@ -147,6 +147,14 @@ def plan_copy_paste(gt, targets: PasteTargets, cfg: CopyPasteConfig) -> PastePla
                 if j != k and src_img[j] != slots[k] and src_img[k] != slots[j]:
                     slots[k], slots[j] = slots[j], slots[k]
                     break
+        load = np.bincount(slots, minlength=I)
+        for k in np.flatnonzero(src_img == slots).tolist():  # no swap found: move it to the least-loaded image
+            cand = np.flatnonzero((np.arange(I) != src_img[k]) & (load < int(cfg.max_pastes_per_image)))
+            if cand.size:
+                j = int(cand[np.argmin(load[cand])])
+                load[slots[k]] -= 1
+                load[j] += 1
+                slots[k] = j
         for k in range(jobs_arr.size):
             per_image[int(slots[k])].append(int(jobs_arr[k]))
     per_image_arr = [np.asarray(p, dtype=np.int64) for p in per_image]

@@ -171,7 +171,9 @@ def run_task(task: ImageTask, cfg: CopyPasteConfig) -> ImageResult:
         full = np.zeros((H, W), dtype=bool)
         full[window[1]:window[3], window[0]:window[2]] = mask
         kind = "mask" if (task.has_masks or inst.mask is not None) else "box"
-        ann = {"image_id": task.image["id"], "category_id": inst.category_id, "iscrowd": 0, "_paste": k}
+        ann = {"image_id": task.image["id"], "category_id": inst.category_id, "_paste": k}
+        if "iscrowd" in ref.ann:  # COCO style; LVIS annotations have no iscrowd
+            ann["iscrowd"] = 0
         st = AnnState(ann, kind, H, W, pasted=True)
         st.changed = True
         if kind == "mask":
