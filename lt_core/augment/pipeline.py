@@ -33,7 +33,7 @@ from .plan import PastePlan, plan_copy_paste
 from .targets import PasteTargets, instance_counts, paste_targets
 from .worker import ImageResult, ImageTask, PartnerRef, SourceRef, run_task
 
-__all__ = ["copy_paste", "prepare_copy_paste", "preview_copy_paste", "CopyPasteReport", "PreparedCopyPaste",
+__all__ = ["copy_paste", "prepare_copy_paste", "preview_copy_paste", "planned_distribution", "distribution_tables", "CopyPasteReport", "PreparedCopyPaste",
            "PreviewImage", "AugmentCancelled", "OUTPUT_NAMES"]
 
 OUTPUT_NAMES = ("images", "annotations.json", "manifest.json", "distribution.csv")
@@ -88,10 +88,13 @@ def _hw(rec: dict) -> tuple[int, int]:
     return int(rec.get("height") or 0), int(rec.get("width") or 0)
 
 
-def prepare_copy_paste(gt, image_root, cfg: CopyPasteConfig) -> PreparedCopyPaste:
+def prepare_copy_paste(gt, image_root, cfg: CopyPasteConfig, *, index: ImageIndex | None = None
+                       ) -> PreparedCopyPaste:
     """Load (if a path) and check the GT, find every image under ``image_root``, compute targets and plan.
 
-    Raises :class:`InputError` when an image is missing or a setting is invalid.
+    ``index`` (from :func:`lt_core.images.resolve_gt_images` of the same GT and root) skips the file
+    look-ups, e.g. when only the settings changed. Raises :class:`InputError` when an image is missing or
+    a setting is invalid.
     """
     from ..data.loaders import load_detection_gt
 
@@ -102,7 +105,10 @@ def prepare_copy_paste(gt, image_root, cfg: CopyPasteConfig) -> PreparedCopyPast
         gt = load_detection_gt(gt)
     if gt.raw is None:
         raise InputError("copy-paste needs the ground truth's JSON (DetectionGT.raw)", getattr(gt, "source", ""))
-    index = resolve_gt_images(gt, image_root, require=True)
+    if index is None:
+        index = resolve_gt_images(gt, image_root, require=True)
+    else:
+        index.require_all()
     targets = paste_targets(gt, cfg.target)
     plan = plan_copy_paste(gt, targets, cfg)
     pos = {int(i): k for k, i in enumerate(gt.image_ids.tolist())}
@@ -421,6 +427,34 @@ def _assemble(prep: PreparedCopyPaste, results: list[ImageResult]) -> tuple[dict
     counts = {"pasted": pasted_alive, "pasted_covered": pasted_covered, "dropped": dropped_gt, "in_new_images": in_new,
               "copied": copied, "n_changed": n_changed}
     return out, parts, counts
+
+
+def planned_distribution(prep: PreparedCopyPaste) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-class and per-bin instances before and as planned (before + planned pastes), no pixel work.
+
+    What the written dataset will hold, up to the objects a paste hides completely (only known once the
+    pixels are done) and the objects of mosaic / mixup images.
+    """
+    from ..bins import parse_bins
+
+    gt = prep.gt
+    sch = parse_bins(prep.cfg.bins)
+    n0, i0 = instance_counts(gt)
+    df = pd.DataFrame({"category_id": gt.categories.ids, "name": gt.categories.names,
+                       "bin": gt.categories.bins(sch), "train_images": gt.categories.train_count,
+                       "instances_before": n0, "images_before": i0, "sources": prep.plan.sources,
+                       "factor": prep.targets.table["factor"].to_numpy(), "requested": prep.plan.requested,
+                       "planned": prep.plan.planned})
+    df["instances_planned"] = df["instances_before"] + df["planned"]
+    order = sch.order(df["bin"].to_numpy())
+    agg = df.groupby("bin", sort=False).agg(classes=("category_id", "size"),
+                                            instances_before=("instances_before", "sum"),
+                                            requested=("requested", "sum"), planned=("planned", "sum"),
+                                            instances_planned=("instances_planned", "sum"))
+    per_bin = agg.reindex(order).reset_index()
+    per_bin["share_before"] = per_bin["instances_before"] / max(int(per_bin["instances_before"].sum()), 1)
+    per_bin["share_planned"] = per_bin["instances_planned"] / max(int(per_bin["instances_planned"].sum()), 1)
+    return df, per_bin
 
 
 def distribution_tables(prep: PreparedCopyPaste, out_json: dict, counts: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
