@@ -18,7 +18,9 @@ What it does (deterministic):
    * the cup (with its saucer), the rocket and the cameraman: OpenCV GrabCut
      (Rother et al. 2004; 8 iterations) started from a hand-set box around the object, largest
      connected component kept, holes filled;
-3. writes the photographs as JPEG (quality 88) and a COCO JSON with one RLE mask per object.
+3. cuts the coins photograph into four tiles of six coins (so "coin" is in four images, the others in
+   one: a head class and three tail classes by train images);
+4. writes the photographs as JPEG (quality 88) and a COCO JSON with one RLE mask per object.
 The masks are segmentation-DERIVED (not hand-drawn annotations): good enough to cut objects out,
 imperfect at the edges. Licences: see lt_core/assets/ATTRIBUTION.md (scikit-image data, each image's own).
 """
@@ -95,13 +97,22 @@ def grabcut(img: np.ndarray, box) -> np.ndarray:
 def main() -> int:
     cats = {n: k + 1 for k, n in enumerate(CATEGORIES)}
     images, anns, files = [], [], []
-    for i, (fname, loader, objs) in enumerate(PHOTOS, 1):
+    pieces = []
+    for fname, loader, objs in PHOTOS:
         img = _load(loader)
+        if objs == "coins":  # four tiles of six coins each (the cuts fall between the coins)
+            masks = coin_masks(img[..., 0])
+            h2, w2 = img.shape[0] // 2, img.shape[1] // 2
+            for k, (ys, xs) in enumerate([(slice(0, h2), slice(0, w2)), (slice(0, h2), slice(w2, None)),
+                                          (slice(h2, None), slice(0, w2)), (slice(h2, None), slice(w2, None))]):
+                tile = [("coin", m[ys, xs]) for m in masks if m[ys, xs].sum() >= 200]
+                pieces.append((f"coins_{k + 1}.jpg", f"skimage.data.coins, tile {k + 1} of 4",
+                               np.ascontiguousarray(img[ys, xs]), tile))
+        else:
+            pieces.append((fname, f"skimage.data.{loader}", img, [(c, grabcut(img, box)) for c, box in objs]))
+    for i, (fname, src, img, masks) in enumerate(pieces, 1):
         h, w = img.shape[:2]
-        images.append({"id": i, "file_name": fname, "height": h, "width": w,
-                       "source": f"skimage.data.{loader}"})
-        masks = ([("coin", m) for m in coin_masks(img[..., 0])] if objs == "coins"
-                 else [(c, grabcut(img, box)) for c, box in objs])
+        images.append({"id": i, "file_name": fname, "height": h, "width": w, "source": src})
         for c, m in masks:
             anns.append({"id": len(anns) + 1, "image_id": i, "category_id": cats[c], "bbox": mask_bbox(m),
                          "area": float(m.sum()), "iscrowd": 0, "segmentation": encode_mask(m)})
