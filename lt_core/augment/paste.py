@@ -345,7 +345,7 @@ def occlude(states: list[AnnState], window, mask: np.ndarray, *, box_drop_fracti
                 st.dropped = f"fully covered by {by}"
         else:
             if st._vis is None:
-                bx0, by0, bx1, by1 = box_pixels(st.ann["bbox"], st.height, st.width)
+                bx0, by0, bx1, by1 = box_pixels(st.current_bbox(), st.height, st.width)
                 st._vis = np.ones((by1 - by0, bx1 - bx0), dtype=bool)
                 st._vis_rect = (bx0, by0, bx1, by1)
             bx0, by0, bx1, by1 = st._vis_rect

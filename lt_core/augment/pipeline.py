@@ -166,6 +166,8 @@ def preview_copy_paste(prep: PreparedCopyPaste, n: int = 4, positions: list[int]
     out = []
     for p in positions:
         r = run_task(prep.task(int(p), None), prep.cfg)
+        if r.anns is None:
+            r.anns = list(prep.anns_by_pos[p])
         rec = prep.gt.raw["images"][p]
         orig = read_image(prep.index.paths[p], expected_hw=_hw(rec)) if with_original else None
         out.append(PreviewImage(int(p), int(rec["id"]), prep.index.relpaths[p], r.pixels, r.anns, r.pastes, r.dropped,
@@ -336,7 +338,7 @@ def _assemble(prep: PreparedCopyPaste, results: list[ImageResult]) -> tuple[dict
         if not r.changed:
             rec["file_name"] = orig_rel
             images_out.append(rec)
-            anns_out.extend(r.anns)
+            anns_out.extend(prep.anns_by_pos[r.position])
         else:
             n_changed += 1
             if cfg.keep_originals:

@@ -67,7 +67,7 @@ class ImageResult:
     position: int
     changed: bool
     out_rel: str
-    anns: list                      # final annotations (pasted ones carry "_paste": k and no id)
+    anns: list | None               # final annotations (pasted ones carry "_paste": k and no id); None: unchanged
     pastes: list                    # manifest entries (without the new annotation ids)
     dropped: list
     photometric: dict
@@ -148,7 +148,7 @@ def run_task(task: ImageTask, cfg: CopyPasteConfig) -> ImageResult:
                     shutil.copyfile(task.path, dst)
             else:
                 shutil.copyfile(task.path, dst)
-            return ImageResult(task.position, False, task.out_rel, list(task.anns), [], [], {})
+            return ImageResult(task.position, False, task.out_rel, None, [], [], {})  # the parent has the anns
         img = _read(task.path, (H, W)) if H and W else read_image(task.path)
         return ImageResult(task.position, False, task.out_rel, list(task.anns), [], [], {}, pixels=np.array(img))
     base = _read(task.path, (H, W)) if H and W else read_image(task.path)
@@ -218,8 +218,8 @@ def run_task(task: ImageTask, cfg: CopyPasteConfig) -> ImageResult:
         e["bbox"] = next((a["bbox"] for a in anns if a.get("_paste") == e["paste"]), None)
         e["area"] = next((a["area"] for a in anns if a.get("_paste") == e["paste"]), None)
     changed = bool(task.pastes) or task.jitter
-    res = ImageResult(task.position, changed, out_rel if changed else task.out_rel, anns if changed else
-                      list(task.anns), entries, dropped if changed else [], photo, new_images)
+    res = ImageResult(task.position, changed, out_rel if changed else task.out_rel, anns if changed else None,
+                      entries, dropped if changed else [], photo, new_images)
     if task.out_root is None:
         res.pixels = img
         for n in new_images:
