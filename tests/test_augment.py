@@ -434,3 +434,31 @@ def test_cancel_writes_nothing(scenes, tmp_path):
     with pytest.raises(AugmentCancelled):
         copy_paste(gt, root, tmp_path / "out", CopyPasteConfig(target="rfs:0.5", bins="quantile:3"), cancel=ev)
     assert not (tmp_path / "out").exists() and not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_shipped_photo_demo_is_what_the_script_derives(tmp_path, monkeypatch):
+    """lt_core/assets/photo_demo comes from scikit-image's bundled photographs by scripts/make_photo_demo.py."""
+    pytest.importorskip("skimage")
+    import importlib.util
+
+    from lt_core.augment import photo_demo
+
+    spec = importlib.util.spec_from_file_location("make_photo_demo", Path(__file__).resolve().parents[1]
+                                                  / "scripts" / "make_photo_demo.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(mod, "OUT", tmp_path / "pd")
+    assert mod.main() == 0
+    gt, root = photo_demo()
+    shipped, made = json.loads(gt.read_text()), json.loads((tmp_path / "pd" / "annotations.json").read_text())
+    assert [i["file_name"] for i in shipped["images"]] == [i["file_name"] for i in made["images"]]
+    assert shipped["categories"] == made["categories"] and len(shipped["annotations"]) == len(made["annotations"])
+    for a, b in zip(shipped["annotations"], made["annotations"]):
+        im = next(i for i in shipped["images"] if i["id"] == a["image_id"])
+        ma, mb = _decode(a, im["height"], im["width"]), _decode(b, im["height"], im["width"])
+        assert (ma & mb).sum() / (ma | mb).sum() > 0.98
+    for i in shipped["images"]:
+        x = np.asarray(Image.open(root / i["file_name"]), dtype=float)
+        y = np.asarray(Image.open(tmp_path / "pd" / "images" / i["file_name"]), dtype=float)
+        assert np.abs(x - y).mean() < 1.0
