@@ -423,6 +423,28 @@ def test_preview_equals_written_pixels(scenes, tmp_path):
         assert "pasted" in ov["outcomes"] and len(ov["boxes"]) == len(it.anns)
 
 
+def test_keep_originals_and_hardlinks(scenes, tmp_path):
+    gt, root = scenes
+    src = json.loads(gt.read_text())
+    rep = copy_paste(gt, root, tmp_path / "out", CopyPasteConfig(target="rfs:0.5", seed=0, bins="quantile:3",
+                                                                 keep_originals=True, unchanged="hardlink"))
+    d, man = _load(tmp_path / "out")
+    assert len(d["images"]) == len(src["images"]) + rep.n_changed
+    kept = {i["id"]: i for i in d["images"]}
+    for im in src["images"]:  # every original image and annotation is still there, unchanged
+        assert kept[im["id"]]["file_name"] == im["file_name"]
+        assert _img(tmp_path / "out", im["file_name"]).tobytes() == _img(root.parent, im["file_name"]).tobytes()
+    ids = {a["id"] for a in d["annotations"]}
+    assert {a["id"] for a in src["annotations"]} <= ids and len(ids) == len(d["annotations"])
+    new = [i for i in d["images"] if i["id"] not in {s["id"] for s in src["images"]}]
+    assert all(i["file_name"].endswith("_cp.png") for i in new) and {p["target_image_id"] for p in man["pastes"]} \
+        <= {i["id"] for i in new}
+    import os
+
+    for im in src["images"]:  # originals are hard links to the input files (same file system here)
+        assert os.path.samefile(tmp_path / "out" / "images" / im["file_name"], root / im["file_name"])
+
+
 def test_cancel_writes_nothing(scenes, tmp_path):
     import threading
 

@@ -3,10 +3,7 @@ shows pasted images, the scenes demo writes a dataset in the background (progres
 from __future__ import annotations
 
 import json
-import time
-from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 

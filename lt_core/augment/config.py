@@ -1,7 +1,7 @@
 """Settings of a copy-paste run (one dataclass, validated, recorded in the manifest)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from ..errors import InputError
 from .paste import BLENDS
@@ -84,7 +84,6 @@ class CopyPasteConfig:
     keep_originals: bool = False
     jpeg_quality: int = 95
     unchanged: str = "copy"
-    notes: list = field(default_factory=list, repr=False)
 
     def validate(self) -> "CopyPasteConfig":
         """Check every setting; :class:`InputError` naming the field otherwise. Returns self."""
@@ -118,7 +117,6 @@ class CopyPasteConfig:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        d.pop("notes", None)
         d["scale_range"] = list(self.scale_range)
         d["size_limits"] = list(self.size_limits)
         return d

@@ -29,7 +29,7 @@ from ..errors import InputError
 from ..images.masks import annotation_mask, box_pixels, encode_mask, mask_bbox
 
 __all__ = ["Instance", "Placement", "AnnState", "cut_instance", "sample_placement", "render_instance",
-           "blend_window", "occlude", "BLENDS"]
+           "feather_sigma", "blend_window", "occlude", "BLENDS"]
 
 BLENDS = ("feather", "poisson", "none")
 

@@ -110,6 +110,18 @@ def _states(anns: list, h: int, w: int) -> list[AnnState]:
     return [AnnState(a, "mask" if a.get("segmentation") else "box", h, w) for a in anns]
 
 
+def _place_original(src: str, dst: Path, mode: str) -> None:
+    """An input image into the output unchanged: copied, or hard-linked (falling back to a copy)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if mode == "hardlink":
+        try:
+            os.link(src, dst)
+            return
+        except OSError:
+            pass
+    shutil.copyfile(src, dst)
+
+
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
@@ -139,15 +151,7 @@ def run_task(task: ImageTask, cfg: CopyPasteConfig) -> ImageResult:
     changes = bool(task.pastes) or task.jitter or task.mosaic or task.mixup is not None
     if not changes:
         if task.out_root is not None:
-            dst = Path(task.out_root) / out_rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if cfg.unchanged == "hardlink":
-                try:
-                    os.link(task.path, dst)
-                except OSError:
-                    shutil.copyfile(task.path, dst)
-            else:
-                shutil.copyfile(task.path, dst)
+            _place_original(task.path, Path(task.out_root) / task.out_rel, cfg.unchanged)
             return ImageResult(task.position, False, task.out_rel, None, [], [], {})  # the parent has the anns
         img = _read(task.path, (H, W)) if H and W else read_image(task.path)
         return ImageResult(task.position, False, task.out_rel, list(task.anns), [], [], {}, pixels=np.array(img))
@@ -230,9 +234,7 @@ def run_task(task: ImageTask, cfg: CopyPasteConfig) -> ImageResult:
         _write(Path(task.out_root) / out_rel, data)
         res.n_bytes = len(data)
     if not changed or task.original_rel is not None:
-        dst = Path(task.out_root) / (task.original_rel or task.out_rel)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(task.path, dst)
+        _place_original(task.path, Path(task.out_root) / (task.original_rel or task.out_rel), cfg.unchanged)
     for n in new_images:
         data = encode_image(n.pop("_pixels"), n["format"], cfg.jpeg_quality)
         _write(Path(task.out_root) / n["file_name"], data)
