@@ -49,7 +49,9 @@ def _stamp(p: str) -> tuple:
 
 def data_source():
     """The GT path and image folder: a demo or the user's own paths."""
+    deep = st.query_params.get("source", "photos")  # ?source=photos|scenes|mine deep links
     src = st.radio("Dataset", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="aug_source",
+                   index=list(SOURCES).index(deep) if deep in SOURCES else 0,
                    help="Copy-paste needs a ground truth and its images. The photo demo ships 10 real photographs "
                         "from scikit-image's sample data; the scenes demo is generated on first use.")
     if src == "photos":
@@ -244,6 +246,9 @@ def preview() -> None:
     if not items:
         st.info("Nothing to paste with these settings: raise the threshold / β or the counts.", icon=":material/info:")
         return
+    st.caption(f"The pixels the dataset will hold (seed {cfg.seed}, {cfg.blend} edges), with the new boxes and mask "
+               "outlines: yellow for pasted objects, orange ground truth that lost area to a paste (its mask is "
+               "updated; a fully hidden object is dropped), white the other ground truth.")
     cols = st.columns(2)
     for k, it in enumerate(items):
         ov = it.overlay(names)
@@ -259,8 +264,7 @@ def preview() -> None:
                                f" (×{p['transform']['scale']:.2f}{', flipped' if p['transform']['flip'] else ''})"
                                for p in it.pastes)
             drop = f" · {len(it.dropped)} covered object(s) dropped" if it.dropped else ""
-            st.caption(f"**{it.file}** (image {it.image_id}): pasted {pasted}{drop}. Yellow: pasted; orange: GT that "
-                       "lost area to a paste; white: other GT.")
+            st.caption(f"**{it.file}** (image {it.image_id}): pasted {pasted}{drop}.")
 
 
 preview()
