@@ -128,8 +128,8 @@ def zip_bytes(members: dict[str, bytes], compress=zipfile.ZIP_STORED) -> bytes:
 
 
 def zip_bomb() -> bytes:
-    """An .npz member whose header is consistent but unpacks to 2 GiB of zeros (about 2 MB packed)."""
-    n = 2 * 1024**3 // 4
+    """An .npz member whose header is consistent but unpacks to 256 MiB of zeros (about 250 KB packed)."""
+    n = 256 * 1024**2 // 4
     header = npy_header_lie((n,), data=b"")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -244,8 +244,9 @@ add("npz holding an object array (scores)", "tracebacks", E.replace("scores.npy"
     with_(BASE, s__npz=npz(scores=np.array([[object()]] * 2, dtype=object))), ["s.npz", "scores", "Python objects"])
 add("npz member header lies", "tracebacks", E.replace("scores.npy", "s.npz"),
     with_(BASE, s__npz=zip_bytes({"scores.npy": npy_header_lie((10**10, 6))})), ["s.npz", "scores", "header says"])
-add("npz zip bomb (2 GiB of zeros)", "tracebacks", E.replace("scores.npy", "s.npz"),
-    with_(BASE, s__npz=zip_bomb), ["s.npz", "scores", "unpacks to 2.0 GiB"], env={"TAILSCOPE_MAX_FILE_BYTES": "1GiB"})
+add("npz zip bomb (256 MiB of zeros in 250 KB)", "tracebacks", E.replace("scores.npy", "s.npz"),
+    with_(BASE, s__npz=zip_bomb), ["s.npz", "scores", "unpacks to 256.0 MiB, above the 64.0 MiB input limit"],
+    env={"TAILSCOPE_MAX_FILE_BYTES": "64MiB"})
 add("a torch zip named .npz", "tracebacks", E.replace("scores.npy", "s.npz"),
     with_(BASE, s__npz=lambda: torch_bytes({"weight": __import__("torch").zeros(2, 2)})), ["s.npz", "not a .npy array"])
 add("a zip of text named .npz", "tracebacks", E.replace("scores.npy", "s.npz"),
