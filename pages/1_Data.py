@@ -9,7 +9,7 @@ import streamlit as st
 from lt_core.bins import parse_bins
 from lt_core.data import build_classification_dataset, build_detection_dataset
 from lt_core.errors import InputError
-from ui import state
+from ui import files, state
 
 st.title("Data")
 st.caption("What did I load, and is it sound?")
@@ -135,6 +135,9 @@ with tab_cls:
     if submitted:
         runs = {run_name: {k: v for k, v in (("val", rv), ("test", rt)) if v}} if (rv or rt) else {}
         try:
+            if mode != "Upload":  # local paths: only inside the data roots (ui/files.py)
+                tr, tc, va, te, rv, rt, ftr, clf_path = [files.confine(x) for x in (tr, tc, va, te, rv, rt, ftr, clf_path)]
+                runs = {run_name: {k: v for k, v in (("val", rv), ("test", rt)) if v}} if (rv or rt) else {}
             new = build_classification_dataset(train_labels=tr, train_counts=tc, val_labels=va, test_labels=te,
                                                runs=runs, features={"train": ftr} if ftr else None,
                                                classifier=clf_path, name=name)
@@ -189,6 +192,8 @@ with tab_det:
             st.error("Give a ground-truth JSON file.")
         else:
             try:
+                if dmode != "Upload":  # local paths: only inside the data roots (ui/files.py)
+                    gt_path, res_paths = files.confine(gt_path), {k: files.confine(v) for k, v in res_paths.items()}
                 newd = build_detection_dataset(gt_path, {Path(k).name.split(".")[0]: v for k, v in res_paths.items()})
             except (InputError, OSError, ValueError) as e:
                 state.show_error(e, "Could not load")

@@ -35,3 +35,10 @@ def _navigation_mode(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", patched)
+
+
+@pytest.fixture(autouse=True)
+def _data_roots_for_tests(monkeypatch, tmp_path_factory):
+    """The app's local-path fields only read under the data roots (ui/files.py): in tests, the
+    repository and pytest's temporary folders (tests that check the confinement set their own)."""
+    monkeypatch.setenv("TAILSCOPE_DATA_ROOT", f"{ROOT}:{tmp_path_factory.getbasetemp()}")

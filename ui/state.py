@@ -7,9 +7,6 @@ and :func:`show_error` / :func:`download_csv` for consistent messages and downlo
 from __future__ import annotations
 
 import copy
-import tempfile
-import traceback
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +14,8 @@ import streamlit as st
 from lt_core.bins import parse_bins
 from lt_core.data import (ClassificationDataset, DetectionDataset, load_classification_demo,
                           load_detection_demo)
-from lt_core.errors import InputError
+from ui.errors import show_error  # noqa: F401 - the pages' error display (one line, no traceback)
+from ui.files import save_uploads  # noqa: F401 - uploads: one folder per session, one sub-folder per widget
 
 CLS_KEY, DET_KEY, BINS_KEY = "ts_cls_dataset", "ts_det_dataset", "ts_bins"
 
@@ -120,34 +118,6 @@ def memo(store: str, key: tuple, owners: tuple, make, max_items: int = 32):
     while len(cache) > max_items:
         cache.pop(next(iter(cache)))
     return value
-
-
-def save_uploads(files) -> dict[str, str]:
-    """Write uploaded files to a per-session temp folder, keeping their names; return {name: path}.
-
-    Loaders take paths; the uploaded originals are never touched.
-    """
-    folder = st.session_state.setdefault("ts_upload_dir", tempfile.mkdtemp(prefix="tailscope_"))
-    out = {}
-    for f in files or []:
-        if f is None:
-            continue
-        path = Path(folder) / Path(f.name).name
-        path.write_bytes(f.getbuffer())
-        out[f.name] = str(path)
-    return out
-
-
-def show_error(err: Exception, what: str = "") -> None:
-    """Show a loader / input error as a message, never a traceback."""
-    if isinstance(err, InputError):
-        st.error(f"{what + ': ' if what else ''}{err}", icon=":material/error:")
-    elif isinstance(err, (OSError, ValueError, KeyError, TypeError, MemoryError)):
-        st.error(f"{what + ': ' if what else ''}{type(err).__name__}: {err}", icon=":material/error:")
-        with st.expander("details for a bug report"):
-            st.code("".join(traceback.format_exception_only(type(err), err)))
-    else:
-        raise err
 
 
 def download_csv(df: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:

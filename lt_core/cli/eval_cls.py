@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..bins import parse_bins
+from .argtypes import SEED, int_in
 from ..data.assemble import resolve_classes
 from ..data.loaders import load_labels, load_predictions
-from ..errors import InputError
 from ..io import write_json
 from ..metrics import classification_report
 
@@ -19,7 +19,9 @@ class_id,count[,name]). Label files: any format the loaders read; integer labels
 Metrics match scikit-learn (precision_recall_fscore_support, balanced_accuracy_score,
 top_k_accuracy_score) and imbalanced-learn (geometric_mean_score); bin accuracy is the mean
 per-class recall of the bin (Kang et al. 2020); ECE uses 15 equal-width bins (Guo et al. 2017).
---bootstrap N adds seeded percentile CIs resampling test samples within each class.
+--bootstrap N adds seeded percentile CIs resampling test samples within each class. A CI is
+shown only when it contains its estimate: the G-mean's often does not with few test samples per
+class (one zero-recall class makes it 0), and then a note says so instead of a misleading interval.
 
 --out writes JSON: overall {accuracy, balanced_accuracy, macro_f1, gmean, ece},
 bins {name: {accuracy, n_classes, n_samples, ci_low, ci_high}}, per_class [{class_id, name,
@@ -34,8 +36,9 @@ def add_arguments(p) -> None:
     g.add_argument("--train-counts", metavar="COUNTS", help="CSV with class_id,count[,name]")
     p.add_argument("--bins", default="imagenet-lt", metavar="SCHEME",
                    help="imagenet-lt (default), lvis, quantile:K or custom:A,B (by train count)")
-    p.add_argument("--bootstrap", type=int, default=0, metavar="N", help="bootstrap resamples for CIs (0 = none)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the bootstrap (default 0)")
+    p.add_argument("--bootstrap", type=int_in(0, 1_000_000), default=0, metavar="N",
+                   help="bootstrap resamples for CIs (0 = none, at most 1,000,000)")
+    p.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the bootstrap, in [0, 2^32) (default 0)")
     p.add_argument("--out", metavar="REPORT_JSON", help="write the report as JSON (atomically)")
     p.add_argument("--per-class", action="store_true", help="also print the per-class table")
 
@@ -51,10 +54,14 @@ def format_report(rep, n_classes: int, kind: str, scheme: str) -> str:
              + (f", bootstrap {rep.bootstrap:,} resamples, seed {rep.seed}" if rep.bootstrap else ""), ""]
     items = [("accuracy", "accuracy"), ("balanced accuracy", "balanced_accuracy"), ("macro-F1", "macro_f1"),
              ("G-mean", "gmean"), ("ECE", "ece")] + [(f"top-{k}", f"top{k}") for k in (1, 5) if f"top{k}" in o]
+    notes = rep.extra.get("ci_notes", {})
     for label, key in items:
         ci = ""
         if f"{key}_ci_low" in o:
-            ci = f"   95% CI [{_pct(o[key + '_ci_low']).strip()}, {_pct(o[key + '_ci_high']).strip()}]"
+            if o[key + "_ci_low"] == o[key + "_ci_low"]:
+                ci = f"   95% CI [{_pct(o[key + '_ci_low']).strip()}, {_pct(o[key + '_ci_high']).strip()}]"
+            elif key in notes:
+                ci = "   no CI (see note)"
         lines.append(f"  {label:<18}{_pct(o[key])}{ci}")
     lines += ["", f"  {'bin':<18}{'classes':>8}{'samples':>10}{'accuracy':>10}{'95% CI':>18}{'macro-F1':>10}"]
     for name, r in rep.bins.iterrows():
@@ -62,6 +69,8 @@ def format_report(rep, n_classes: int, kind: str, scheme: str) -> str:
         lines.append(f"  {name:<18}{int(r['n_classes']):>8,}{int(r['n_samples']):>10,}{_pct(r['accuracy']):>10}"
                      f"{ci:>18}{_pct(r['macro_f1']):>10}")
     lines.append("  (bin accuracy = mean per-class recall over the bin's classes with samples)")
+    for k, text in notes.items():
+        lines.append(f"  note: {text}")
     return "\n".join(lines)
 
 
@@ -76,8 +85,6 @@ def format_per_class(rep) -> str:
 
 def run(args) -> int:
     scheme = parse_bins(args.bins)
-    if args.bootstrap < 0:
-        raise InputError(f"--bootstrap must be >= 0, got {args.bootstrap}", field="--bootstrap")
     classes, _ = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,))
     labels, _ = load_labels(args.labels, classes, split="test")
     preds = load_predictions(args.preds, classes, "test", labels)

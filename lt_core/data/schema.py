@@ -77,8 +77,25 @@ class ClassTable:
         return float(pos.max() / pos.min()) if len(pos) else float("inf")
 
     def index_of(self, ids, source: str = "", field: str = "class id") -> np.ndarray:
-        """Class indices (0..C-1) for raw class ids; unknown ids raise :class:`InputError`."""
-        arr = np.asarray(ids).astype(np.int64, copy=False).ravel()
+        """Class indices (0..C-1) for raw class ids; unknown ids raise :class:`InputError`.
+
+        Ids must be integers: booleans and non-integral floats are refused, never truncated.
+        """
+        raw = np.asarray(ids)
+        if raw.dtype.kind == "b":
+            raise InputError("class ids must be integers, got true/false values", source, field)
+        if raw.dtype.kind == "f":
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isfinite(raw) | (raw != np.round(raw))
+            if bad.any():
+                raise InputError(f"class ids must be integers, got {raw.ravel()[np.flatnonzero(bad.ravel())[0]]!r}",
+                                 source, field)
+        elif raw.dtype.kind not in "iu" and raw.size:
+            try:
+                raw = raw.astype(np.int64)
+            except (TypeError, ValueError, OverflowError):
+                raise InputError(f"class ids must be integers, got {raw.dtype} values", source, field) from None
+        arr = raw.astype(np.int64, copy=False).ravel()
         if self.ids.size and np.array_equal(self.ids, np.arange(self.n_classes)):
             bad = (arr < 0) | (arr >= self.n_classes)
             if bad.any():
@@ -104,6 +121,13 @@ class ClassTable:
             unknown = vals[idx.isna()].unique()[:10].tolist()
             raise InputError(f"unknown class names {unknown}", source, field,
                              hint="names must match the class table exactly")
+        if len(lut) != self.n_classes:  # duplicate names in the table: a name must say which class it is
+            dup = pd.Series(self.names).value_counts()
+            used = sorted(set(vals.unique()) & set(dup[dup > 1].index))
+            if used:
+                raise InputError(f"the class name{'s' if len(used) > 1 else ''} {used[:5]} belong{'' if len(used) > 1 else 's'} "
+                                 f"to several classes of the class table ({self.source}); labels by name are "
+                                 "ambiguous", source, field, hint="use class ids instead of names")
         return idx.to_numpy(dtype=np.int64)
 
     def bins(self, scheme: str | BinScheme) -> np.ndarray:

@@ -340,6 +340,11 @@ def _retrain(features, labels, n_classes, s: RetrainSettings, *, classifier, tra
         y = np.asarray(y)
         if len(y) and (y.min() < 0 or y.max() >= n_classes):
             raise InputError(f"{split} labels must be class indices 0..{n_classes - 1}", field=split)
+    n_present = int((np.bincount(ytr, minlength=n_classes) > 0).sum()) if len(ytr) else 0
+    if n_present < 2:
+        raise InputError(f"the train labels hold {n_present} class{'' if n_present == 1 else 'es'} with samples; a "
+                         "classifier needs at least two (with one, the loss is 0 and nothing is learned)",
+                         field="train labels", hint="train on labels of at least two classes")
     counts = np.bincount(ytr, minlength=n_classes) if train_counts is None else np.asarray(train_counts)
     dev = resolve_device(s.device)
     wb = _as_wb(classifier)
