@@ -84,9 +84,9 @@ def _quant(x: np.ndarray, ci: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _run_pieces(Y: np.ndarray, S: np.ndarray, D: np.ndarray, zero_division: float, code: np.ndarray, ng: int):
+def _run_pieces(Y: np.ndarray, S, D: np.ndarray, zero_division: float, code: np.ndarray, ng: int):
     """What the resampled metrics of one run need: per-class AP rankers and count matrices."""
-    aps = [_ClassAP(Y[:, c], S[:, c]) for c in range(Y.shape[1])]
+    aps = None if S is None else [_ClassAP(Y[:, c], S[:, c]) for c in range(Y.shape[1])]
     TP = (Y & D).astype(np.float64)
     FP = (~Y & D).astype(np.float64)
     FN = (Y & ~D).astype(np.float64)
@@ -102,7 +102,7 @@ def _run_pieces(Y: np.ndarray, S: np.ndarray, D: np.ndarray, zero_division: floa
 
 def bootstrap_distributions(Y, runs: dict[str, tuple[np.ndarray, np.ndarray]], classes: ClassTable,
                             scheme: str | BinScheme, n_resamples: int = 1000, seed: int = 0,
-                            zero_division: float = 0.0) -> dict[str, dict[str, np.ndarray]]:
+                            zero_division: float = 0.0, with_ap: bool = True) -> dict[str, dict[str, np.ndarray]]:
     """Resampled metric values of one or more runs on the SAME resamples.
 
     Parameters
@@ -110,6 +110,8 @@ def bootstrap_distributions(Y, runs: dict[str, tuple[np.ndarray, np.ndarray]], c
     Y : (N, C) bool
     runs : {name: (scores (N, C), decisions (N, C) bool)}
     classes, scheme : the bins (by train positives)
+    with_ap : bool
+        Also resample the APs (the costly part, O(B N C)); False: only the thresholded metrics.
 
     Returns
     -------
@@ -125,15 +127,15 @@ def bootstrap_distributions(Y, runs: dict[str, tuple[np.ndarray, np.ndarray]], c
     names = sch.order(bins)
     code = np.array([names.index(b) for b in bins], dtype=np.int64)
     ng = len(names)
-    pieces = {r: _run_pieces(Yb, np.asarray(S), np.asarray(D, bool), float(zero_division), code, ng)
-              for r, (S, D) in runs.items()}
+    pieces = {r: _run_pieces(Yb, np.asarray(S) if with_ap else None, np.asarray(D, bool), float(zero_division),
+                             code, ng) for r, (S, D) in runs.items()}
     out = {r: {} for r in runs}
     acc = {r: [] for r in runs}
     n = len(Yb)
     for W in resample_weights(n, n_resamples, seed):
         Wf = W.astype(np.float64)
         for r, (aps, TP, FP, FN, f1s) in pieces.items():
-            ap = np.stack([a(W) for a in aps], axis=1) if aps else np.zeros((len(W), 0))  # (b, C)
+            ap = np.stack([a(W) for a in aps], axis=1) if aps else np.full((len(W), c), np.nan)  # (b, C)
             tp, fp, fn = Wf @ TP, Wf @ FP, Wf @ FN
             den = 2 * tp + fp + fn
             f1 = np.where(den > 0, 2 * tp / np.where(den > 0, den, 1), zero_division)
