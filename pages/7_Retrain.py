@@ -35,6 +35,12 @@ if ds is None or "train" not in ds.features or "train" not in ds.labels:
             icon=":material/info:")
     st.stop()
 
+if ds.multi_label:  # sigmoid losses and multi-label samplers (lt_core.heads, lt_core.rebalance.multilabel)
+    from ui.multilabel_views import retrain_view
+
+    retrain_view(ds, scheme)
+    st.stop()
+
 splits = [s for s in ("val", "test") if s in ds.features and s in ds.labels]
 report_split = "test" if "test" in splits else ("val" if "val" in splits else None)
 if report_split is None:

@@ -35,3 +35,12 @@ def _navigation_mode(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", patched)
+
+
+@pytest.fixture(autouse=True)
+def _single_label_demo_by_default(monkeypatch):
+    """The app opens the GoEmotions demo in its multi-label view; the page tests written for the
+    single-label view keep running on it (TAILSCOPE_DEMO_VIEW), and the multi-label page tests
+    choose their view explicitly (``at.session_state["ts_demo_view"] = "multi-label"``);
+    tests/test_multilabel_pages.py checks the real default without this variable."""
+    monkeypatch.setenv("TAILSCOPE_DEMO_VIEW", "single-label")

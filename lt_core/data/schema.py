@@ -342,6 +342,11 @@ class Predictions:
     labels : ndarray (N,) int64
         Predicted class index per sample (argmax of the scores when scores are given).
     kind : {"logits", "probs", "labels"}
+        For multi-label runs "probs" are independent per-class probabilities (sigmoid outputs).
+    thresholds : ndarray (C,) float64 or None
+        Multi-label runs only: per-class decision thresholds on these scores' own scale
+        (predict class c when ``score >= thresholds[c]``), e.g. tuned on val; None = the
+        probability 0.5 (logit 0) unless the analysis chooses another.
     """
 
     split: str
@@ -350,6 +355,7 @@ class Predictions:
     labels: np.ndarray | None = None
     sample_ids: np.ndarray | None = None
     source: str = ""
+    thresholds: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.labels is None and self.scores is not None:

@@ -15,6 +15,7 @@ from .compare import MIN_SUPPORT, class_deltas, runs_bin_table, runs_overall_tab
 from .confusions import error_destinations, frequency_order, ordered_confusion, top_confusions
 from .scores import ScoreSummary, is_probability_matrix, summarize_scores
 from .multilabel import (ML_OVERALL_KEYS, MultiLabelCounts, MultiLabelReport, decisions, ml_class_deltas,
+                         ml_tail_confusions,
                          multilabel_report, multilabel_report_from_states, runs_ml_bin_table, runs_ml_overall_table,
                          thresholds_vector)
 from .multilabel_bootstrap import bootstrap_distributions, bootstrap_multilabel, paired_bootstrap_multilabel
@@ -32,5 +33,5 @@ __all__ = [
     "RankState", "MultiLabelCounts", "MultiLabelReport", "multilabel_report", "multilabel_report_from_states",
     "decisions", "thresholds_vector", "average_precision", "roc_auc", "micro_average_precision",
     "bootstrap_multilabel", "paired_bootstrap_multilabel", "bootstrap_distributions", "runs_ml_bin_table",
-    "runs_ml_overall_table", "ml_class_deltas", "ML_OVERALL_KEYS",
+    "runs_ml_overall_table", "ml_class_deltas", "ML_OVERALL_KEYS", "ml_tail_confusions",
 ]

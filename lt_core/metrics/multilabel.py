@@ -41,7 +41,7 @@ from .ranking import RankState, _as_indicator, _as_scores, micro_average_precisi
 
 __all__ = ["MultiLabelCounts", "MultiLabelReport", "multilabel_report", "multilabel_report_from_states",
            "decisions", "thresholds_vector", "probability_threshold_to_logit", "ML_OVERALL_KEYS", "runs_ml_bin_table",
-           "runs_ml_overall_table", "ml_class_deltas"]
+           "runs_ml_overall_table", "ml_class_deltas", "ml_tail_confusions"]
 
 ML_OVERALL_KEYS = ("mAP", "macro_f1", "micro_f1", "samples_f1", "weighted_f1", "macro_precision", "macro_recall",
                    "micro_precision", "micro_recall", "hamming_loss", "roc_auc", "label_cardinality",
@@ -356,7 +356,7 @@ def multilabel_report_from_states(rank: RankState, counts: MultiLabelCounts, cla
     support = counts.support
     has = support > 0
     pc = counts.per_class()
-    t = thresholds_vector(threshold, c)
+    t = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (c,)).copy()  # as the decisions were made
     per_class = pd.DataFrame({"class_id": classes.ids, "name": classes.names, "train_count": classes.train_count,
                               "bin": bins, "support": support, "ap": ap, "roc_auc": auc,
                               "precision": pc["precision"].to_numpy(), "recall": pc["recall"].to_numpy(),
@@ -393,8 +393,8 @@ def multilabel_report_from_states(rank: RankState, counts: MultiLabelCounts, cla
 
 def multilabel_report(Y, scores, classes: ClassTable, scheme: str | BinScheme, *, kind: str = "auto",
                       threshold=0.5, bootstrap: int = 0, seed: int = 0, ci: float = 0.95,
-                      zero_division: float = 0.0, micro_ap: bool = False, rank: RankState | None = None
-                      ) -> MultiLabelReport:
+                      zero_division: float = 0.0, micro_ap: bool = False, rank: RankState | None = None,
+                      decided: np.ndarray | None = None) -> MultiLabelReport:
     """Per-class, per-bin and overall multi-label metrics of one run.
 
     Parameters
@@ -416,6 +416,9 @@ def multilabel_report(Y, scores, classes: ClassTable, scheme: str | BinScheme, *
         classes) for CIs of mAP and the F1s, overall and per bin; 0 = none.
     rank : RankState, optional
         A precomputed (e.g. merged or cached) ranking state of these scores (skips the sort).
+    decided : (N, C) bool, optional
+        The decisions to count instead of thresholding (e.g. per-class thresholds on the run's own
+        scores, :func:`lt_core.posthoc.threshold_decisions`); ``threshold`` is then only recorded.
 
     Returns
     -------
@@ -427,7 +430,9 @@ def multilabel_report(Y, scores, classes: ClassTable, scheme: str | BinScheme, *
     S = _as_scores(scores, len(Yb), c)
     if kind == "auto":
         kind = "probs" if S.size == 0 or (float(S.min()) >= 0 and float(S.max()) <= 1) else "logits"
-    D = decisions(S, threshold, kind)
+    D = decisions(S, threshold, kind) if decided is None else np.asarray(decided, dtype=bool)
+    if D.shape != S.shape:
+        raise InputError(f"decisions of shape {D.shape} for scores of shape {S.shape}", field="decisions")
     _, _, code = _bin_codes(classes, sch)
     if rank is None:
         rank = RankState.empty(c).update(Yb, S)
@@ -442,11 +447,13 @@ def multilabel_report(Y, scores, classes: ClassTable, scheme: str | BinScheme, *
                                     zero_division=zero_division)
         for k, (lo, hi) in boot["overall"].items():
             rep.overall[f"{k}_ci_low"], rep.overall[f"{k}_ci_high"] = lo, hi
-        rep.bins["macro_f1_ci_low"] = np.nan
-        rep.bins["macro_f1_ci_high"] = np.nan
+        for m in ("macro_f1", "micro_f1", "samples_f1"):
+            rep.bins[f"{m}_ci_low"] = np.nan
+            rep.bins[f"{m}_ci_high"] = np.nan
         for name, d in boot["bins"].items():
             rep.bins.loc[name, "ci_low"], rep.bins.loc[name, "ci_high"] = d["mAP"]
-            rep.bins.loc[name, "macro_f1_ci_low"], rep.bins.loc[name, "macro_f1_ci_high"] = d["macro_f1"]
+            for m in ("macro_f1", "micro_f1", "samples_f1"):
+                rep.bins.loc[name, f"{m}_ci_low"], rep.bins.loc[name, f"{m}_ci_high"] = d[m]
         rep.bootstrap, rep.seed, rep.ci = int(bootstrap), int(seed), float(ci)
     return rep
 
@@ -490,3 +497,66 @@ def ml_class_deltas(reports: dict[str, MultiLabelReport], reference: str, metric
     df["_d"] = -df[[f"delta {r}" for r in others]].abs().max(axis=1) if others else 0.0
     df = df.sort_values(["_b", "_d", "train_count"], kind="stable").drop(columns=["_b", "_d"])
     return df.reset_index(drop=True)
+
+
+def ml_tail_confusions(Y, D, classes: ClassTable, scheme: str | BinScheme, k: int = 3) -> pd.DataFrame:
+    """Where a tail class's mistakes go, multi-label style (the counterpart of
+    :func:`lt_core.metrics.top_confusions`): for each class of the tail-most bin, its missed
+    positives (false negatives) and the head labels the model predicted on those samples instead.
+
+    Returns
+    -------
+    DataFrame
+        One row per (tail class, rank), rarest first: ``class_id``, ``name``, ``bin``, ``train_count``,
+        ``support``, ``recall``, ``missed``, ``missed_with_head`` (share of the missed samples given a
+        head label), ``false_positives``, ``fp_with_head`` (share of its false positives on samples
+        carrying a head label), ``rank``, ``predicted_id``, ``predicted_name``, ``predicted_train_count``,
+        ``count`` (missed samples predicted as it), ``share`` (of the class's positives).
+    """
+    sch = parse_bins(scheme)
+    c = classes.n_classes
+    Yb = _as_indicator(Y, c)
+    Db = np.asarray(D, dtype=bool)
+    bins = classes.bins(sch)
+    present = [n for n in sch.order(bins) if n != NO_DATA]
+    cols = ["class_id", "name", "bin", "train_count", "support", "recall", "missed", "missed_with_head",
+            "false_positives", "fp_with_head", "rank", "predicted_id", "predicted_name", "predicted_train_count",
+            "count", "share"]
+    if len(present) < 2:
+        return pd.DataFrame(columns=cols)
+    tail, head = present[-1], present[0]
+    hm = bins == head
+    Yf, Df = Yb.astype(np.float64), Db.astype(np.float64)
+    FN = Yf * (1 - Df)
+    FP = Df * (1 - Yf)
+    stolen = FN.T @ Df                      # (C, C): missed positives of i predicted as j
+    head_pred = Db[:, hm].any(1).astype(np.float64)
+    head_true = Yb[:, hm].any(1).astype(np.float64)
+    rows = []
+    for t in np.lexsort((np.arange(c), classes.train_count)):
+        if bins[t] != tail:
+            continue
+        sup = int(Yb[:, t].sum())
+        if sup == 0:
+            continue
+        missed = int(FN[:, t].sum())
+        nfp = int(FP[:, t].sum())
+        base = {"class_id": int(classes.ids[t]), "name": classes.names[t], "bin": bins[t],
+                "train_count": int(classes.train_count[t]), "support": sup, "recall": (sup - missed) / sup,
+                "missed": missed, "missed_with_head": float(FN[:, t] @ head_pred / missed) if missed else float("nan"),
+                "false_positives": nfp, "fp_with_head": float(FP[:, t] @ head_true / nfp) if nfp else float("nan")}
+        r = stolen[t].copy()
+        r[t] = 0
+        top = np.argsort(-r, kind="stable")[:k]
+        got = False
+        for rank, j in enumerate(top, 1):
+            if r[j] == 0:
+                break
+            got = True
+            rows.append({**base, "rank": rank, "predicted_id": int(classes.ids[j]), "predicted_name": classes.names[j],
+                         "predicted_train_count": int(classes.train_count[j]), "count": int(r[j]),
+                         "share": float(r[j] / sup)})
+        if not got:
+            rows.append({**base, "rank": 0, "predicted_id": -1, "predicted_name": "(nothing else)",
+                         "predicted_train_count": 0, "count": 0, "share": 0.0})
+    return pd.DataFrame(rows, columns=cols)
