@@ -640,3 +640,65 @@ def retrain_view(ds: ClassificationDataset, scheme: str) -> None:
                "tune per-class thresholds on the Thresholds page). Save the head as `head.safetensors` next to "
                "`head.json`, then:")
     st.code(USAGE_SNIPPET.format(dir="head_folder"), language="python")
+
+
+# ================================================================================================
+# Rebalance (re-sampling)
+# ================================================================================================
+def resampling_view(ds: ClassificationDataset, scheme: str) -> None:
+    """The Re-sampling section of the Rebalance page for multi-label train labels: class-aware
+    sampling per label and repeat factors over a sample's labels, and what they do to every label."""
+    from lt_core.rebalance import ML_STRATEGIES, expected_label_distribution, multilabel_epoch_indices
+    from lt_core.rebalance import exports as ex
+
+    lab = ds.labels["train"]
+    counts = lab.counts()
+    sch = parse_bins(scheme)
+    bins = ds.classes.bins(sch)
+    present = [b for b in sch.order(bins) if b != NO_DATA]
+    tail_bin = present[-1]
+    c = st.columns([2, 1, 1, 2])
+    strategy = c[0].selectbox("Sampling strategy (multi-label)", ML_STRATEGIES, index=1, key="rb_ml_strategy",
+                              help="instance: every sample once. class-aware: the classes visited equally often, each "
+                                   "class's samples in random cycles (Shen et al. 2016; the sampler of Wu et al. 2020). "
+                                   "rfs: a sample repeated r = max over its labels of max(1, √(t / f(c))) times, "
+                                   "stochastically rounded (Gupta et al. 2019).")
+    seed = int(c[1].number_input("Seed", min_value=0, value=0, step=1, key="rb_ml_seed"))
+    epoch = int(c[2].number_input("Epoch", min_value=0, value=0, step=1, key="rb_ml_ep"))
+    t = c[3].select_slider("t (RFS threshold)", options=[1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1], value=1e-2,
+                           key="rb_ml_t", disabled=strategy != "rfs",
+                           help="f(c) = share of training samples carrying class c.")
+    try:
+        idx = multilabel_epoch_indices(lab, strategy, epoch=epoch, seed=seed, threshold=t)
+        expected = {s: expected_label_distribution(lab, s, threshold=t) for s in ML_STRATEGIES}
+    except InputError as e:
+        state.show_error(e, "re-sampling")
+        st.stop()
+    drawn = lab.take(idx).counts()
+    tb = bins == tail_bin
+    e_now = expected[strategy]
+    m = st.columns(3)
+    m[0].metric("Epoch length", f"{len(idx):,}", f"{len(idx) / len(lab):.2f}× the {len(lab):,} train samples",
+                delta_color="off", delta_arrow="off")
+    m[1].metric(f"Epoch share of {tail_bin} positives", state.fmt_pct(e_now[tb].sum() / e_now.sum()),
+                f"{100 * (e_now[tb].sum() / e_now.sum() - counts[tb].sum() / counts.sum()):+.1f} pts vs instance",
+                help="Exact expectation over the labels the drawn samples carry.")
+    head = bins == present[0]
+    m[2].metric(f"Epoch share of {present[0]} positives", state.fmt_pct(e_now[head].sum() / e_now.sum()),
+                f"{100 * (e_now[head].sum() / e_now.sum() - counts[head].sum() / counts.sum()):+.1f} pts vs instance",
+                help="Sampling a tail class brings the head labels its samples carry along: the head keeps a large share.")
+    st.caption(f"{state.kind_badge(ds)} multi-label train labels: a drawn sample adds a positive to each of its classes.")
+    st.plotly_chart(mlplots.expected_labels_chart(counts, expected, ds.classes, scheme), key="rb_ml_chart")
+    per = pd.DataFrame({"class_id": ds.classes.ids, "name": ds.classes.names, "bin": bins, "train_positives": counts,
+                        **{f"expected {s}": v for s, v in expected.items()}, "drawn_this_epoch": drawn})
+    st.dataframe(per.sort_values("train_positives", ascending=False), hide_index=True)
+    state.download_csv(per, f"ml_resampling_{strategy}.csv", key="rb_ml_dl_per")
+    e = st.columns(2)
+    e[0].download_button("epoch indices (.npy)", ex.indices_payload(idx, "npy"), f"indices_{strategy}_e{epoch}.npy",
+                         "application/octet-stream", key="rb_ml_dl_inpy", icon=":material/download:")
+    e[1].download_button("epoch indices (.csv)", ex.indices_payload(idx, "csv"), f"indices_{strategy}_e{epoch}.csv",
+                         "text/csv", key="rb_ml_dl_icsv", icon=":material/download:")
+    st.code(f"idx = np.load('indices_{strategy}_e{epoch}.npy')  # one epoch, rows of the train label file\n"
+            "loader = DataLoader(train_set, batch_size=256, sampler=idx.tolist())\n"
+            f"# a fresh epoch: lt_core.rebalance.multilabel_epoch_indices(Y, '{strategy}', epoch=e, seed={seed})",
+            language="python")

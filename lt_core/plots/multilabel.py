@@ -116,12 +116,16 @@ def before_after_bins_chart(table: pd.DataFrame, scheme: str | BinScheme, split:
         fig.add_trace(go.Bar(x=d["bin"], y=v, name=name, marker_color=color,
                              error_y=dict(type="data", symmetric=False, array=(hi - v).to_numpy(),
                                           arrayminus=(v - lo).to_numpy(), width=6) if has else None,
-                             text=[f"{x:.1%}" for x in v], textposition="inside",
-                             hovertemplate="<b>%{x}</b> " + name + ": %{y:.1%}<extra></extra>"))
+                             customdata=np.stack([lo, hi], 1),
+                             hovertemplate="<b>%{x}</b> " + name + ": %{y:.1%}<br>95% CI %{customdata[0]:.1%} – "
+                                           "%{customdata[1]:.1%}<extra></extra>"))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title=f"{label} on {split}", tickformat=".0%", rangemode="tozero")
     _bin_ticks(fig, list(d["bin"]), sch)
-    return _layout(fig, f"Per-bin {label} before and after ({split}; 95% bootstrap CIs)", 380)
+    fig = _layout(fig, f"{label} per bin, before → after ({split})", 400)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0),
+                      margin=dict(b=80))
+    return fig
 
 
 def class_change_chart(train_counts, names, bins, scheme: str | BinScheme, before: np.ndarray, after: np.ndarray,
