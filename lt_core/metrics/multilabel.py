@@ -328,7 +328,9 @@ def _num(x):
     return None if not np.isfinite(x) else x
 
 
-def _bin_codes(classes: ClassTable, sch: BinScheme) -> tuple[np.ndarray, list[str], np.ndarray]:
+def _bin_codes(classes: ClassTable, sch: str | BinScheme) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(bin per class, bin names head first, bin code per class) under a scheme."""
+    sch = parse_bins(sch)
     bins = classes.bins(sch)
     names = sch.order(bins)
     code = np.array([names.index(b) for b in bins], dtype=np.int64) if len(bins) else np.zeros(0, np.int64)
