@@ -37,10 +37,19 @@ def _navigation_mode(monkeypatch):
     monkeypatch.setattr(PagesManager, "__init__", patched)
 
 
-@pytest.fixture(autouse=True)
-def _single_label_demo_by_default(monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def _single_label_demo_by_default():
     """The app opens the GoEmotions demo in its multi-label view; the page tests written for the
-    single-label view keep running on it (TAILSCOPE_DEMO_VIEW), and the multi-label page tests
-    choose their view explicitly (``at.session_state["ts_demo_view"] = "multi-label"``);
+    single-label view keep running on it (TAILSCOPE_DEMO_VIEW, set for the whole session so
+    module-scoped AppTest fixtures see it too), and the multi-label page tests choose their view
+    explicitly (``at.session_state["ts_demo_view"] = "multi-label"``);
     tests/test_multilabel_pages.py checks the real default without this variable."""
-    monkeypatch.setenv("TAILSCOPE_DEMO_VIEW", "single-label")
+    import os
+
+    before = os.environ.get("TAILSCOPE_DEMO_VIEW")
+    os.environ["TAILSCOPE_DEMO_VIEW"] = "single-label"
+    yield
+    if before is None:
+        os.environ.pop("TAILSCOPE_DEMO_VIEW", None)
+    else:
+        os.environ["TAILSCOPE_DEMO_VIEW"] = before
