@@ -148,22 +148,27 @@ class MultiLabelCounts:
         if Db.shape != Yb.shape:
             raise InputError(f"decisions of shape {Db.shape} for labels of shape {Yb.shape}", field="decisions")
         Db = Db.astype(bool, copy=False)
-        T = Yb & Db
-        tp = np.count_nonzero(T, axis=0).astype(np.int64)
-        npos = np.count_nonzero(Yb, axis=0).astype(np.int64)
-        npred = np.count_nonzero(Db, axis=0).astype(np.int64)
         # per sample and group: |t ∩ p| and |t| + |p|, columns reordered so every group is one slice
         ng = self.n_groups
         order = np.argsort(self.groups, kind="stable")
         starts = np.searchsorted(self.groups[order], np.arange(ng))
-        cols = None if np.array_equal(order, np.arange(c)) else order
+        if not np.array_equal(order, np.arange(c)):
+            Yb, Db = Yb[:, order], Db[:, order]
+            back = np.argsort(order)
+        else:
+            back = None
+        T = Yb & Db
+        tp = np.count_nonzero(T, axis=0).astype(np.int64)
+        npos = np.count_nonzero(Yb, axis=0).astype(np.int64)
+        npred = np.count_nonzero(Db, axis=0).astype(np.int64)
+        if back is not None:
+            tp, npos, npred = tp[back], npos[back], npred[back]
+        acc = np.uint16 if c < 2 ** 15 else np.int64  # per-row group sums <= 2C; uint16 reduceat is ~40x faster
 
         def group_sums(M: np.ndarray) -> np.ndarray:
-            Mv = (M if cols is None else M[:, cols]).view(np.uint8)
-            if c == 0:
+            if c == 0 or ng == 0:
                 return np.zeros((len(M), ng), np.int64)
-            per = np.add.reduceat(Mv, starts, axis=1, dtype=np.int64) if ng else np.zeros((len(M), 0), np.int64)
-            return per
+            return np.add.reduceat(M.view(np.uint8), starts, axis=1, dtype=acc).astype(np.int64)
 
         inter = group_sums(T)
         size = group_sums(Yb) + group_sums(Db)
