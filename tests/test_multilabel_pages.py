@@ -75,6 +75,7 @@ def test_metrics_page_on_the_multilabel_demo_matches_lt_core():
     assert m2["Macro-F1"][0] == _pct(rep25.overall["macro_f1"]) and m2["mAP"] == m["mAP"]
 
 
+@pytest.mark.slow
 def test_thresholds_page_raises_the_tail_keeps_a_run_and_metrics_compares_it():
     at = _page(_run(_app()), "pages/6_Thresholds.py")
     ds = load_multilabel_demo()
@@ -102,6 +103,7 @@ def test_thresholds_page_raises_the_tail_keeps_a_run_and_metrics_compares_it():
     assert float(m["Macro-F1"][1].split()[0]) > 10                         # they change the decisions
 
 
+@pytest.mark.slow
 def test_retrain_page_trains_a_multilabel_head_and_adds_a_run():
     at = _page(_run(_app()), "pages/7_Retrain.py")
     assert "tail bin mAP (one-vs-rest)" in _metrics(at)
@@ -179,6 +181,7 @@ def test_user_multilabel_files_on_the_data_page_then_metrics_and_thresholds(tmp_
     _page(at, "pages/2_Distribution.py")
 
 
+@pytest.mark.slow
 def test_user_multilabel_files_with_features_on_the_retrain_page(tmp_path):
     scores = _user_scores(tmp_path)
     ds = build_classification_dataset(

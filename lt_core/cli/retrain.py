@@ -22,8 +22,12 @@ Kang et al. 2020, with any long-tail loss and any sampler of the rebalancing too
 Methods: joint (the --classifier as loaded, or a linear head trained with instance sampling),
 crt (re-initialised head, class-balanced sampling), lws (learn one scale per class of the
 joint classifier), tau-norm (W_i/||W_i||^tau, tau chosen on val), ncm (nearest class mean).
-Losses: ce, cb (beta), focal (beta, gamma), balanced-softmax, ldam-drw, logit-adjusted (tau),
-seesaw (p 0.8, q 2.0), eqlv2 (gamma 12, mu 0.8, alpha 4).
+Losses: ce, cb (beta), cb-softmax-focal (beta, gamma; its old name focal still works),
+balanced-softmax, ldam-drw, logit-adjusted (tau), seesaw (p 0.8, q 2.0), eqlv2 (gamma 12, mu 0.8,
+alpha 4), and the sigmoid losses on one-hot targets: cb-focal (Cui et al. 2019's sigmoid
+class-balanced focal loss, beta 0.9999, gamma 1), bce, db (distribution-balanced, Wu et al. 2020),
+asl (asymmetric, Ridnik et al. 2021). Multi-label targets: the Retrain page or
+lt_core.heads.retrain (this command stops with the choices when a label file is multi-label).
 
 Writes into --out: head.safetensors (or head.pt with --format torch) and head.json (the
 settings, architecture and training curves), history.csv, val_scores.npy / test_scores.npy
@@ -58,8 +62,10 @@ def add_arguments(p) -> None:
     m.add_argument("--weight-decay", type=float, default=0.0, help="SGD weight decay (default 0)")
     m.add_argument("--model", choices=("linear", "mlp"), default="linear", help="head (default linear)")
     m.add_argument("--hidden", type=int, default=512, help="MLP hidden width (default 512)")
-    m.add_argument("--beta", type=float, help="effective-number beta of cb / focal / ldam-drw (default 0.9999)")
-    m.add_argument("--gamma", type=float, help="focal gamma (default 1) or eqlv2 gamma (default 12)")
+    m.add_argument("--beta", type=float, help="effective-number beta of cb / cb-softmax-focal / cb-focal / ldam-drw "
+                                              "(default 0.9999)")
+    m.add_argument("--gamma", type=float, help="focal gamma of cb-softmax-focal / cb-focal (default 1), db (2) or "
+                                               "eqlv2 (12)")
     m.add_argument("--tau", type=float, help="tau of the logit-adjusted loss (default 1)")
     m.add_argument("--tau-norm", type=float, help="fixed tau of tau-norm (default: chosen on val)")
     m.add_argument("--smote", choices=SMOTE_METHODS,
