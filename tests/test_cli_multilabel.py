@@ -112,3 +112,11 @@ def test_adjust_ml_bad_input_exits_2_with_one_line(files, capsys, argv, msg):
     rc = main(["adjust-ml", "--preds", str(d / "test_probs.npy"), "--train-labels", str(d / "train.csv"), *argv])
     err = capsys.readouterr().err
     assert rc == 2 and msg in err and len(err.strip().splitlines()) == 1
+
+
+def test_info_describes_multilabel_files(files, capsys, data_dir):
+    d, _ = files
+    assert main(["info", str(data_dir / "goemotions" / "train.tsv.gz"), str(d / "test.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "multi label rows: 207" in out and "multi-label: counts are positives" in out
+    assert "multi label samples: 837" in out
