@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.errors import page_boundary
 from ui.state import sidebar
 
 st.set_page_config(page_title="Tailscope", page_icon=":material/insights:", layout="wide")
@@ -19,6 +20,7 @@ PAGES = [  # file, title, icon — one question per page (see ../shared/ux.md)
     ("pages/5_Rebalance.py", "Rebalance", ":material/balance:"),
     ("pages/6_Thresholds.py", "Thresholds", ":material/tune:"),
     ("pages/7_Retrain.py", "Retrain", ":material/model_training:"),
+    ("pages/8_Augment.py", "Augment", ":material/auto_awesome_mosaic:"),
 ]
 pages = [(st.Page(str(HERE / f), title=t, icon=i, url_path=t), f, t) for f, t, i in PAGES if (HERE / f).exists()]
 
@@ -39,4 +41,5 @@ aliases = [st.Page(_alias(p), title=t, url_path=a, visibility="hidden")
            for p, f, t in pages for a in sorted({t.lower(), Path(f).stem, Path(f).stem.lower()} - {t, "home"})]
 nav = st.navigation([home] + [p for p, _, _ in pages] + aliases)
 sidebar()
-nav.run()
+with page_boundary():  # an exception no page caught: one line (+ "please report"), never a traceback
+    nav.run()

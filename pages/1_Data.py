@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from lt_core.bins import parse_bins
-from lt_core.data import build_classification_dataset, build_detection_dataset
+from lt_core.data import MultiLabelRowsError, build_classification_dataset, build_detection_dataset
 from lt_core.errors import InputError
-from ui import data_classification, state
+from ui import data_classification, files, state
 
 st.title("Data")
 st.caption("What did I load, and is it sound?")
@@ -21,8 +21,13 @@ scheme = parse_bins(state.bin_scheme())
 # ---------------------------------------------------------------- the answer, first screen
 c = st.columns(5)
 c[0].metric("Classes", f"{cls.classes.n_classes:,}", help="Classes in the active classification dataset")
-c[1].metric("Train samples", f"{int(cls.classes.train_count.sum()):,}",
-            help="Sum of the TRAIN counts that define the bins")
+if cls.multi_label and "train" in cls.labels:  # a sample counts once, in each of its classes' positives
+    c[1].metric("Train samples", f"{len(cls.labels['train']):,}",
+                help=f"Multi-label: {int(cls.classes.train_count.sum()):,} train positives (labels) over these samples, "
+                     f"{cls.labels['train'].cardinality:.2f} per sample; the bins come from each class's train positives")
+else:
+    c[1].metric("Train samples", f"{int(cls.classes.train_count.sum()):,}",
+                help="Sum of the TRAIN counts that define the bins")
 ir = cls.classes.imbalance_ratio
 c[2].metric("Imbalance ratio", f"{ir:,.0f}×" if ir != float("inf") else "∞",
             help="max / min train count over classes with at least one training sample")
@@ -91,6 +96,8 @@ with tab_det:
             st.error("Give a ground-truth JSON file.")
         else:
             try:
+                if dmode != "Upload":  # local paths: only inside the data roots (ui/files.py)
+                    gt_path, res_paths = files.confine(gt_path), {k: files.confine(v) for k, v in res_paths.items()}
                 newd = build_detection_dataset(gt_path, {Path(k).name.split(".")[0]: v for k, v in res_paths.items()})
             except (InputError, OSError, ValueError) as e:
                 state.show_error(e, "Could not load")

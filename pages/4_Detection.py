@@ -15,7 +15,7 @@ from lt_core.detection import (ap_by_bin, evaluate_detections, load_results_fast
 from lt_core.errors import InputError
 from lt_core.io import to_jsonable
 from lt_core.plots import detection as dplots
-from ui import state
+from ui import files, state
 
 st.title("Detection")
 st.caption("Which classes does my detector miss, and who steals them?")
@@ -36,8 +36,8 @@ with st.expander("Load ground truth and results files", expanded=ds is None or n
         dt_up = st.file_uploader("Results (COCO results JSON, one or more)", type=["json", "gz"],
                                  accept_multiple_files=True, key="det_dt_up",
                                  help="A list of {image_id, category_id, bbox, score}; one file per detector.")
-        gt_path = state.save_uploads([gt_up]).get(gt_up.name) if gt_up is not None else None
-        dt_paths = list(state.save_uploads(dt_up).values())
+        gt_path = files.save_uploads([gt_up], "det_gt_up").get(gt_up.name) if gt_up is not None else None
+        dt_paths = list(files.save_uploads(dt_up, "det_dt_up").values())
     else:
         gt_path = st.text_input("Ground truth path", key="det_gt_path",
                                 help="Path to a COCO / LVIS ground-truth JSON on the machine running the app.").strip() or None
@@ -47,6 +47,8 @@ with st.expander("Load ground truth and results files", expanded=ds is None or n
     c = st.columns([1, 1, 3])
     if c[0].button("Load", type="primary", key="det_load", disabled=not gt_path):
         try:
+            if mode != "Upload":  # local paths: only inside the data roots (ui/files.py)
+                gt_path, dt_paths = files.confine(gt_path, "ground truth path"), [files.confine(p) for p in dt_paths]
             with st.spinner("Reading ground truth and results…"):
                 g = load_detection_gt(gt_path)
                 newd = DetectionDataset(Path(gt_path).name, g)

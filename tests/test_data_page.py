@@ -33,7 +33,7 @@ def _fill(at: AppTest, paths: dict, run_name: str | None = None, name: str | Non
 
 
 def _parts(at: AppTest):
-    return next(d.value for d in at.dataframe if "notes" in d.value.columns)
+    return next(d.value for d in at.dataframe if "part" in d.value.columns and "notes" in d.value.columns)
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +111,15 @@ def test_goemotions_features_retrain_evaluates_and_tau_norm_is_offered(tmp_path)
     clf = U.write_goemotions_classifier(tmp_path / "goemotions_lr.npz")
     at = _local(run_clean(AppTest.from_file(APP, default_timeout=180)))
     _fill(at, {**U.goemotions_parts_paths(), "clf": clf}, name="GoEmotions slice")
+    # multi-label rows stop the single-label load with a count and the choices (never a silent drop)
+    assert at.error and "328 of 2,000 rows carry several labels" in at.error[0].value
+    assert "train_2000.tsv.gz" in at.error[0].value
+    at.button(key="cls_ml_drop").click()
+    run_clean(at)
     assert not at.error, [e.value for e in at.error]
     parts = _parts(at)
     train = parts[parts["part"] == "train labels"].iloc[0]
-    assert train["rows"] == 1672 and "dropped 328 of 2,000 rows that carry several labels" in train["notes"]
+    assert train["rows"] == 1672 and "328 of 2,000 rows carried several labels: dropped" in train["notes"]
     feats = parts[parts["part"] == "features"].set_index("split / run")
     assert "kept the 1,672 rows of the 2,000" in feats.loc["train", "notes"]
     assert list(feats["shape"]) == ["1,672 × 384", "485 × 384", "505 × 384"]

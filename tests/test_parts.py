@@ -8,7 +8,7 @@ import pytest
 
 import userdata as U
 from lt_core.bins import assign_bins, choose_bin_scheme
-from lt_core.data import load_features, load_labels, load_train_counts
+from lt_core.data import MultiLabelRowsError, load_features, load_labels, load_train_counts
 from lt_core.data.parts import ClassificationParts, FileRef, assemble_classification
 from lt_core.data.schema import Predictions, Run
 from lt_core.errors import InputError
@@ -106,13 +106,18 @@ def test_goemotions_multilabel_rows_are_counted_and_full_feature_file_fits():
                             class_names=FileRef.of(g / "emotions.txt"), val_labels=FileRef.of(g / "dev_600.tsv.gz"),
                             features={"train": FileRef.of(g / "train_2000_minilm.npy"),
                                       "val": FileRef.of(g / "dev_600_minilm.npy")})
+    # a single-label analysis stops at the multi-label rows and says how many (never silently)
+    with pytest.raises(MultiLabelRowsError, match="328 of 2,000 rows carry several labels") as e:
+        assemble_classification(p)
+    assert "train_2000.tsv.gz" in str(e.value) and str(g) not in str(e.value)
+    p.multi_label = "drop"
     ds = assemble_classification(p)
     tr = ds.labels["train"]
     n_multi = 2000 - len(tr)
     assert n_multi == 328  # rows whose label field holds a comma, counted independently below
     rows = [ln.split("\t") for ln in __import__("gzip").open(g / "train_2000.tsv.gz", "rt").read().splitlines()]
     assert sum("," in r[1] for r in rows) == n_multi
-    assert any(f"dropped {n_multi:,} of 2,000 rows" in n for n in tr.notes)
+    assert any(f"{n_multi:,} of 2,000 rows carried several labels: dropped" in n for n in tr.notes)
     # the feature file holds all 2,000 rows; the 1,672 kept rows are the ones at file_rows
     X = load_features(g / "train_2000_minilm.npy").X
     assert np.array_equal(ds.features["train"].X, X[tr.file_rows])
@@ -124,7 +129,7 @@ def test_goemotions_multilabel_rows_are_counted_and_full_feature_file_fits():
 def test_a_feature_file_that_fits_no_way_says_why_and_what_to_do():
     g = U.GOEMOTIONS
     p = ClassificationParts(train_labels=FileRef.of(g / "train_2000.tsv.gz"),
-                            features={"train": FileRef.of(g / "dev_600_minilm.npy")})
+                            features={"train": FileRef.of(g / "dev_600_minilm.npy")}, multi_label="drop")
     with pytest.raises(InputError) as e:
         assemble_classification(p)
     msg = str(e.value)
@@ -146,3 +151,12 @@ def test_labels_of_one_split_in_a_file_with_a_split_column_say_what_was_kept(tmp
     f.write_text("id,label,split\n" + "".join(f"s{i},{i % 3},{'train' if i < 6 else 'test'}\n" for i in range(9)))
     lab, _ = load_labels(f, split="test")
     assert len(lab) == 3 and any("kept the 3 rows with split = test of 9" in n for n in lab.notes)
+
+
+def test_goemotions_as_multi_label_keeps_every_row_and_the_full_feature_file():
+    g = U.GOEMOTIONS
+    p = ClassificationParts(name="GoEmotions slice", train_labels=FileRef.of(g / "train_2000.tsv.gz"),
+                            class_names=FileRef.of(g / "emotions.txt"),
+                            features={"train": FileRef.of(g / "train_2000_minilm.npy")}, multi_label="multi")
+    ds = assemble_classification(p)
+    assert ds.multi_label and len(ds.labels["train"]) == 2000 and ds.features["train"].X.shape == (2000, 384)

@@ -12,12 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from lt_core.bins import parse_bins
-from lt_core.data import ClassificationDataset
+from lt_core.data import ClassificationDataset, MultiLabelRowsError
 from lt_core.data.parts import ClassificationParts, FileRef
 from lt_core.errors import InputError
-from ui import state
+from ui import files, state
 
-LABEL_TYPES = ["csv", "tsv", "parquet", "txt", "gz"]
+LABEL_TYPES = ["csv", "tsv", "parquet", "txt", "gz", "npy", "npz", "json"]
 SCORE_TYPES = ["npy", "npz", "csv", "parquet"]
 FEATURE_TYPES = ["npy", "npz", "parquet"]
 #: the form's file fields: key, label, part, split, types, help
@@ -118,8 +118,11 @@ def parts_table(ds: ClassificationDataset) -> pd.DataFrame:
 def summary(cls: ClassificationDataset, scheme) -> None:
     """Splits, bins, runs, soundness checks and the class table."""
     st.subheader("Summary")
+    st.markdown(f"{state.kind_badge(cls)} " + ("every sample carries a set of classes; counts are positives (samples "
+                                              "carrying the class)" if cls.multi_label else "one class per sample"))
     rows = [{"split": sp, "samples": len(lab), "classes present": int((lab.counts(cls.classes.n_classes) > 0).sum()),
-             "source": lab.source} for sp, lab in cls.labels.items()]
+             **({"labels per sample": round(lab.cardinality, 3)} if cls.multi_label else {}),
+             "source": lab.source, "notes": "; ".join(getattr(lab, "notes", ()))} for sp, lab in cls.labels.items()]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     bins = cls.classes.bins(scheme)
     bin_rows = [{"bin": b, "classes": int((bins == b).sum()),
@@ -197,8 +200,9 @@ def _gen() -> int:
     return st.session_state.setdefault("cls_form_gen", 0)
 
 
-def _file_input(key: str, label: str, mode: str, types: list[str], help: str) -> FileRef | None:
-    """One file from an upload or a local path (for files too large to upload), as a FileRef."""
+def _file_input(key: str, label: str, mode: str, types: list[str], help: str) -> FileRef | str | None:
+    """One file from an upload (a FileRef) or a local path as typed (for files too large to upload;
+    checked against the data roots when the form is submitted, :func:`local_ref`)."""
     if mode == "Upload":
         f = st.file_uploader(label, type=types, key=f"up_{key}_{_gen()}", help=help)
         if f is None:
@@ -206,8 +210,15 @@ def _file_input(key: str, label: str, mode: str, types: list[str], help: str) ->
         path = state.save_uploads([f]).get(f.name)
         return FileRef.of(path, Path(f.name).name, "upload") if path else None
     p = st.text_input(label + " (local path)", key=f"path_{key}", help=help + " Large files: give a path.")
-    p = (p or "").strip()
-    return FileRef.of(Path(p).expanduser(), Path(p).name, "local path", original=p) if p else None
+    return (p or "").strip() or None
+
+
+def local_ref(typed: FileRef | str, what: str) -> FileRef:
+    """A typed local path as a FileRef, if it lies inside the app's data roots (ui/files.py)."""
+    if isinstance(typed, FileRef):
+        return typed
+    path = files.confine(typed, what)
+    return FileRef.of(path, Path(typed).name, "local path", original=typed)
 
 
 def _clear_form_if_asked() -> None:
@@ -248,14 +259,32 @@ def _apply(cls: ClassificationDataset, given: list[tuple[str, str, str | None, F
 
 
 def _submit(cls, given, name, run_name, new_dataset) -> None:
+    st.session_state.pop("cls_ml_pending", None)
     try:
         is_demo = cls.parts is None or cls.parts.builtin is not None
         if not given and (is_demo or (name or "").strip() == cls.parts.name):
             st.warning("Give at least one file to add or replace.", icon=":material/info:")
             return
+        given = [(key, part, split, local_ref(ref, label_of(key))) for key, part, split, ref in given]
         parts, done = _apply(cls, given, (name or "").strip(), (run_name or "").strip(), new_dataset)
+    except (InputError, OSError, ValueError) as e:
+        state.show_error(e, "Could not load")
+        return
+    _load(parts, done)
+
+
+def label_of(key: str) -> str:
+    return next(label for k, label, *_ in FIELDS if k == key)
+
+
+def _load(parts: ClassificationParts, done: list[str]) -> None:
+    """Build and keep the edited dataset; a multi-label file stops with the user's choices (never coerced)."""
+    try:
         with st.spinner("Reading and checking the files…"):
             new = state.edit_classification(parts)
+    except MultiLabelRowsError as e:  # several labels per sample: the user chooses (multi_label_choice)
+        st.session_state["cls_ml_pending"] = (parts, done, str(e), e.n_multi, e.n_empty)
+        st.rerun()
     except (InputError, OSError, ValueError) as e:
         state.show_error(e, "Could not load")
         return
@@ -275,9 +304,10 @@ def load_section(cls: ClassificationDataset) -> None:
     st.caption("Give only the files you want to add or replace: every other part stays. A run is named; scores "
                "for a new name add a model, for an existing name replace that split. Labels: CSV / TSV / Parquet "
                "with a `label` column (name or id; optional `id`, `split`), ImageNet-LT text lists (`path label`), "
-               "GoEmotions TSV, or a folder of class sub-folders (local path). Scores: `.npy` / `.npz` (N × C, "
-               "column j = class j) or CSV / Parquet (score columns or one predicted-label column). The bins always "
-               "come from the TRAIN counts.")
+               "GoEmotions TSV, or a folder of class sub-folders (local path). Multi-label: an N × C 0/1 indicator "
+               "(`.npy` / `.npz` / wide CSV / Parquet), cells like `a,b` or `a|b`, a Parquet list column, COCO / LVIS "
+               "JSON as image-level labels. Scores: `.npy` / `.npz` (N × C, column j = class j) or CSV / Parquet "
+               "(score columns or one predicted-label column). The bins always come from the TRAIN counts.")
     if is_demo:
         st.info("The built-in demo's own files cannot change: labels, counts or features start a new dataset (the "
                 "demo stays available). Runs can be added to the demo.", icon=":material/info:")
@@ -307,6 +337,7 @@ def load_section(cls: ClassificationDataset) -> None:
         submitted = st.form_submit_button("Load", type="primary")
     if submitted:
         _submit(cls, given, name, run_name, new_dataset)
+    multi_label_choice()
 
     if not is_demo:
         _remove_part_section(cls)
@@ -317,6 +348,31 @@ def load_section(cls: ClassificationDataset) -> None:
                      help="Closes the workspace (it keeps your files and runs; reopen it from the sidebar)."):
             state.reset_demo("classification")
             st.rerun()
+
+
+def multi_label_choice() -> None:
+    """Labels with several classes per sample: load as multi-label, keep the first label, or drop the rows."""
+    pending = st.session_state.get("cls_ml_pending")
+    if not pending:
+        return
+    parts, done, msg, n_multi, n_empty = pending
+    st.error(f"Several labels per sample: {msg}", icon=":material/call_split:")
+    ch = st.columns(3)
+    choice = None
+    if ch[0].button("Load as multi-label", type="primary", key="cls_ml_multi",
+                    help="Every sample keeps all its labels; the pages show mAP and F1s per bin."):
+        choice = "multi"
+    if ch[1].button(f"Keep the first label ({n_multi:,} rows changed)", key="cls_ml_first"):
+        choice = "first"
+    if ch[2].button(f"Drop them ({n_multi + n_empty:,} rows dropped)", key="cls_ml_drop",
+                    help="The rows are counted in the labels' notes; row-aligned features keep the same rows."):
+        choice = "drop"
+    if choice:
+        st.session_state.pop("cls_ml_pending", None)
+        p = parts.copy()
+        p.multi_label = choice
+        _load(p, done + [{"multi": "loaded as multi-label", "first": "kept the first label of each row",
+                          "drop": "dropped the rows with several labels"}[choice]])
 
 
 def _remove_part_section(cls: ClassificationDataset) -> None:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
-import traceback
 from pathlib import Path
 
 import pandas as pd
@@ -29,10 +27,13 @@ import lt_core.workspace as W
 from lt_core.bins import choose_bin_scheme, parse_bins
 from lt_core.data import (ClassificationDataset, DetectionDataset, load_classification_demo,
                           load_detection_demo)
+from lt_core.data.demo import DEMO_VIEWS
 from lt_core.data.parts import (BUILTIN_CLASSIFICATION, BUILTIN_DETECTION, ClassificationParts, DetectionParts,
                                 FileRef, assemble_classification)
 from lt_core.data.schema import Run
 from lt_core.errors import InputError
+from ui.errors import show_error  # noqa: F401 - the pages' error display (one line, no traceback)
+from ui.files import save_uploads  # noqa: F401 - uploads: one folder per session, one sub-folder per widget
 
 # Streamlit draws every chart in its own theme: lt_core's plotly template would only be built and sent
 _plot_colors.TEMPLATE = None
@@ -42,6 +43,9 @@ WS_KEY = "ts_workspace"
 #: who chose the bin scheme: "user" (the sidebar) or "data" (picked on load), and why
 BINS_BY, BINS_WHY = "ts_bins_by", "ts_bins_reason"
 WORKSPACE_ENV = "TAILSCOPE_WORKSPACE"
+#: the GoEmotions demo's view: "multi-label" (every comment; the default) or "single-label"; the
+#: environment variable TAILSCOPE_DEMO_VIEW sets the default of a new session
+DEMO_VIEW_KEY = "ts_demo_view"
 
 
 def _leave_pages_folder_mode() -> None:
@@ -94,8 +98,33 @@ if not getattr(_plot_colors, "_tailscope_warmed", False):
 
 
 @st.cache_resource(show_spinner="Loading the GoEmotions demo (real data, real model)…")
-def _cls_demo() -> ClassificationDataset:
-    return load_classification_demo()
+def _cls_demo(view: str = "multi-label") -> ClassificationDataset:
+    return load_classification_demo(view)
+
+
+def demo_view() -> str:
+    """The GoEmotions demo view of this session ("multi-label" unless chosen otherwise)."""
+    v = st.session_state.get(DEMO_VIEW_KEY) or os.environ.get("TAILSCOPE_DEMO_VIEW", "multi-label")
+    return v if v in DEMO_VIEWS else "multi-label"
+
+
+def is_demo(ds) -> bool:
+    """Whether ``ds`` is (a session copy of) the built-in GoEmotions demo."""
+    return isinstance(ds, ClassificationDataset) and ds.name.startswith("GoEmotions (demo")
+
+
+def set_demo_view(view: str) -> None:
+    """Switch the GoEmotions demo between its multi-label and single-label views."""
+    st.session_state[DEMO_VIEW_KEY] = view
+    if CLS_KEY not in st.session_state or is_demo(st.session_state[CLS_KEY]):
+        st.session_state[CLS_KEY] = _session_copy(_cls_demo(view))
+
+
+def kind_badge(ds) -> str:
+    """The dataset's label kind as a markdown badge (said on every page)."""
+    if ds is None:
+        return ""
+    return ":violet-badge[multi-label]" if getattr(ds, "multi_label", False) else ":gray-badge[single-label]"
 
 
 @st.cache_resource(show_spinner="Building the LVIS-profile detection demo…")
@@ -110,7 +139,8 @@ def _session_copy(ds):
         c.runs = dict(ds.runs)
         c.labels = dict(ds.labels)
         c.features = dict(ds.features)
-        c.parts = ClassificationParts(name=ds.name, builtin=BUILTIN_CLASSIFICATION)
+        view = "multi-label" if ds.multi_label else "single-label"
+        c.parts = ClassificationParts(name=ds.name, builtin=f"{BUILTIN_CLASSIFICATION}:{view}")
         c.loaded = {}
     else:
         c.results = dict(ds.results)
@@ -118,7 +148,8 @@ def _session_copy(ds):
     return c
 
 
-BUILTINS_CLS = {BUILTIN_CLASSIFICATION: lambda: _cls_demo()}
+BUILTINS_CLS = {BUILTIN_CLASSIFICATION: lambda: _cls_demo(demo_view()),
+                **{f"{BUILTIN_CLASSIFICATION}:{v}": (lambda v=v: _cls_demo(v)) for v in DEMO_VIEWS}}
 BUILTINS_DET = {BUILTIN_DETECTION: lambda: _det_demo()}
 
 
@@ -127,7 +158,7 @@ def classification() -> ClassificationDataset | None:
     _leave_pages_folder_mode()
     _restore_workspace()
     if CLS_KEY not in st.session_state:
-        st.session_state[CLS_KEY] = _session_copy(_cls_demo())
+        st.session_state[CLS_KEY] = _session_copy(_cls_demo(demo_view()))
     return st.session_state[CLS_KEY]
 
 
@@ -194,7 +225,7 @@ def open_workspace(path: str | os.PathLike) -> W.Workspace:
         ws = _opened_workspace(str(Path(path).resolve()), stamp).session_copy()
     st.session_state[WS_KEY] = ws
     st.session_state["ts_ws_restored"] = True
-    st.session_state[CLS_KEY] = ws.classification or _session_copy(_cls_demo())
+    st.session_state[CLS_KEY] = ws.classification or _session_copy(_cls_demo(demo_view()))
     st.session_state[DET_KEY] = ws.detection or _session_copy(_det_demo())
     if ws.bins.get("spec"):
         _set_bins(ws.bins["spec"], ws.bins.get("chosen_by", "data"), ws.bins.get("reason", ""))
@@ -322,7 +353,15 @@ def add_run(ds: ClassificationDataset, run: Run, artifacts: dict | None = None) 
         Whether the run was added.
     """
     ws = _ensure_workspace(ds.name)
-    ids = [ws.add_artifact(kind, obj, run.name) for kind, obj in (artifacts or {}).items() if obj is not None]
+    ids = []
+    for kind, obj in (artifacts or {}).items():
+        if obj is None:
+            continue
+        try:
+            ids.append(ws.add_artifact(kind, obj, run.name))
+        except (InputError, OSError, TypeError, AttributeError, KeyError, ValueError) as e:
+            st.warning(f"The run is kept, but its {kind} could not be written to the workspace ({e}).",
+                       icon=":material/warning:")
     if not run.preds:
         _persist()
         return False
@@ -443,34 +482,6 @@ def memo(store: str, key: tuple, owners: tuple, make, max_items: int = 32):
     while len(cache) > max_items:
         cache.pop(next(iter(cache)))
     return value
-
-
-def save_uploads(files) -> dict[str, str]:
-    """Write uploaded files to a per-session temp folder, keeping their names; return {name: path}.
-
-    Loaders take paths; the uploaded originals are never touched.
-    """
-    folder = st.session_state.setdefault("ts_upload_dir", tempfile.mkdtemp(prefix="tailscope_"))
-    out = {}
-    for f in files or []:
-        if f is None:
-            continue
-        path = Path(folder) / Path(f.name).name
-        path.write_bytes(f.getbuffer())
-        out[f.name] = str(path)
-    return out
-
-
-def show_error(err: Exception, what: str = "") -> None:
-    """Show a loader / input error as a message, never a traceback."""
-    if isinstance(err, InputError):
-        st.error(f"{what + ': ' if what else ''}{err}", icon=":material/error:")
-    elif isinstance(err, (OSError, ValueError, KeyError, TypeError, MemoryError)):
-        st.error(f"{what + ': ' if what else ''}{type(err).__name__}: {err}", icon=":material/error:")
-        with st.expander("details for a bug report"):
-            st.code("".join(traceback.format_exception_only(type(err), err)))
-    else:
-        raise err
 
 
 def download_csv(df: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
@@ -600,8 +611,17 @@ def sidebar() -> None:
         st.markdown("**Classification**")
         if cls is not None:
             tag = " · generated" if cls.generated else ""
-            st.caption(f"{cls.name}{tag} — {cls.classes.n_classes:,} classes, "
+            st.caption(f"{cls.name}{tag} · **{cls.label_kind}** — {cls.classes.n_classes:,} classes, "
                        + ", ".join(f"{s} {len(l):,}" for s, l in cls.labels.items()))
+            if is_demo(cls):
+                views = list(DEMO_VIEWS)
+                pick = st.radio("GoEmotions view", views, index=views.index(demo_view()), horizontal=True,
+                                key="ts_demo_view_choice",
+                                help="multi-label: every comment with all its emotions (43,410 train); single-label: "
+                                     "the 36,308 train comments with one emotion (the other 7,102 left out).")
+                if pick != demo_view():
+                    set_demo_view(pick)
+                    st.rerun()
             for r in cls.runs.values():
                 st.caption(f"• run **{r.name}** ({', '.join(r.splits)})" + (f" — {r.source}" if r.source else ""))
         st.markdown("**Detection**")

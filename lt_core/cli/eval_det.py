@@ -5,6 +5,7 @@ import sys
 import time
 
 from ..errors import InputError
+from .argtypes import int_in
 
 NAME = "eval-det"
 HELP = "evaluate COCO / LVIS detections: AP, AP50, AP75, APs/m/l, APr/c/f and per-class AP"
@@ -34,7 +35,7 @@ def add_arguments(p) -> None:
     p.add_argument("--style", choices=["lvis", "coco"], default=None,
                    help="protocol: lvis (LVISEval, Gupta et al. 2019) or coco (COCOeval, Lin et al. 2014); "
                         "default lvis when the ground truth has LVIS fields, else coco")
-    p.add_argument("--max-dets", type=int, default=None, metavar="N",
+    p.add_argument("--max-dets", type=int_in(1, 1_000_000), default=None, metavar="N",
                    help="lvis: detections per image (default 300); coco: the last maxDets (default 100)")
     p.add_argument("--out", metavar="report.json", help="write the JSON report here (atomically)")
 
@@ -49,8 +50,6 @@ def run(args) -> int:
     from ..detection.fastjson import load_results_fast
     from ..io import write_json
 
-    if args.max_dets is not None and args.max_dets < 1:
-        raise InputError(f"must be a positive integer, got {args.max_dets}", "command line", "--max-dets")
     t0 = time.perf_counter()
     gt = load_detection_gt(args.gt)
     style = args.style or default_style(gt)

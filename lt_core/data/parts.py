@@ -131,8 +131,9 @@ class RunPart:
 class ClassificationParts:
     """The recipe of a classification dataset (see the module docstring).
 
-    ``builtin`` names a built-in dataset (``"goemotions-demo"``) whose labels, features, classifier
-    and runs are the base; only runs can be added to it.
+    ``builtin`` names a built-in dataset (``"goemotions-demo:multi-label"`` or
+    ``"goemotions-demo:single-label"``, the GoEmotions demo's two views) whose labels, features,
+    classifier and runs are the base; only runs can be added to it.
     """
 
     name: str = "my dataset"
@@ -145,6 +146,9 @@ class ClassificationParts:
     features: dict[str, FileRef] = field(default_factory=dict)
     classifier: FileRef | None = None
     runs: dict[str, RunPart] = field(default_factory=dict)
+    #: what to do with labels that carry several classes (:mod:`lt_core.data.multilabel`): "error"
+    #: (stop and offer the choices), "auto" / "multi" (a multi-label dataset), "first" / "drop"
+    multi_label: str = "error"
 
     kind = "classification"
 
@@ -311,25 +315,26 @@ def fit_features(f: Features, labels: Labels | None) -> Features:
             if (take >= 0).all():
                 if n == m and np.array_equal(take, np.arange(n)):
                     return f
-                notes = list(f.notes) + [f"rows matched to the {labels.split} labels by sample id"]
+                notes = tuple(f.notes) + (f"rows matched to the {labels.split} labels by sample id",)
                 if n > m:
-                    notes.append(f"left out {n - m:,} of {n:,} feature rows whose ids are not in the "
-                                 f"{labels.split} labels")
+                    notes += (f"left out {n - m:,} of {n:,} feature rows whose ids are not in the "
+                              f"{labels.split} labels",)
                 return Features(f.X[take], f.split, np.asarray(labels.sample_ids), f.source, notes)
             missing = np.asarray(labels.sample_ids)[take < 0][:3].tolist()
             raise InputError(f"{int((take < 0).sum()):,} {labels.split} labels have no feature row, e.g. {missing}",
                              f.source, "id", hint="the features need a row for every labelled sample")
     if n == m:
         return f
-    if labels.file_rows is not None and labels.file_n_rows == n:
-        notes = list(f.notes) + [f"kept the {m:,} rows of the {n:,} that the {labels.split} labels kept "
-                                 f"({n - m:,} left out with their labels)"]
-        return Features(f.X[labels.file_rows], f.split, labels.sample_ids, f.source, notes)
+    file_rows, file_n_rows = getattr(labels, "file_rows", None), getattr(labels, "file_n_rows", None)
+    if file_rows is not None and file_n_rows == n:
+        notes = tuple(f.notes) + (f"kept the {m:,} rows of the {n:,} that the {labels.split} labels kept "
+                                  f"({n - m:,} left out with their labels)",)
+        return Features(f.X[file_rows], f.split, labels.sample_ids, f.source, notes)
     why = f"{n:,} feature rows but {m:,} {labels.split} labels"
-    if labels.file_n_rows is not None and labels.file_n_rows != m:
-        hint = (f"the {labels.split} label file has {labels.file_n_rows:,} rows, of which {m:,} were kept "
+    if file_n_rows is not None and file_n_rows != m:
+        hint = (f"the {labels.split} label file has {file_n_rows:,} rows, of which {m:,} were kept "
                 f"({'; '.join(labels.notes) or 'see its notes'}): give features with one row per file row "
-                f"({labels.file_n_rows:,}, in the file's order) or one per kept row ({m:,})")
+                f"({file_n_rows:,}, in the file's order) or one per kept row ({m:,})")
     else:
         hint = "row i of the features must belong to row i of the labels (or both files carry sample ids)"
     raise InputError(why, f.source, hint=hint)
@@ -338,16 +343,17 @@ def fit_features(f: Features, labels: Labels | None) -> Features:
 def _builtin_classification(name: str, builtins: Mapping[str, Callable] | None) -> ClassificationDataset:
     if builtins and name in builtins:
         return builtins[name]()
-    if name == BUILTIN_CLASSIFICATION:
+    base, _, view = name.partition(":")
+    if base == BUILTIN_CLASSIFICATION:
         from .demo import load_classification_demo
 
-        return load_classification_demo()
+        return load_classification_demo(view or "single-label")
     raise InputError(f"unknown built-in dataset '{name}'", field="builtin")
 
 
 def assemble_classification(parts: ClassificationParts, previous: ClassificationDataset | None = None,
-                            builtins: Mapping[str, Callable[[], ClassificationDataset]] | None = None
-                            ) -> ClassificationDataset:
+                            builtins: Mapping[str, Callable[[], ClassificationDataset]] | None = None,
+                            require_train: bool = True) -> ClassificationDataset:
     """Build a validated dataset from its parts, re-reading only what changed since ``previous``.
 
     Parameters
@@ -358,6 +364,10 @@ def assemble_classification(parts: ClassificationParts, previous: Classification
         what the part depends on (the class table, the split's labels) are unchanged.
     builtins : {name: () -> ClassificationDataset}, optional
         Loaders of built-in datasets (the app passes its cached demo).
+    require_train : bool
+        Refuse a recipe without train labels or train counts (the bins come from them). With
+        False, the class table is read from the test / val labels with zero train counts (every
+        class in the "no training data" bin; the class table's notes say so).
 
     Returns
     -------
@@ -395,18 +405,27 @@ def assemble_classification(parts: ClassificationParts, previous: Classification
         else:
             cls_refs = tuple(None if r is None else r.key for r in (parts.train_labels, parts.train_counts,
                                                                      parts.class_names))
-            if parts.train_labels is None and parts.train_counts is None:
+            policy = parts.multi_label
+            no_train = parts.train_labels is None and parts.train_counts is None
+            eval_refs = tuple(r for r in (parts.test_labels, parts.val_labels) if r is not None)
+            if no_train and (require_train or not eval_refs):
                 raise InputError("give train labels or train counts (the bins come from TRAIN counts)",
                                  field="train labels",
                                  hint="a CSV with class_id,count works when train labels are not at hand")
-            ckey = ("classes",) + cls_refs
+            ckey = ("classes", policy) + cls_refs + ((eval_refs[0].key,) if no_train else ())
 
             def make_classes():
                 from .assemble import resolve_classes
 
-                return resolve_classes(None if parts.train_labels is None else parts.train_labels.path,
-                                       None if parts.train_counts is None else parts.train_counts.path,
-                                       None if parts.class_names is None else parts.class_names.path)
+                classes, train = resolve_classes(
+                    None if parts.train_labels is None else parts.train_labels.path,
+                    None if parts.train_counts is None else parts.train_counts.path,
+                    None if parts.class_names is None else parts.class_names.path,
+                    tuple(r.path for r in eval_refs), policy)
+                if no_train:
+                    classes.notes = tuple(classes.notes) + (
+                        "no train labels or counts: every class is in the 'no training data' bin",)
+                return classes, train
 
             classes, train = cached(ckey, make_classes)
             labels: dict[str, Labels] = {}
@@ -417,8 +436,14 @@ def assemble_classification(parts: ClassificationParts, previous: Classification
                 if ref is not None:
                     lkeys[split] = ("labels", split, ref.key, ckey)
                     labels[split] = cached(lkeys[split],
-                                           lambda ref=ref, split=split: L.load_labels(ref.path, classes,
-                                                                                      split=split)[0])
+                                           lambda ref=ref, split=split: L.load_labels(ref.path, classes, split=split,
+                                                                                      multi_label=policy)[0])
+            if any(getattr(lab, "multi_label", False) for lab in labels.values()):  # one kind for every split
+                from .multilabel import as_multilabels
+
+                for s_ in list(labels):
+                    lkeys[s_] = lkeys[s_] + ("as-multi",)
+                    labels[s_] = cached(lkeys[s_], lambda lab=labels[s_]: as_multilabels(lab, classes.n_classes))
             ds = ClassificationDataset(parts.name, classes, labels)
             dim = None
             for split in SPLITS:
@@ -455,8 +480,8 @@ def assemble_classification(parts: ClassificationParts, previous: Classification
                     for split, ref in rp.files.items():
                         lab = ds.labels.get(split)
                         run.preds[split] = cached(("pred", split, ref.key, ckey, lkeys.get(split)),
-                                                  lambda ref=ref, split=split, lab=lab: L.load_predictions(
-                                                      ref.path, ds.classes, split, lab))
+                                                  lambda ref=ref, split=split, lab=lab: _prediction(
+                                                      ref, ds, split, lab))
                 ds.add_run(run)
             except InputError as e:
                 raise InputError(f"run '{name}' does not fit: {e.message}", e.source, e.field,
@@ -464,6 +489,23 @@ def assemble_classification(parts: ClassificationParts, previous: Classification
     ds.parts = parts
     ds.loaded = new
     return ds
+
+
+def _prediction(ref: FileRef, ds: ClassificationDataset, split: str, lab):
+    """One run's split read for ``ds``: in a multi-label dataset, N x C scores read per class."""
+    p = L.load_predictions(ref.path, ds.classes, split, None if getattr(lab, "multi_label", False) else lab)
+    if ds.multi_label:
+        from .multilabel import multilabel_score_kind
+
+        if p.scores is None:
+            raise InputError("holds one predicted class per sample; a multi-label run needs N x C scores "
+                             "(per-class probabilities or logits)", ref.name, "scores")
+        if lab is not None and len(p) != len(lab):
+            raise InputError(f"{len(p):,} score rows but {len(lab):,} {split} samples", ref.name, "scores")
+        p = replace(p, kind=multilabel_score_kind(p.scores),
+                    notes=tuple(n for n in p.notes if not n.startswith("read as")) + (
+                        "read as independent per-class scores (multi-label)",))
+    return p
 
 
 def assemble_detection(parts: DetectionParts, builtins: Mapping[str, Callable[[], DetectionDataset]] | None = None

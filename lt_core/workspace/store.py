@@ -295,7 +295,8 @@ class Workspace:
         rid = None
         for split, p in run.preds.items():
             if split in stored and all((self.path / f).is_file() for f in stored[split].values()
-                                       if isinstance(f, str) and f.endswith(".npy")):
+                                       if isinstance(f, str) and f.endswith(".npy")) and (
+                    ("thresholds" in stored[split]) == (getattr(p, "thresholds", None) is not None)):
                 continue
             rid = rid or f"run-{uuid.uuid4().hex[:10]}"
             folder = self.path / "runs" / rid
@@ -305,6 +306,9 @@ class Workspace:
                 entry["scores"] = f"runs/{rid}/{split}_scores.npy"
             write_npy(folder / f"{split}_pred.npy", np.asarray(p.labels, dtype=np.int64))
             entry["pred"] = f"runs/{rid}/{split}_pred.npy"
+            if getattr(p, "thresholds", None) is not None:  # multi-label decisions: scores >= thresholds
+                write_npy(folder / f"{split}_thresholds.npy", np.asarray(p.thresholds, dtype=np.float64))
+                entry["thresholds"] = f"runs/{rid}/{split}_thresholds.npy"
             stored[split] = entry
         rp.stored = stored
         return stored
@@ -318,9 +322,10 @@ class Workspace:
             ids = None
             if cls is not None and split in cls.labels and len(cls.labels[split]) == len(pred):
                 ids = cls.labels[split].sample_ids
+            thr = np.load(self.path / e["thresholds"], allow_pickle=False) if e.get("thresholds") else None
             preds[split] = Predictions(split, e.get("kind", "logits" if scores is not None else "labels"),
                                        scores=scores, labels=pred.astype(np.int64), sample_ids=ids,
-                                       source=entry.get("source", ""))
+                                       source=entry.get("source", ""), thresholds=thr)
         return Run(name, preds, source=entry.get("source", ""), description=entry.get("description", ""))
 
     # ------------------------------------------------------------------ save / load
@@ -349,6 +354,7 @@ class Workspace:
                     runs.append({"name": name, "files": {s: fid(r) for s, r in rp.files.items()},
                                  "description": rp.description, "artifacts": list(rp.artifacts)})
             return {"kind": "classification", "name": parts.name, "builtin": parts.builtin,
+                    "multi_label": parts.multi_label,
                     "parts": {k: fid(getattr(parts, k)) for k in ("train_labels", "train_counts", "class_names",
                                                                   "val_labels", "test_labels", "classifier")}
                     | {"features": {s: fid(r) for s, r in parts.features.items()}},
@@ -405,7 +411,7 @@ class Workspace:
         for d in manifest.get("datasets", []):
             for r in d.get("runs", []):
                 for e in r.get("derived", {}).values():
-                    refs.update(v for k, v in e.items() if k in ("scores", "pred") and v)
+                    refs.update(v for k, v in e.items() if k in ("scores", "pred", "thresholds") and v)
         for a in manifest.get("artifacts", {}).values():
             refs.update(a.get("files", []))
         return refs
@@ -486,6 +492,7 @@ class Workspace:
                 if kind == "classification":
                     pj = d.get("parts") or {}
                     parts = ClassificationParts(name=d.get("name") or "my dataset", builtin=d.get("builtin"),
+                                                multi_label=d.get("multi_label") or "error",
                                                 **{k: ref(pj.get(k)) for k in ("train_labels", "train_counts",
                                                                                "class_names", "val_labels",
                                                                                "test_labels", "classifier")},
