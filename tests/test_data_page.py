@@ -195,11 +195,8 @@ def test_parts_are_removed_and_runs_renamed_without_losing_the_others(places_sco
 
 def test_uploads_show_their_own_names_never_a_temp_path(tmp_path):
     at = run_clean(AppTest.from_file(APP, default_timeout=180))
-    ups = {u.key: u for u in at.file_uploader}
-    key = next(k for k in ups if k.startswith("up_tc_"))
-    ups[key].upload("Places_LT_class_counts.csv", U.PLACES_COUNTS.read_bytes(), "text/csv")
-    ups[next(k for k in ups if k.startswith("up_te_"))].upload("Places_LT_val.txt.gz", U.PLACES_VAL.read_bytes(),
-                                                               "application/gzip")
+    at.file_uploader(key="up_tc").upload("Places_LT_class_counts.csv", U.PLACES_COUNTS.read_bytes(), "text/csv")
+    at.file_uploader(key="up_te").upload("Places_LT_val.txt.gz", U.PLACES_VAL.read_bytes(), "application/gzip")
     at.form_submit_button[0].click()  # a form's widgets send their values with the submit
     run_clean(at)
     assert not at.error, [e.value for e in at.error]
@@ -207,7 +204,12 @@ def test_uploads_show_their_own_names_never_a_temp_path(tmp_path):
     assert list(parts["file"][:2]) == ["Places_LT_class_counts.csv", "Places_LT_val.txt.gz"]
     assert set(parts["from"][:2]) == {"upload"}
     text = " ".join(str(v) for d in at.dataframe for v in d.value.astype(str).to_numpy().ravel())
-    assert "tmp" not in text.lower().replace("tmpl", "")
+    assert "tailscope-uploads-" not in text and "/tmp" not in text
+    # the uploads stay in their widgets: pressing Load again reads nothing again and changes nothing
+    at.form_submit_button[0].click()
+    run_clean(at)
+    assert any("already loaded" in w.value for w in at.warning)
+    assert list(_parts(at)["file"][:2]) == ["Places_LT_class_counts.csv", "Places_LT_val.txt.gz"]
 
 
 def test_a_workspace_is_reopened_by_a_new_session_with_every_number(places_scores):

@@ -204,7 +204,7 @@ def _file_input(key: str, label: str, mode: str, types: list[str], help: str) ->
     """One file from an upload (a FileRef) or a local path as typed (for files too large to upload;
     checked against the data roots when the form is submitted, :func:`local_ref`)."""
     if mode == "Upload":
-        f = st.file_uploader(label, type=types, key=f"up_{key}_{_gen()}", help=help)
+        f = st.file_uploader(label, type=types, key=f"up_{key}", help=help)
         if f is None:
             return None
         path = state.save_uploads([f]).get(f.name)
@@ -228,6 +228,40 @@ def _clear_form_if_asked() -> None:
             if f"path_{key}" in st.session_state:
                 st.session_state[f"path_{key}"] = ""
         st.session_state["cls_form_gen"] = _gen() + 1
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(8 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _already_loaded(parts: ClassificationParts, part: str, split: str | None, ref: FileRef) -> str | None:
+    """Where this very file (same bytes) already is in the dataset, or None.
+
+    Upload widgets keep their file after a load, so the next Load sends it again: a file that is
+    already that part (or already some run's scores for that split) is not read again."""
+    try:
+        sha = _sha256(ref.path)
+    except OSError:
+        return None
+    if part == "run":
+        for name, rp in parts.runs.items():
+            r = rp.files.get(split)
+            if r is not None and r.sha256 == sha:
+                return f"run {name}'s {split} scores"
+        return None
+    cur = parts.features.get(split) if part == "features" else getattr(parts, part)
+    return PART_NAMES.get(part, part) if cur is not None and cur.sha256 == sha else None
+
+
+PART_NAMES = {"train_labels": "the train labels", "train_counts": "the train counts", "class_names": "the class names",
+              "val_labels": "the val labels", "test_labels": "the test labels", "classifier": "the classifier",
+              "features": "the features"}
 
 
 def _apply(cls: ClassificationDataset, given: list[tuple[str, str, str | None, FileRef]], name: str,
@@ -262,10 +296,13 @@ def _submit(cls, given, name, run_name, new_dataset) -> None:
     st.session_state.pop("cls_ml_pending", None)
     try:
         is_demo = cls.parts is None or cls.parts.builtin is not None
-        if not given and (is_demo or (name or "").strip() == cls.parts.name):
-            st.warning("Give at least one file to add or replace.", icon=":material/info:")
-            return
         given = [(key, part, split, local_ref(ref, label_of(key))) for key, part, split, ref in given]
+        if not is_demo and not new_dataset:
+            given = [g for g in given if not _already_loaded(cls.parts, g[1], g[2], g[3])]
+        if not given and (is_demo or (name or "").strip() == cls.parts.name):
+            st.warning("Give at least one file to add or replace (files already loaded are not read again).",
+                       icon=":material/info:")
+            return
         parts, done = _apply(cls, given, (name or "").strip(), (run_name or "").strip(), new_dataset)
     except (InputError, OSError, ValueError) as e:
         state.show_error(e, "Could not load")

@@ -320,11 +320,21 @@ def edit_classification(parts: ClassificationParts) -> ClassificationDataset:
     Files are copied into the workspace first. Raises :class:`InputError` (nothing changes) when a
     file cannot be read or the parts disagree.
     """
+    fresh = workspace() is None
     ws = _ensure_workspace(parts.name or "my dataset")
-    parts = ws.import_parts(parts)
     prev = st.session_state.get(CLS_KEY)
-    ds = assemble_classification(parts, previous=prev if prev is not None and prev.parts is not None else None,
-                                 builtins=BUILTINS_CLS)
+    try:
+        parts = ws.import_parts(parts)
+        ds = assemble_classification(parts, previous=prev if prev is not None and prev.parts is not None else None,
+                                     builtins=BUILTINS_CLS)
+    except BaseException:
+        if fresh and not os.environ.get(WORKSPACE_ENV):  # a first load that failed leaves no empty workspace
+            close_workspace()
+            try:
+                W.delete(ws.path)
+            except (InputError, OSError):
+                pass
+        raise
     classes_changed = prev is None or ds.classes is not prev.classes
     st.session_state[CLS_KEY] = ds
     if classes_changed:

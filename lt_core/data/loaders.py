@@ -118,6 +118,11 @@ def _name(path) -> str:
     return _SHOWN_AS.get().get(s, s)
 
 
+def _file_name(path) -> str:
+    """The file's own name as the user knows it (``data.csv`` for "data.csv (uploaded)")."""
+    return Path(re.sub(r"\s+\([^()]*\)$", "", _name(path))).name
+
+
 def _check_file(path, what: str = "file") -> Path:
     p = Path(path)
     if not p.exists():
@@ -147,7 +152,7 @@ def _head(p: Path, n: int = 8) -> bytes:
 
 def _suffixes(p: Path) -> list[str]:
     """Lower-case suffixes of the file's name as the user knows it (an upload's temp name may have none)."""
-    return [s.lower() for s in Path(_name(p)).suffixes]
+    return [s.lower() for s in Path(_file_name(p)).suffixes]
 
 
 def _base_ext(p: Path) -> str:
@@ -523,7 +528,7 @@ def _looks_like_table(p: Path) -> bool:
 
 def _split_from_name(p: Path) -> str:
     """The split a file name suggests (``*_test.txt`` -> test, ``dev.tsv`` -> val), else train."""
-    n = Path(_name(p)).name.lower()
+    n = _file_name(p).lower()
     for k, v in (("train", "train"), ("val", "val"), ("dev", "val"), ("test", "test")):
         if k in n:
             return v
@@ -1147,7 +1152,7 @@ def load_detection_results(path, gt: DetectionGT | None = None, name: str | None
     Segmentation-only results get their bbox from the RLE (pycocotools mask utilities).
     """
     p = Path(path)
-    return _results_from_list(read_json(p), gt, name or Path(_name(p)).name.split(".")[0], _name(p))
+    return _results_from_list(read_json(p), gt, name or _file_name(p).split(".")[0], _name(p))
 
 
 def _results_from_list(d: Any, gt: DetectionGT | None, name: str, source: str) -> DetectionResults:

@@ -291,7 +291,8 @@ class DetectionParts:
 # building
 # ----------------------------------------------------------------------------------------------
 def _names_of(parts) -> dict[str, str]:
-    return {ref.path: ref.name for _, _, ref in parts.files()}
+    """{path read: the name messages and sources show}: an upload is "NAME (uploaded)"."""
+    return {ref.path: f"{ref.name} (uploaded)" if ref.origin == "upload" else ref.name for _, _, ref in parts.files()}
 
 
 def fit_features(f: Features, labels: Labels | None) -> Features:

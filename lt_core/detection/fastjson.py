@@ -36,10 +36,10 @@ def load_results_fast(path, gt: DetectionGT | None = None, name: str | None = No
     ``[x, y, w, h]`` boxes with w, h > 0, image and category ids known to ``gt``); the input
     file is only read.
     """
-    from ..data.loaders import _check_file, _name, _read_bytes
+    from ..data.loaders import _check_file, _file_name, _name, _read_bytes
 
     p = _check_file(path, "JSON file")
-    nm = name or _name(p).replace("\\", "/").rsplit("/", 1)[-1].split(".")[0]
+    nm = name or _file_name(p).split(".")[0]
     src = _name(p)
     raw = _read_bytes(p)
     lo, hi = _first_last(raw)
