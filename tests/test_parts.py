@@ -92,7 +92,7 @@ def test_uploads_are_named_by_their_original_name(tmp_path):
     p = ClassificationParts(train_counts=FileRef.of(U.PLACES_COUNTS),
                             test_labels=FileRef.of(tmp, "Places_LT_test.txt.gz", "upload"))
     ds = assemble_classification(p)
-    assert ds.labels["test"].source == "Places_LT_test.txt.gz"
+    assert ds.labels["test"].source == "Places_LT_test.txt.gz (uploaded)"
     bad = tmp_path / "upload_0001"
     bad.write_text("foo,bar\n1,2\n")
     with pytest.raises(InputError) as e:

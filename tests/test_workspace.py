@@ -75,7 +75,7 @@ def test_round_trip_every_number_identical_and_uploads_not_needed(tmp_path, plac
     ds2 = ws2.classification
     assert list(ds2.runs) == ["modelA", "modelB", "modelA + LA τ=1.00"]
     assert ds2.runs["modelA"].splits == ["val", "test"]
-    assert ds2.labels["test"].source == "Places_LT_test.txt.gz" and ds2.runs["modelB"].source == "modelB_test.npy"
+    assert ds2.labels["test"].source == "Places_LT_test.txt.gz (uploaded)" and ds2.runs["modelB"].source == "modelB_test.npy"
     assert ws2.bins["spec"] == "imagenet-lt"
     assert ws2.artifacts[aid].load() == {"kind": "logit_adjustment", "tau": 1.0}
     r1, r2 = _reports(ds), _reports(ds2)
