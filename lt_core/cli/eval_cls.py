@@ -30,7 +30,8 @@ train_count, bin, support, precision, recall, f1}]."""
 
 def add_arguments(p) -> None:
     p.add_argument("--labels", required=True, metavar="TEST_LABELS", help="true labels of the evaluated samples")
-    p.add_argument("--preds", required=True, metavar="SCORES", help="N x C scores or N predicted class ids")
+    p.add_argument("--preds", required=True, metavar="SCORES",
+                   help="N x C scores or N predicted class ids (with --dask also a folder written by 'convert scores')")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--train-labels", metavar="TRAIN_LABELS", help="training labels (counted per class)")
     g.add_argument("--train-counts", metavar="COUNTS", help="CSV with class_id,count[,name]")
@@ -41,6 +42,9 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the bootstrap, in [0, 2^32) (default 0)")
     p.add_argument("--out", metavar="REPORT_JSON", help="write the report as JSON (atomically)")
     p.add_argument("--per-class", action="store_true", help="also print the per-class table")
+    from .dask_run import add_dask_argument
+
+    add_dask_argument(p)
 
 
 def _pct(x) -> str:
@@ -85,13 +89,19 @@ def format_per_class(rep) -> str:
 
 def run(args) -> int:
     scheme = parse_bins(args.bins)
-    classes, _ = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,))
-    labels, _ = load_labels(args.labels, classes, split="test")
-    preds = load_predictions(args.preds, classes, "test", labels)
-    rep = classification_report(labels.y, preds.labels, classes, scheme, scores=preds.scores,
-                                kind=preds.kind if preds.scores is not None else "auto",
-                                bootstrap=args.bootstrap, seed=args.seed)
-    print(format_report(rep, classes.n_classes, preds.kind, scheme.spec))
+    if getattr(args, "dask", None):  # the same report, computed on a Dask cluster (lt_core.distributed)
+        from .dask_run import eval_cls
+
+        rep, classes, kind = eval_cls(args, scheme)
+    else:
+        classes, _ = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,))
+        labels, _ = load_labels(args.labels, classes, split="test")
+        preds = load_predictions(args.preds, classes, "test", labels)
+        rep = classification_report(labels.y, preds.labels, classes, scheme, scores=preds.scores,
+                                    kind=preds.kind if preds.scores is not None else "auto",
+                                    bootstrap=args.bootstrap, seed=args.seed)
+        kind = preds.kind
+    print(format_report(rep, classes.n_classes, kind, scheme.spec))
     if args.per_class:
         print()
         print(format_per_class(rep))

@@ -80,7 +80,7 @@ def dask_client(spec, *, quiet: bool = True) -> Iterator:
         yield spec
         return
     s = spec if isinstance(spec, DaskSpec) else parse_dask_spec(spec)
-    level = logging.ERROR if quiet else logging.WARNING
+    level = logging.CRITICAL if quiet else logging.WARNING  # task errors come back as the run's message
     if s.is_local:
         from distributed import LocalCluster
 
@@ -97,7 +97,7 @@ def dask_client(spec, *, quiet: bool = True) -> Iterator:
             cluster.close()
         return
     try:
-        client = Client(s.address, timeout="20s")
+        client = Client(s.address, timeout="10s")
     except (OSError, TimeoutError) as e:
         raise InputError(f"cannot reach the Dask scheduler ({' '.join(str(e).split())[:160]})", s.address, "--dask",
                          hint="start one with 'dask scheduler' and workers with 'dask worker ADDRESS', "

@@ -120,8 +120,9 @@ def map_merge(client, fn: Callable, items: Sequence, merge: Callable[[Any, Any],
     try:
         for fut in ac:
             if fut.status == "error":
-                _cancel(client, alive)
-                fut.result()  # raises the task's exception (PartitionError: file and field)
+                exc = fut.exception()  # the task's exception (PartitionError: file and field)
+                _cancel(client, alive - {fut})
+                raise exc
             if fut.key in maps:
                 bar.step()
             ready.append(fut)
@@ -158,8 +159,9 @@ def map_gather(client, fn: Callable, items: Sequence, *, label: str, progress: P
     try:
         for fut in as_completed(futs):
             if fut.status == "error":
-                _cancel(client, futs)
-                fut.result()
+                exc = fut.exception()
+                _cancel(client, [f for f in futs if f is not fut])
+                raise exc
             bar.step()
         return client.gather(futs)
     except BaseException:

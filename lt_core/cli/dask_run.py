@@ -1,0 +1,128 @@
+"""The ``--dask`` option of eval-cls / eval-det / rebalance, and what each command does with it.
+
+Not a subcommand: the subcommand modules add the option with :func:`add_dask_argument` and,
+when it is given, hand their parsed arguments to the function here, which returns the same
+result objects the single-process path builds (so the printed tables and JSON are the same).
+Dask is imported only inside these functions.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_dask_argument", "DASK_HELP", "eval_cls", "rebalance_weights", "rebalance_rfs", "describe"]
+
+DASK_HELP = ("run on Dask: local:N (a LocalCluster of N worker processes, started and closed by this command) or "
+             "tcp://HOST:PORT (a running scheduler). Inputs may then be folders written by 'convert' (every worker "
+             "reads its partitions); files are converted into a temporary folder first (TAILSCOPE_DASK_TMP; with a "
+             "remote cluster it must be shared). The numbers equal the single-process ones exactly")
+
+
+def _spec(text: str):
+    from ..distributed.cluster import parse_dask_spec
+    from ..errors import InputError
+
+    try:
+        return parse_dask_spec(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(f"{e.message} ({e.hint})" if e.hint else e.message) from None
+
+
+_spec.__name__ = "dask address"
+
+
+def add_dask_argument(p) -> None:
+    """Add ``--dask local:N|tcp://HOST:PORT`` to a parser."""
+    p.add_argument("--dask", type=_spec, default=None, metavar="local:N|tcp://HOST:PORT", help=DASK_HELP)
+
+
+def describe(client, spec) -> str:
+    """One line about the cluster: address and workers."""
+    info = client.scheduler_info()
+    workers = info.get("workers", {})
+    threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
+    return f"dask {spec.text}: {len(workers)} worker(s), {threads} thread(s) at {info.get('address', '?')}"
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr)
+    sys.stderr.flush()
+
+
+def eval_cls(args, scheme):
+    """``eval-cls --dask``: (report, class table, score kind), as the single-process path builds them."""
+    from pathlib import Path
+
+    from ..data.assemble import resolve_classes
+    from ..data.loaders import load_labels
+    from ..distributed.classification import evaluate_classification
+    from ..distributed.cluster import dask_client
+    from ..distributed.layout import is_dataset, open_dataset
+    from ..errors import InputError
+
+    classes, _ = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,))
+    labels = None
+    if is_dataset(args.labels):
+        if not (is_dataset(args.preds) and Path(args.labels).resolve() == Path(args.preds).resolve()):
+            raise InputError("a dataset folder as --labels must be the --preds dataset itself (converted with "
+                             "--labels)", args.labels, "--labels", hint="give the label file instead")
+        if not open_dataset(args.preds).has_labels:
+            raise InputError("the dataset holds no labels", args.preds, "label",
+                             hint="convert with --labels, or give the label file as --labels")
+    else:
+        labels, _ = load_labels(args.labels, classes, split="test")
+    with dask_client(args.dask) as client:
+        _note(describe(client, args.dask))
+        rep = evaluate_classification(client, args.preds, classes, scheme, labels, bootstrap=args.bootstrap,
+                                      seed=args.seed)
+    return rep, classes, rep.extra["score_kind"]
+
+
+def _labels_dataset_classes(ds):
+    import numpy as np
+
+    from ..data.schema import ClassTable
+
+    ids = ds.class_ids if ds.class_ids is not None else np.arange(ds.n_classes)
+    names = ds.meta.get("class_names") or [str(i) for i in ids]
+    return ClassTable(ids, names, np.zeros(len(ids), np.int64), source=str(ds.root))
+
+
+def rebalance_weights(args):
+    """``rebalance weights --dask``: (weights table, counts, class table); counts from the workers."""
+    from ..distributed.cluster import dask_client
+    from ..distributed.layout import is_dataset, open_dataset
+    from ..distributed.rebalance import class_weights_table
+    from .rebalance import _train_labels
+
+    if is_dataset(args.train_labels):
+        src = open_dataset(args.train_labels, ("labels", "scores"))
+        classes = _labels_dataset_classes(src)
+    else:
+        src, classes = _train_labels(args.train_labels)
+    with dask_client(args.dask) as client:
+        _note(describe(client, args.dask))
+        table, counts = class_weights_table(client, src, args.scheme, args.beta, classes=classes)
+    return table, counts, classes
+
+
+def rebalance_rfs(args):
+    """``rebalance rfs --dask``: (RepeatFactors, the loaded GT or None for a converted folder)."""
+    from ..data.loaders import load_detection_gt
+    from ..distributed.cluster import dask_client
+    from ..distributed.layout import is_dataset
+    from ..distributed.rebalance import repeat_factors
+    from ..errors import InputError
+
+    gt = None
+    src = args.gt
+    if is_dataset(args.gt):
+        if args.annotated_out:
+            raise InputError("--annotated-out writes the GT JSON with the factors added: give the JSON as --gt",
+                             args.gt, "--annotated-out")
+    else:
+        gt = src = load_detection_gt(args.gt)
+    with dask_client(args.dask) as client:
+        _note(describe(client, args.dask))
+        rf = repeat_factors(client, src, args.threshold, frequency=args.frequency, n_train_images=args.n_train_images)
+    return rf, gt
