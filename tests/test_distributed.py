@@ -393,3 +393,36 @@ def test_cli_commands_equal_single_process(tmp_path):
     cli("convert", "labels", "--labels", "lab.csv", "--out", "labds")
     cli("rebalance", "weights", "--train-labels", "labds", "--out", "w1.json", "--dask", "local:2")
     assert (tmp_path / "w0.json").read_bytes() == (tmp_path / "w1.json").read_bytes()
+
+
+# ------------------------------------------------------------------------------------------------
+# multi-label: GoEmotions (every test row of the real data set, the demo's real one-vs-rest model)
+# ------------------------------------------------------------------------------------------------
+def test_goemotions_multilabel_equal_single_process(client, tmp_path):
+    from lt_core.data import load_multilabel_demo
+    from lt_core.distributed.convert import convert_scores
+    from lt_core.distributed.multilabel import evaluate_multilabel
+    from lt_core.metrics import multilabel_report
+
+    ds = load_multilabel_demo()
+    lab = ds.labels["test"]
+    P = ds.runs["one-vs-rest"].preds["test"].label_probabilities().astype(np.float32)
+    P[:40] = np.round(P[:40], 2)  # ties across partitions
+    np.save(tmp_path / "p.npy", P)
+    Z = np.log(np.clip(P, 1e-6, 1 - 1e-6)) - np.log1p(-np.clip(P, 1e-6, 1 - 1e-6))
+    np.save(tmp_path / "z.npy", Z.astype(np.float32))
+    for f, kind in (("p.npy", "probs"), ("z.npy", "logits")):
+        S = np.load(tmp_path / f)
+        for scheme, thr in (("quantile:3", 0.5), ("imagenet-lt", 0.3)):
+            ref = multilabel_report(lab, S, ds.classes, scheme, kind=kind, threshold=thr)
+            out = tmp_path / f"ds_{f}_{scheme.replace(':', '')}"
+            convert_scores(tmp_path / f, out, ds.classes, lab, rows=700)  # 8 partitions
+            got = evaluate_multilabel(client, out, ds.classes, scheme, threshold=thr, progress=False)
+            assert got.extra["kind"] == kind
+            assert json.dumps(got.to_dict(), sort_keys=True) == json.dumps(ref.to_dict(), sort_keys=True)
+            for k in ref.overall:
+                np.testing.assert_array_equal(np.float64(got.overall[k]), np.float64(ref.overall[k]), err_msg=k)
+            pd.testing.assert_frame_equal(got.bins, ref.bins, check_exact=True)
+            pd.testing.assert_frame_equal(got.per_class, ref.per_class, check_exact=True)
+    with pytest.raises(InputError, match="bootstrap"):
+        evaluate_multilabel(client, out, ds.classes, "quantile:3", bootstrap=10, progress=False)

@@ -67,11 +67,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     gt.add_argument("--out", required=True, metavar="DIR", help="the dataset folder to write")
 
 
-def _classes(args, label_path=None):
+def _classes(args, policy: str = "error"):
     from ..data.assemble import resolve_classes
 
     if args.train_labels or args.train_counts:
-        return resolve_classes(args.train_labels, args.train_counts)[0]
+        return resolve_classes(args.train_labels, args.train_counts, multi_label=policy)[0]
     return None
 
 
@@ -95,22 +95,26 @@ def _scores(args) -> int:
     from ..data.loaders import load_labels
     from ..distributed.convert import convert_scores
 
-    classes = _classes(args)
+    classes = _classes(args, "auto")
     labels = None
     if args.labels:
         if classes is None:
             from ..data.assemble import resolve_classes
 
-            classes = resolve_classes(None, None, None, (args.labels,))[0]
+            classes = resolve_classes(None, None, None, (args.labels,), multi_label="auto")[0]
             print("note: no --train-counts / --train-labels: the class table comes from the labels (its train counts "
                   "are then 0; eval-cls takes the train counts at evaluation)", file=sys.stderr)
-        labels, _ = load_labels(args.labels, classes, split="test")
+        labels, _ = load_labels(args.labels, classes, split="test", multi_label="auto")
+        if getattr(labels, "multi_label", False):
+            print(f"note: {args.labels} holds multi-label targets: stored as a list of class indices per row",
+                  file=sys.stderr)
     t0 = time.perf_counter()
     ds = convert_scores(args.preds, args.out, classes, labels, rows=args.rows_per_partition,
                         progress=_progress("convert"))
-    what = f"{ds.n_rows:,} x {ds.n_classes:,} scores ({ds.score_kind})" if ds.values == "scores" else \
+    sk = ds.meta.get("multilabel_score_kind") if ds.multi_label else ds.score_kind
+    what = f"{ds.n_rows:,} x {ds.n_classes:,} scores ({sk})" if ds.values == "scores" else \
         f"{ds.n_rows:,} predicted class ids"
-    print(f"{args.preds}: {what}{', with labels' if ds.has_labels else ''} -> {args.out}: {ds.n_partitions:,} "
+    print(f"{args.preds}: {what}{(', with multi-label targets' if ds.multi_label else ', with labels') if ds.has_labels else ''} -> {args.out}: {ds.n_partitions:,} "
           f"partition(s) ({time.perf_counter() - t0:.1f} s)")
     return 0
 

@@ -49,8 +49,9 @@ def _note(text: str) -> None:
     sys.stderr.flush()
 
 
-def eval_cls(args, scheme):
-    """``eval-cls --dask``: (report, class table, score kind), as the single-process path builds them."""
+def eval_cls(args, scheme) -> int:
+    """``eval-cls --dask``: the single-label or multi-label report computed on Dask, printed and
+    written exactly as the single-process path does (the JSON is the same)."""
     from pathlib import Path
 
     from ..data.assemble import resolve_classes
@@ -59,23 +60,72 @@ def eval_cls(args, scheme):
     from ..distributed.cluster import dask_client
     from ..distributed.layout import is_dataset, open_dataset
     from ..errors import InputError
+    from ..io import write_json
+    from .eval_cls import format_ml_report, format_per_class, format_report
 
-    classes, _ = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,))
-    labels = None
+    policy = "multi" if args.multi_label else (args.multi_label_rows or "auto")
+    labels, notes = None, ()
     if is_dataset(args.labels):
         if not (is_dataset(args.preds) and Path(args.labels).resolve() == Path(args.preds).resolve()):
             raise InputError("a dataset folder as --labels must be the --preds dataset itself (converted with "
                              "--labels)", args.labels, "--labels", hint="give the label file instead")
-        if not open_dataset(args.preds).has_labels:
+        ds = open_dataset(args.preds)
+        if not ds.has_labels:
             raise InputError("the dataset holds no labels", args.preds, "label",
                              hint="convert with --labels, or give the label file as --labels")
+        multi = ds.multi_label
+        if multi and args.multi_label_rows:
+            raise InputError("the dataset holds multi-label targets; --multi-label-rows needs the label file",
+                             args.labels, "--multi-label-rows")
+        classes, _ = resolve_classes(args.train_labels, args.train_counts, None, (), multi_label="multi" if multi
+                                     else policy)
     else:
-        labels, _ = load_labels(args.labels, classes, split="test")
-    with dask_client(args.dask) as client:
-        _note(describe(client, args.dask))
-        rep = evaluate_classification(client, args.preds, classes, scheme, labels, bootstrap=args.bootstrap,
-                                      seed=args.seed)
-    return rep, classes, rep.extra["score_kind"]
+        classes, train = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,),
+                                         multi_label=policy)
+        labels, _ = load_labels(args.labels, classes, split="test", multi_label=policy)
+        multi = bool(getattr(labels, "multi_label", False) or getattr(train, "multi_label", False))
+        if multi and policy != "multi":  # as the single-process path: read again as multi-label
+            classes, _ = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,), multi_label="multi")
+            labels, _ = load_labels(args.labels, classes, split="test", multi_label="multi")
+        if multi and not args.multi_label:
+            print(f"multi-label targets detected in {args.labels if labels.multi_label else args.train_labels} "
+                  "(pass --multi-label-rows first|drop for a single-label evaluation)")
+        notes = tuple(getattr(labels, "notes", ()))
+        if not multi:
+            for n in notes:
+                print(f"note: {n}")
+    if multi:
+        from ..distributed.multilabel import evaluate_multilabel
+
+        if not 0.0 <= args.threshold <= 1.0:
+            raise InputError(f"--threshold is a probability in [0, 1], got {args.threshold}", field="--threshold")
+        with dask_client(args.dask) as client:
+            _note(describe(client, args.dask))
+            rep = evaluate_multilabel(client, args.preds, classes, scheme, labels, threshold=args.threshold,
+                                      bootstrap=args.bootstrap)
+        kind = rep.extra["kind"]
+        print(format_ml_report(rep, classes.n_classes, kind, scheme.spec, notes))
+        if args.per_class:
+            from .eval_cls import _pct
+
+            print()
+            print(f"  {'class_id':>8}  {'name':<28}{'bin':<10}{'train':>8}{'support':>9}{'AP':>8}{'F1':>8}")
+            for r in rep.per_class.itertuples(index=False):
+                print(f"  {r.class_id:>8}  {str(r.name)[:27]:<28}{str(r.bin)[:9]:<10}{r.train_count:>8,}"
+                      f"{r.support:>9,}{_pct(r.ap):>8}{_pct(r.f1):>8}")
+    else:
+        with dask_client(args.dask) as client:
+            _note(describe(client, args.dask))
+            rep = evaluate_classification(client, args.preds, classes, scheme, labels, bootstrap=args.bootstrap,
+                                          seed=args.seed)
+        print(format_report(rep, classes.n_classes, rep.extra["score_kind"], scheme.spec))
+        if args.per_class:
+            print()
+            print(format_per_class(rep))
+    if args.out:
+        write_json(args.out, rep.to_dict())
+        print(f"\nwrote {args.out}")
+    return 0
 
 
 def _labels_dataset_classes(ds):

@@ -81,8 +81,9 @@ def write_scores_dataset(folder, preds, classes=None, labels=None, *, rows: int 
         N x C scores (column j = class index j) or N predicted class ids (``.npy`` / ``.npz``).
     classes : ClassTable, optional
         Needed for predicted ids (mapped to class indices) and with ``labels``; checks C.
-    labels : Labels, optional
-        True labels (class indices of ``classes``) stored in each partition's ``label`` column;
+    labels : Labels or MultiLabels, optional
+        True labels (class indices of ``classes``) stored in each partition's ``label`` column
+        (``labels``, a list of class indices per row, for multi-label targets);
         rows are aligned as :func:`lt_core.data.load_predictions` aligns them (by sample id when
         both files have ids, else by order), so partition rows follow the label file.
     rows : int, optional
@@ -130,7 +131,10 @@ def write_scores_dataset(folder, preds, classes=None, labels=None, *, rows: int 
     fields = [pa.field("row", pa.int64())]
     if sample_ids is not None:
         fields.append(pa.field("sample_id", pa.string()))
-    if labels is not None:
+    multi = labels is not None and bool(getattr(labels, "multi_label", False))
+    if multi:
+        fields.append(pa.field("labels", pa.list_(pa.int32())))
+    elif labels is not None:
         fields.append(pa.field("label", pa.int32()))
     fields.append(pa.field("scores", pa.list_(pa.float32(), C)) if values == "scores" else pa.field("pred", pa.int64()))
     schema = pa.schema(fields)
@@ -149,7 +153,11 @@ def write_scores_dataset(folder, preds, classes=None, labels=None, *, rows: int 
                     cols = {"row": pa.array(np.arange(b0, b1, dtype=np.int64))}
                     if sample_ids is not None:
                         cols["sample_id"] = pa.array(sample_ids[b0:b1].astype(str).tolist(), pa.string())
-                    if labels is not None:
+                    if multi:
+                        off = labels.indptr[b0:b1 + 1]
+                        cols["labels"] = pa.ListArray.from_arrays(pa.array((off - off[0]).astype(np.int32)),
+                                                                  pa.array(labels.indices[off[0]:off[-1]]))
+                    elif labels is not None:
                         cols["label"] = pa.array(np.asarray(labels.y[b0:b1], dtype=np.int32))
                     if values == "scores":
                         s = np.ascontiguousarray(raw, dtype=np.float32)
@@ -168,7 +176,9 @@ def write_scores_dataset(folder, preds, classes=None, labels=None, *, rows: int 
     meta = {
         "format": "tailscope", "kind": "scores", "version": FORMAT_VERSION, "n_rows": int(n_out), "n_classes": int(C),
         "values": values, "score_kind": stats.kind if values == "scores" else "labels",
-        "has_labels": labels is not None, "has_sample_ids": sample_ids is not None,
+        "multilabel_score_kind": (("probs" if stats.lo >= 0 and stats.hi <= 1 else "logits") if values == "scores"
+                                  else None),
+        "has_labels": labels is not None, "multi_label": multi, "has_sample_ids": sample_ids is not None,
         "class_ids": None if classes is None else [int(i) for i in classes.ids],
         "class_names": None if classes is None else [str(n) for n in classes.names],
         "source": {"preds": os.path.basename(str(preds)), "preds_bytes": Path(preds).stat().st_size, "key": arr.key,

@@ -169,3 +169,66 @@ def map_gather(client, fn: Callable, items: Sequence, *, label: str, progress: P
         raise
     finally:
         bar.close()
+
+
+def _pick(value, k: int):
+    return value[k]
+
+
+def _tree_merge(client, futs: list, merge: Callable, prefix: str):
+    """A future of the pairwise merge of futures (a balanced tree of merge tasks)."""
+    level, n = list(futs), 0
+    while len(level) > 1:
+        nxt = []
+        for i in range(0, len(level) - 1, 2):
+            nxt.append(client.submit(merge, level[i], level[i + 1], key=f"{prefix}-side-merge-{n}", pure=False))
+            n += 1
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def map_buckets(client, fn: Callable, items: Sequence, n_buckets: int, reduce: Callable, *, label: str,
+                side_merge: Callable | None = None, progress: ProgressArg = True, extra: tuple = (),
+                reduce_extra: tuple = ()):
+    """Map, then shuffle by bucket and reduce each bucket on one worker.
+
+    ``fn(item, *extra)`` returns ``(side, pieces)``: a small state merged over items with
+    ``side_merge`` (a tree of tasks), and ``n_buckets`` pieces; ``reduce(k, [piece_k of every
+    item], *reduce_extra)`` runs once per bucket on the pieces of bucket k (moved between workers
+    by Dask, never through the client). Returns ``(merged side, [reduce result per bucket])``.
+    """
+    from distributed import as_completed, wait
+
+    items = list(items)
+    pre = task_prefix(label)
+    futs = client.map(fn, items, *[[e] * len(items) for e in extra], key=[f"{pre}-map-{i}" for i in range(len(items))],
+                      pure=False)
+    bar = ProgressLine(label, len(items), progress)
+    try:
+        for fut in as_completed(futs):
+            if fut.status == "error":
+                exc = fut.exception()
+                _cancel(client, [f for f in futs if f is not fut])
+                raise exc
+            bar.step()
+    except BaseException:
+        _cancel(client, futs)
+        raise
+    finally:
+        bar.close()
+    sides = [client.submit(_pick, f, 0, key=f"{pre}-side-{i}", pure=False) for i, f in enumerate(futs)]
+    pieces = [client.submit(_pick, f, 1, key=f"{pre}-pieces-{i}", pure=False) for i, f in enumerate(futs)]
+    del futs
+    cells = [[client.submit(_pick, p, k, key=f"{pre}-cell-{i}-{k}", pure=False) for k in range(n_buckets)]
+             for i, p in enumerate(pieces)]
+    del pieces
+    reds = [client.submit(reduce, k, [row[k] for row in cells], *reduce_extra, key=f"{pre}-reduce-{k}", pure=False)
+            for k in range(n_buckets)]
+    side = _tree_merge(client, sides, side_merge, pre) if side_merge is not None and sides else None
+    wait(reds + ([side] if side is not None else []))
+    for f in reds + ([side] if side is not None else []):
+        if f.status == "error":
+            raise f.exception()
+    return (side.result() if side is not None else None), client.gather(reds)

@@ -41,7 +41,7 @@ import numpy as np
 from ..errors import InputError
 
 __all__ = ["MANIFEST", "FORMAT_VERSION", "Partition", "Dataset", "open_dataset", "is_dataset", "PartitionError",
-           "part_name", "read_scores_partition", "read_parquet_columns", "image_partition", "int_column",
+           "part_name", "read_scores_partition", "read_multilabel_partition", "read_parquet_columns", "image_partition", "int_column",
            "float_column", "float_matrix",
            "DEFAULT_PARTITION_BYTES", "MAX_PARTITION_ROWS"]
 
@@ -136,6 +136,10 @@ class Dataset:
     @property
     def has_sample_ids(self) -> bool:
         return bool(self.meta.get("has_sample_ids"))
+
+    @property
+    def multi_label(self) -> bool:
+        return bool(self.meta.get("multi_label"))
 
     @property
     def values(self) -> str | None:
@@ -320,3 +324,25 @@ def read_scores_partition(part: Partition, n_classes: int, values: str, with_lab
     if with_sample_ids:
         out["sample_id"] = tab.column("sample_id").to_numpy(zero_copy_only=False).astype(str).astype(object)
     return out
+
+
+def read_multilabel_partition(part: Partition, n_classes: int) -> dict:
+    """A multi-label ``scores`` partition: ``scores`` (n, C) float32 and ``Y`` (n, C) bool, checked."""
+    import pyarrow as pa
+
+    tab = read_parquet_columns(part, ["row", "labels", "scores"])
+    col = tab.column("labels").combine_chunks()
+    if not (pa.types.is_list(col.type) and pa.types.is_integer(col.type.value_type)):
+        raise PartitionError(f"must be list<int32> (class indices per row), found {col.type}", part.path, "labels")
+    if col.null_count or col.values.null_count:
+        raise PartitionError("has missing values", part.path, "labels")
+    off = col.offsets.to_numpy().astype(np.int64)
+    vals = col.values.to_numpy().astype(np.int64)[off[0]:off[-1]]
+    off = off - off[0]
+    if vals.size and (vals.min() < 0 or vals.max() >= n_classes):
+        bad = int(np.searchsorted(off, int(np.flatnonzero((vals < 0) | (vals >= n_classes))[0]), "right") - 1)
+        raise PartitionError(f"class index outside 0..{n_classes - 1} in row {bad:,}", part.path, "labels")
+    Y = np.zeros((len(col), n_classes), bool)
+    Y[np.repeat(np.arange(len(col)), np.diff(off)), vals] = True
+    return {"row": int_column(tab, "row", part.path, part.first_row, part.first_row + part.n_rows - 1),
+            "Y": Y, "scores": float_matrix(tab, "scores", n_classes, part)}
