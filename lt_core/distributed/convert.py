@@ -21,7 +21,8 @@ from ..errors import InputError
 from .layout import (DEFAULT_PARTITION_BYTES, FORMAT_VERSION, MANIFEST, MAX_PARTITION_ROWS, Dataset, open_dataset,
                      part_name)
 
-__all__ = ["convert_scores", "convert_labels", "convert_gt", "write_scores_dataset", "write_labels_dataset",
+__all__ = ["convert_scores", "convert_labels", "convert_gt", "convert_detections", "write_scores_dataset",
+           "write_labels_dataset", "write_detections_dataset",
            "write_annotations_dataset", "rows_per_partition", "gt_partitions"]
 
 _BLOCK_BYTES = 16 << 20          # rows read and written per block (one Parquet row group)
@@ -334,4 +335,148 @@ def convert_gt(gt, out, *, n_partitions: int | None = None, rows: int | None = N
 
     with atomic_dir(out) as tmp:
         write_annotations_dataset(tmp, gt, n_partitions=n_partitions, rows=rows)
+    return open_dataset(out)
+
+
+# ------------------------------------------------------------------------------------------------
+# detections: a COCO results JSON -> partitions by image
+# ------------------------------------------------------------------------------------------------
+DEFAULT_DETECTIONS_PER_PARTITION = 1_000_000
+_DET_BUFFER_BYTES = 256 << 20   # rows buffered over all partitions before a row group is written
+
+
+def _det_schema(segm: bool):
+    import pyarrow as pa
+
+    f = [("det_index", pa.int64()), ("image_id", pa.int64()), ("category_id", pa.int64()), ("score", pa.float64()),
+         ("x", pa.float64()), ("y", pa.float64()), ("w", pa.float64()), ("h", pa.float64())]
+    if segm:
+        f += [("segm_h", pa.int32()), ("segm_w", pa.int32()), ("segm_counts", pa.string())]
+    return pa.schema(f)
+
+
+def write_detections_dataset(folder, dt, *, gt=None, n_partitions: int | None = None, rows: int | None = None,
+                             chunk_bytes: int | None = None, progress: Progress | None = None) -> Dataset:
+    """Stream a COCO results JSON (any layout of records; ``.json`` / ``.json.gz``) into a
+    ``detections`` dataset in ``folder``: every detection of an image in one partition
+    (:func:`~lt_core.distributed.layout.image_partition` of its image id), file order kept
+    (``det_index``), boxes as x / y / w / h, masks as RLE size + counts.
+
+    Parameters
+    ----------
+    dt : path            the results file (read once, one chunk at a time)
+    gt : DetectionGT, optional   checks image and category ids as the single-process reader does
+    n_partitions : int, optional default: ~``rows`` (1,000,000) detections per partition,
+                                 estimated from the file size and the first chunk
+    chunk_bytes : int, optional  bytes read at a time (64 MiB)
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ..detection.fastjson import _validate
+    from .jsonchunks import CHUNK_BYTES, _ENTRY, iter_result_chunks
+    from .layout import image_partition
+
+    folder = Path(folder)
+    src = str(dt)
+    size = Path(dt).stat().st_size
+    with open(dt, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    cb = int(chunk_bytes or CHUNK_BYTES)
+    P = None
+    writers: dict = {}
+    bufs: dict = {}
+    rows_in: dict = {}
+    segm = None
+    derived_all, has_bbox = True, False
+    n = 0
+    flush_rows = 8192
+
+    def flush(p):
+        parts_ = bufs.pop(p, None)
+        if not parts_:
+            return
+        tab = pa.concat_tables(parts_)
+        if p not in writers:
+            writers[p] = pq.ParquetWriter(folder / part_name(p), tab.schema, compression="snappy", use_dictionary=False,
+                                          write_statistics=["det_index", "image_id", "category_id"])
+        writers[p].write_table(tab)
+
+    try:
+        for ch in iter_result_chunks(dt, cb):
+            try:
+                _validate(ch.image_id, ch.category_id, ch.bbox, ch.score, gt, src)
+            except InputError as e:
+                raise InputError(_ENTRY.sub(lambda m: f"entry {int(m.group(1)) + ch.first}", e.message), e.source,
+                                 e.field, e.hint) from None
+            if segm is None:
+                segm = ch.segmentation is not None
+                if P is None:
+                    per = int(rows) if rows else DEFAULT_DETECTIONS_PER_PARTITION
+                    total = len(ch) * max(1.0, (size * (5.0 if gz else 1.0)) / cb)
+                    P = int(n_partitions) if n_partitions else max(1, int(np.ceil(total / per)))
+                    flush_rows = int(max(4096, min(262_144, _DET_BUFFER_BYTES // 100 // P)))
+            elif segm != (ch.segmentation is not None):
+                raise InputError(f"records from entry {ch.first:,} on differ from the earlier ones in having masks "
+                                 "('segmentation')", src, "segmentation", hint="every detection has a mask, or none")
+            k = len(ch)
+            cols = {"det_index": pa.array(np.arange(ch.first, ch.first + k, dtype=np.int64)),
+                    "image_id": pa.array(ch.image_id), "category_id": pa.array(ch.category_id),
+                    "score": pa.array(ch.score), "x": pa.array(ch.bbox[:, 0]), "y": pa.array(ch.bbox[:, 1]),
+                    "w": pa.array(ch.bbox[:, 2]), "h": pa.array(ch.bbox[:, 3])}
+            if segm:
+                from pycocotools import mask as mask_utils
+
+                rles = ch.segmentation
+                counts = [r["counts"] if isinstance(r["counts"], str) else
+                          mask_utils.frPyObjects(r, *r["size"])["counts"].decode("ascii") for r in rles]
+                cols["segm_h"] = pa.array([int(r["size"][0]) for r in rles], pa.int32())
+                cols["segm_w"] = pa.array([int(r["size"][1]) for r in rles], pa.int32())
+                cols["segm_counts"] = pa.array(counts, pa.string())
+                derived_all &= bool(ch.derived_bbox)
+                if not ch.derived_bbox:
+                    enc = [{"size": r["size"], "counts": c.encode("ascii")} for r, c in zip(rles, counts)]
+                    derived = np.asarray(mask_utils.toBbox(enc), dtype=np.float64).reshape(-1, 4)
+                    has_bbox |= not np.array_equal(derived, ch.bbox)
+            tab = pa.table(cols, schema=_det_schema(segm))
+            part = image_partition(ch.image_id, P)
+            order = np.argsort(part, kind="stable")
+            cut = np.searchsorted(part[order], np.arange(P + 1))
+            for p in np.flatnonzero(np.diff(cut)):
+                sel = order[cut[p]:cut[p + 1]]
+                bufs.setdefault(int(p), []).append(tab.take(pa.array(sel)))
+                rows_in[int(p)] = rows_in.get(int(p), 0) + len(sel)
+                if sum(t.num_rows for t in bufs[int(p)]) >= flush_rows:
+                    flush(int(p))
+            n += k
+            if progress is not None:
+                progress(n, n)
+        for p in list(bufs):
+            flush(p)
+    finally:
+        for w in writers.values():
+            w.close()
+    schema = _det_schema(bool(segm))
+    parts = []
+    for p in range(P):
+        if p not in writers:  # a partition without detections still exists: its images have ground truth
+            pq.write_table(schema.empty_table(), folder / part_name(p))
+        parts.append({"file": part_name(p), "rows": int(rows_in.get(p, 0))})
+    meta = {"format": "tailscope", "kind": "detections", "version": FORMAT_VERSION, "n_rows": int(n),
+            "n_partitions": int(P), "partitioning": "image_partition(image_id, n_partitions) (splitmix64)",
+            "has_segmentation": bool(segm), "bbox_from_masks": bool(segm and derived_all),
+            "has_bbox": bool(not segm or (has_bbox and not derived_all)),
+            "source": {"dt": os.path.basename(src), "dt_bytes": size}, "partitions": parts}
+    _write_manifest(folder, meta)
+    return open_dataset(folder)
+
+
+def convert_detections(dt, out, *, gt=None, n_partitions: int | None = None, rows: int | None = None,
+                       chunk_bytes: int | None = None, progress: Progress | None = None) -> Dataset:
+    """:func:`write_detections_dataset` into the folder ``out``, written as a whole (atomically)."""
+    from ..io import atomic_dir
+
+    with atomic_dir(out) as tmp:
+        write_detections_dataset(tmp, dt, gt=gt, n_partitions=n_partitions, rows=rows, chunk_bytes=chunk_bytes,
+                                 progress=progress)
     return open_dataset(out)

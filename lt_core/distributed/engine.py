@@ -191,13 +191,14 @@ def _tree_merge(client, futs: list, merge: Callable, prefix: str):
 
 def map_buckets(client, fn: Callable, items: Sequence, n_buckets: int, reduce: Callable, *, label: str,
                 side_merge: Callable | None = None, progress: ProgressArg = True, extra: tuple = (),
-                reduce_extra: tuple = ()):
+                reduce_extra: tuple = (), per_bucket: Sequence | None = None):
     """Map, then shuffle by bucket and reduce each bucket on one worker.
 
     ``fn(item, *extra)`` returns ``(side, pieces)``: a small state merged over items with
     ``side_merge`` (a tree of tasks), and ``n_buckets`` pieces; ``reduce(k, [piece_k of every
-    item], *reduce_extra)`` runs once per bucket on the pieces of bucket k (moved between workers
-    by Dask, never through the client). Returns ``(merged side, [reduce result per bucket])``.
+    item], [per_bucket[k],] *reduce_extra)`` runs once per bucket on the pieces of bucket k (moved
+    between workers by Dask, never through the client). Returns ``(merged side, [reduce result
+    per bucket])``.
     """
     from distributed import as_completed, wait
 
@@ -224,8 +225,9 @@ def map_buckets(client, fn: Callable, items: Sequence, n_buckets: int, reduce: C
     cells = [[client.submit(_pick, p, k, key=f"{pre}-cell-{i}-{k}", pure=False) for k in range(n_buckets)]
              for i, p in enumerate(pieces)]
     del pieces
-    reds = [client.submit(reduce, k, [row[k] for row in cells], *reduce_extra, key=f"{pre}-reduce-{k}", pure=False)
-            for k in range(n_buckets)]
+    pb = [() if per_bucket is None else (per_bucket[k],) for k in range(n_buckets)]
+    reds = [client.submit(reduce, k, [row[k] for row in cells], *pb[k], *reduce_extra, key=f"{pre}-reduce-{k}",
+                          pure=False) for k in range(n_buckets)]
     side = _tree_merge(client, sides, side_merge, pre) if side_merge is not None and sides else None
     wait(reds + ([side] if side is not None else []))
     for f in reds + ([side] if side is not None else []):
