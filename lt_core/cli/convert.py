@@ -19,6 +19,9 @@ DESCRIPTION = """Write a dataset folder of Parquet partitions (+ tailscope_datas
   labels      a label file -> partitions of row, [sample_id], label (for rebalance weights --dask)
   gt          COCO / LVIS ground truth -> categories.parquet, images/ and annotations/ partitioned by
               image (for rebalance rfs --dask)
+  detections  a COCO results JSON (any layout, .json / .json.gz, boxes and RLE masks; read one chunk
+              at a time) -> partitions by image: det_index, image_id, category_id, score, x, y, w, h
+              [, segm_h, segm_w, segm_counts] (for eval-det --dask)
 
 The folder is written as a whole (it appears complete or not at all) and never over an input.
 Every file is plain Parquet: pandas.read_parquet / pyarrow.parquet read it without Tailscope
@@ -28,13 +31,15 @@ examples:
   python -m lt_core convert scores --preds test_logits.npy --labels ImageNet_LT_test.txt \\
       --train-counts counts.csv --out test_scores/
   python -m lt_core eval-cls --preds test_scores/ --labels test_scores/ --train-counts counts.csv --dask local:4
-  python -m lt_core convert gt --gt lvis_v1_train.json --out lvis_train_gt/"""
+  python -m lt_core convert gt --gt lvis_v1_train.json --out lvis_train_gt/
+  python -m lt_core convert detections --dt results.json --gt lvis_v1_val.json --out dets/
+  python -m lt_core eval-det --gt lvis_v1_val.json --dt dets/ --dask tcp://scheduler:8786"""
 
 ROWS = int_in(1, 1_000_000_000)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    sub = p.add_subparsers(dest="convert_command", metavar="{scores,labels,gt}")
+    sub = p.add_subparsers(dest="convert_command", metavar="{scores,labels,gt,detections}")
     sub.required = True
     fmt = argparse.RawDescriptionHelpFormatter
 
@@ -65,6 +70,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     gt.add_argument("--partitions", type=int_in(1, 1_000_000), default=None, metavar="P",
                     help="number of partitions (default: ~2,000,000 annotations each)")
     gt.add_argument("--out", required=True, metavar="DIR", help="the dataset folder to write")
+
+    dt = sub.add_parser("detections", help="COCO results JSON -> Parquet partitions by image (streamed)",
+                        formatter_class=fmt, description="Stream a COCO results JSON (any layout of records, "
+                        ".json / .json.gz, boxes and RLE masks) into Parquet partitions by image, one chunk in memory.")
+    dt.add_argument("--dt", required=True, metavar="RESULTS.json", help="COCO results: a list of {image_id, category_id, "
+                    "bbox, score} (+ RLE segmentation)")
+    dt.add_argument("--gt", metavar="GT.json", help="check image and category ids against this ground truth")
+    dt.add_argument("--partitions", type=int_in(1, 1_000_000), default=None, metavar="P",
+                    help="number of partitions (default: ~1,000,000 detections each)")
+    dt.add_argument("--chunk-mb", type=int_in(1, 4096), default=64, metavar="MB",
+                    help="bytes of JSON read at a time, in MiB (default 64)")
+    dt.add_argument("--out", required=True, metavar="DIR", help="the dataset folder to write")
 
 
 def _classes(args, policy: str = "error"):
@@ -151,8 +168,22 @@ def _gt(args) -> int:
     return 0
 
 
+def _detections(args) -> int:
+    from ..data.loaders import load_detection_gt
+    from ..distributed.convert import convert_detections
+
+    gt = load_detection_gt(args.gt) if args.gt else None
+    t0 = time.perf_counter()
+    ds = convert_detections(args.dt, args.out, gt=gt, n_partitions=args.partitions, chunk_bytes=args.chunk_mb << 20,
+                            progress=_progress("convert"))
+    masks = " with RLE masks" if ds.meta.get("has_segmentation") else ""
+    print(f"{args.dt}: {ds.n_rows:,} detections{masks} -> {args.out}: {ds.n_partitions:,} partition(s) by image "
+          f"({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def run(args) -> int:
-    return {"scores": _scores, "labels": _labels, "gt": _gt}[args.convert_command](args)
+    return {"scores": _scores, "labels": _labels, "gt": _gt, "detections": _detections}[args.convert_command](args)
 
 
 def io_paths(args):
@@ -163,6 +194,7 @@ def io_paths(args):
     cmd = args.convert_command
     inputs = {"--preds": getattr(args, "preds", None), "--labels": getattr(args, "labels", None),
               "--train-labels": getattr(args, "train_labels", None),
-              "--train-counts": getattr(args, "train_counts", None), "--gt": getattr(args, "gt", None)}
+              "--train-counts": getattr(args, "train_counts", None), "--gt": getattr(args, "gt", None),
+              "--dt": getattr(args, "dt", None)}
     names = [MANIFEST] if cmd else []
     return IOPaths(inputs=inputs, output_dirs={"--out": (args.out, names)})
