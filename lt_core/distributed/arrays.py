@@ -113,6 +113,11 @@ class ArraySource:
         return np.asarray(src[np.asarray(rows, dtype=np.int64)])
 
 
+def _content_note(kind: str) -> str:
+    return {"pickle": "a Python pickle (never loaded: nothing is unpickled)",
+            "zip (npz or torch)": "a zip archive (npz or torch)"}.get(kind, kind)
+
+
 def open_array(path, source: str | None = None) -> ArraySource:
     """Open a ``.npy`` / ``.npz`` of scores (N x C) or predicted class ids (N), checked, unread.
 
@@ -120,7 +125,7 @@ def open_array(path, source: str | None = None) -> ArraySource:
     array, a lying header, a boolean or non-numeric array, a 2-D integer array that is not named
     as scores, a 1-D float array, or more than two dimensions are refused.
     """
-    from ..data.loaders import _base_ext, _check_file, _content_note, max_file_bytes, sniff
+    from ..data.loaders import _base_ext, _check_file, max_file_bytes, sniff
     from ..data.npyfile import _check_size, npz_members, read_npy_header, read_npz_array
 
     p = _check_file(path, "prediction file")
