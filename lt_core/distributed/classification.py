@@ -134,7 +134,7 @@ def aligned_label_slices(ds: Dataset, labels) -> tuple[list[tuple[np.ndarray, np
 
 
 def classification_state(client, preds, classes, labels=None, *, top_k: tuple[int, ...] = (1, 5),
-                         progress: ProgressArg = True):
+                         kind: str | None = None, progress: ProgressArg = True):
     """The merged :class:`~lt_core.metrics.ConfusionState` of a scores dataset, on Dask.
 
     Parameters
@@ -148,6 +148,9 @@ def classification_state(client, preds, classes, labels=None, *, top_k: tuple[in
         sent to the workers one partition's slice each); default: the dataset's ``label`` column.
     top_k : tuple of int
         As :func:`lt_core.metrics.classification_report` (the state keeps ranks < max k).
+    kind : {"logits", "probs"}, optional
+        The scores' kind when the caller knows it (the app's loaded predictions); default: the
+        one decided over every evaluated row, as the single-process loader decides it.
     progress : bool or callable(done, total)
 
     Returns
@@ -167,12 +170,13 @@ def classification_state(client, preds, classes, labels=None, *, top_k: tuple[in
                              str(ds.root), "label")
         with_scores = ds.values == "scores"
         max_k = max([k for k in top_k if k <= c] or [1])
-        kind = ds.score_kind
+        given_kind = kind
+        kind = given_kind or ds.score_kind
         slices = None
         if not in_ds:
             sl, full = aligned_label_slices(ds, labels)
             slices = client.scatter(sl) if sl else []
-            if with_scores and not full:
+            if with_scores and not full and given_kind is None:
                 # the labels pick a subset of the rows: decide logits / probabilities on that subset, as the
                 # single-process loader does after aligning
                 lo, hi, ok = map_merge(client, _kind_stats, ds.partitions, _merge_kind, label="kind", progress=False,
