@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_dask_argument", "DASK_HELP", "eval_cls", "rebalance_weights", "rebalance_rfs", "describe"]
+__all__ = ["add_dask_argument", "DASK_HELP", "eval_cls", "eval_det", "rebalance_weights", "rebalance_rfs", "describe"]
 
 DASK_HELP = ("run on Dask: local:N (a LocalCluster of N worker processes, started and closed by this command) or "
              "tcp://HOST:PORT (a running scheduler). Inputs may then be folders written by 'convert' (every worker "
@@ -126,6 +126,45 @@ def eval_cls(args, scheme) -> int:
         write_json(args.out, rep.to_dict())
         print(f"\nwrote {args.out}")
     return 0
+
+
+class _Sized:
+    """Stands for the results the single-process path loads: only their number is printed."""
+
+    def __init__(self, n: int):
+        self.n = int(n)
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def eval_det(args, gt, style):
+    """``eval-det --dask``: (results stand-in, evaluation, other evaluation or None, intervals)
+    as the single-process path builds them; the intervals object has ``boot`` and ``paired``."""
+    from types import SimpleNamespace
+
+    from ..distributed.cluster import dask_client
+    from ..distributed.detection import evaluate_detections
+    from ..errors import InputError
+
+    if args.tide:
+        raise InputError("--tide needs every detection's overlaps with its image's ground truth in one process; it is "
+                         "not computed on Dask", "command line", "--tide", hint="run --tide without --dask")
+    n_boot = args.bootstrap if args.bootstrap is not None else (1000 if args.compare else None)
+    with dask_client(args.dask) as client:
+        _note(describe(client, args.dask))
+        kw = dict(iou_type=args.iou_type, style=style, max_dets=args.max_dets, n_boot=int(n_boot or 0),
+                  seed=args.seed, scheme=args.bins)
+        run = evaluate_detections(client, gt, args.dt, **kw)
+        other = evaluate_detections(client, gt, args.compare, **kw) if args.compare else None
+    paired = None
+    if other is not None:
+        from ..detection.bootstrap import paired_bootstrap
+
+        paired = paired_bootstrap(run.ev, other.ev, n_boot=n_boot, seed=args.seed, scheme=args.bins,
+                                  replicates=(run.replicates, other.replicates))
+    return (_Sized(run.n_detections), run.ev, other.ev if other else None,
+            SimpleNamespace(boot=run.boot, paired=paired))
 
 
 def _labels_dataset_classes(ds):

@@ -56,6 +56,7 @@ class DaskDetectionRun:
     replicates: tuple | None = None
     n_partitions: int = 0
     n_blocks: int = 0
+    n_detections: int = 0
 
 
 @contextmanager
@@ -301,7 +302,7 @@ def evaluate_detections(client, gt, dt, iou_type: str = "bbox", style: str | Non
                       cat_order=np.argsort(gtt.class_ids, kind="stable"))
     gst.notes = _notes(_Counts(side if side is not None else np.zeros(4, np.int64)))
     ev = finish(gst, gt, name, acc=acc, n_det=n_det)
-    run = DaskDetectionRun(ev, n_partitions=ds.n_partitions, n_blocks=K)
+    run = DaskDetectionRun(ev, n_partitions=ds.n_partitions, n_blocks=K, n_detections=ds.n_rows)
     if n_boot:
         from ..detection.bootstrap import bootstrap_ci
 
