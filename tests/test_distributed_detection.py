@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("distributed")
+pytest.importorskip("lt_core.detection.bootstrap")  # the per-image detection states (issue 14)
 
 from lt_core.data.loaders import load_detection_gt, load_detection_results  # noqa: E402
 from lt_core.detection import evaluate_detections  # noqa: E402
