@@ -174,8 +174,17 @@ def _detections(args) -> int:
 
     gt = load_detection_gt(args.gt) if args.gt else None
     t0 = time.perf_counter()
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, _total: int) -> None:  # the total is not known before the end of the file
+        if tty:
+            sys.stderr.write(f"\rconvert: {done:,} detections ({time.perf_counter() - t0:.1f} s)")
+            sys.stderr.flush()
+
     ds = convert_detections(args.dt, args.out, gt=gt, n_partitions=args.partitions, chunk_bytes=args.chunk_mb << 20,
-                            progress=_progress("convert"))
+                            progress=progress)
+    if tty:
+        sys.stderr.write("\n")
     masks = " with RLE masks" if ds.meta.get("has_segmentation") else ""
     print(f"{args.dt}: {ds.n_rows:,} detections{masks} -> {args.out}: {ds.n_partitions:,} partition(s) by image "
           f"({time.perf_counter() - t0:.1f} s)")

@@ -138,6 +138,9 @@ def _weights(args) -> int:
     if args.train_counts:
         classes = load_train_counts(args.train_counts)
         counts = classes.train_count
+        if getattr(args, "dask", None):
+            print("note: --dask: nothing to count with --train-counts (the counts are given); computed here",
+                  file=sys.stderr)
     elif getattr(args, "dask", None):  # counted on a Dask cluster (lt_core.distributed)
         from .dask_run import rebalance_weights
 
