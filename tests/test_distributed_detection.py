@@ -104,6 +104,13 @@ def test_coco_subset_equal_single_process(client, tmp_path, iou_type, path):
     assert_same_evaluation(run.ev, ref)
     assert_same_boot(run.boot, ref_boot)
     assert ref.headline["AP"] > 0.2  # a real evaluation, not an empty one
+    # the full per-detection state brought back (the app's path): every array the single-process state has
+    full = on_dask(client, gt, tmp_path / "ds", iou_type=iou_type, progress=False, gather_state=True)
+    for f in ("score", "cat", "img", "rank", "matched", "ignored", "det_index", "match_ann", "iou", "gt_img", "gt_cat",
+              "gt_n", "image_ids", "gt_count"):
+        x, y = getattr(full.ev.state, f), getattr(ref.state, f)
+        assert x.dtype == y.dtype, f
+        np.testing.assert_array_equal(x, y, err_msg=f)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import tempfile
 import numpy as np
 import streamlit as st
 
-__all__ = ["dask_option", "confusion_state_on_dask", "shutdown"]
+__all__ = ["dask_option", "confusion_state_on_dask", "detections_on_dask", "shutdown"]
 
 
 def dask_option(key: str) -> str | None:
@@ -91,4 +91,27 @@ def confusion_state_on_dask(spec: str, y: np.ndarray, preds, classes, max_k: int
         return state
     finally:
         bar.empty()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def detections_on_dask(spec: str, gt, results, iou_type: str, style: str, max_dets: int, progress=None):
+    """A DetectionEvaluation computed on Dask, with the full per-detection state gathered back (so
+    every view of the page works on it): the numbers of the in-process evaluator."""
+    from lt_core.distributed.classification import temp_root
+    from lt_core.distributed.convert import write_detections_dataset
+    from lt_core.distributed.detection import evaluate_detections
+
+    _, client = _client(spec)
+    tmp = tempfile.mkdtemp(prefix="tailscope-app-dask-", dir=temp_root())
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        folder = f"{tmp}/ds"
+        os.mkdir(folder)
+        ds = write_detections_dataset(folder, results, n_partitions=max(2 * n_workers, -(-len(results) // 1_000_000)))
+        run = evaluate_detections(client, gt, ds, iou_type=iou_type, style=style, max_dets=max_dets,
+                                  name=results.name, gather_state=True,
+                                  progress=(lambda d, t: progress(d / max(t, 1), f"{d}/{t} partitions matched on Dask"))
+                                  if progress else False)
+        return run.ev
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -364,7 +364,8 @@ def write_detections_dataset(folder, dt, *, gt=None, n_partitions: int | None = 
 
     Parameters
     ----------
-    dt : path            the results file (read once, one chunk at a time)
+    dt : path or DetectionResults   the results file (read once, one chunk at a time), or results
+                         already loaded
     gt : DetectionGT, optional   checks image and category ids as the single-process reader does
     n_partitions : int, optional default: ~``rows`` (1,000,000) detections per partition,
                                  estimated from the file size and the first chunk
@@ -378,11 +379,17 @@ def write_detections_dataset(folder, dt, *, gt=None, n_partitions: int | None = 
     from .layout import image_partition
 
     folder = Path(folder)
-    src = str(dt)
-    size = Path(dt).stat().st_size
-    with open(dt, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
     cb = int(chunk_bytes or CHUNK_BYTES)
+    if isinstance(dt, (str, os.PathLike)):
+        src = str(dt)
+        size = Path(dt).stat().st_size
+        with open(dt, "rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+        chunks = iter_result_chunks(dt, cb)
+    else:  # loaded DetectionResults (the app's): the same partitions, written from memory
+        src, gz = str(dt.source or dt.name), False
+        size = cb * max(1, -(-len(dt) // 500_000))
+        chunks = _result_chunks(dt, 500_000)
     P = None
     writers: dict = {}
     bufs: dict = {}
@@ -403,7 +410,7 @@ def write_detections_dataset(folder, dt, *, gt=None, n_partitions: int | None = 
         writers[p].write_table(tab)
 
     try:
-        for ch in iter_result_chunks(dt, cb):
+        for ch in chunks:
             try:
                 _validate(ch.image_id, ch.category_id, ch.bbox, ch.score, gt, src)
             except InputError as e:
@@ -469,6 +476,20 @@ def write_detections_dataset(folder, dt, *, gt=None, n_partitions: int | None = 
             "source": {"dt": os.path.basename(src), "dt_bytes": size}, "partitions": parts}
     _write_manifest(folder, meta)
     return open_dataset(folder)
+
+
+def _result_chunks(res, rows: int):
+    from .jsonchunks import ResultChunk
+
+    n = len(res)
+    if n == 0:
+        raise InputError("the results list is empty", str(res.source or res.name))
+    for lo in range(0, n, rows):
+        hi = min(n, lo + rows)
+        seg = None if res.segmentation is None else list(res.segmentation[lo:hi])
+        yield ResultChunk(lo, np.asarray(res.image_id[lo:hi], np.int64), np.asarray(res.category_id[lo:hi], np.int64),
+                          np.asarray(res.bbox[lo:hi], np.float64).reshape(-1, 4),
+                          np.asarray(res.score[lo:hi], np.float64), seg, False)
 
 
 def convert_detections(dt, out, *, gt=None, n_partitions: int | None = None, rows: int | None = None,

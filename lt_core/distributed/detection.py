@@ -47,7 +47,8 @@ _TARGET_BUCKET_DETS = 4_000_000  # detections per reduce block
 @dataclass
 class DaskDetectionRun:
     """What :func:`evaluate_detections` returns: the evaluation (``ev.state`` carries the
-    ground-truth part of the state only: per-detection arrays stay on the workers), the
+    ground-truth part of the state only, the per-detection arrays staying on the workers, unless
+    ``gather_state``), the
     bootstrap intervals (or None), the replicate per-class APs (B, C) for paired comparisons,
     and the partitions / reduce blocks used."""
 
@@ -110,6 +111,7 @@ def subset_gt(gtt, images: np.ndarray):
 # worker side
 # ------------------------------------------------------------------------------------------------
 _FIELDS = ("score", "cat", "img", "rank", "matched", "ignored")
+_FULL = _FIELDS + ("det_index", "match_ann", "iou")  # the rest of the per-detection state (gather_state)
 
 
 def _read_results(part: Partition, segm: bool, has_bbox: bool):
@@ -144,7 +146,8 @@ def _read_results(part: Partition, segm: bool, has_bbox: bool):
     return res, di[order]
 
 
-def _match_task(part: Partition, gtt, params, n_partitions: int, bounds: np.ndarray, segm: bool, has_bbox: bool):
+def _match_task(part: Partition, gtt, params, n_partitions: int, bounds: np.ndarray, segm: bool, has_bbox: bool,
+                full: bool = False):
     from ..detection.matching import match_shard
     from ..detection.prepare import prepare_dets
 
@@ -168,14 +171,15 @@ def _match_task(part: Partition, gtt, params, n_partitions: int, bounds: np.ndar
     sub = subset_gt(gtt, mine)
     dtt = prepare_dets(sub, res, params)
     st = match_shard(sub, dtt, 0, sub.n_images, params)
+    st.det_index = det_index[st.det_index]  # positions in the partition -> in the results file
     side = np.array([len(res), dtt.n_unknown_category, dtt.n_dropped_limit, dtt.n_dropped_federated], np.int64)
     o = np.argsort(st.cat, kind="stable")
     cut = np.searchsorted(st.cat[o], bounds)
+    fields = _FULL if full else _FIELDS
     pieces = []
     for k in range(len(bounds) - 1):
         s = o[cut[k]:cut[k + 1]]
-        pieces.append({f: getattr(st, f)[s] for f in _FIELDS})
-    del det_index, C
+        pieces.append({f: getattr(st, f)[s] for f in fields})
     return side, pieces
 
 
@@ -184,12 +188,13 @@ def _add(a, b):
 
 
 def _reduce_task(k: int, pieces: list, gt_tab, bounds: np.ndarray, params, class_ids, gt_count, image_ids,
-                 n_boot: int, seed: int):
+                 n_boot: int, seed: int, full: bool = False):
     from ..detection.accumulate import accumulate
     from ..detection.matching import MatchState
 
     lo, hi = int(bounds[k]), int(bounds[k + 1])
-    cols = {f: np.concatenate([p[f] for p in pieces]) if pieces else np.zeros(0) for f in _FIELDS}
+    fields = _FULL if full else _FIELDS
+    cols = {f: np.concatenate([p[f] for p in pieces]) if pieces else np.zeros(0) for f in fields}
     o = np.lexsort((cols["rank"], cols["cat"], cols["img"]))  # the single-process state's order
     cols = {f: v[o] for f, v in cols.items()}
     gc = np.zeros_like(gt_count)
@@ -210,6 +215,8 @@ def _reduce_task(k: int, pieces: list, gt_tab, bounds: np.ndarray, params, class
         w = resample_weights(len(image_ids), n_boot, seed)
         ap, ap50 = replicate_class_ap(st, w, threads=1)
         out["ap"], out["ap50"] = ap[:, lo:hi], ap50[:, lo:hi]
+    if full:
+        out["rows"] = cols
     return out
 
 
@@ -235,7 +242,7 @@ class _Counts:
 def evaluate_detections(client, gt, dt, iou_type: str = "bbox", style: str | None = None, max_dets: int | None = None,
                         *, n_boot: int = 0, seed: int = 0, scheme: str | None = "lvis", level: float = 0.95,
                         min_images: int = 5, name: str = "results", n_blocks: int | None = None,
-                        progress: ProgressArg = True) -> DaskDetectionRun:
+                        gather_state: bool = False, progress: ProgressArg = True) -> DaskDetectionRun:
     """:func:`lt_core.detection.evaluate_detections` (and :func:`~lt_core.detection.bootstrap_ci`)
     computed on Dask; the same numbers.
 
@@ -249,6 +256,9 @@ def evaluate_detections(client, gt, dt, iou_type: str = "bbox", style: str | Non
     n_boot, seed, scheme, level, min_images : the image bootstrap (``n_boot=0``: none)
     n_blocks : int, optional    class blocks of the shuffle (default: ~4 M detections each, at
                                 least two per worker, at most C)
+    gather_state : bool         also bring every detection's state to the client (``ev.state`` is
+                                then the single-process MatchState: curves, thresholds, TIDE-style
+                                outcome tables work on it); memory as one process
 
     Returns
     -------
@@ -284,8 +294,9 @@ def evaluate_detections(client, gt, dt, iou_type: str = "bbox", style: str | Non
         gtt_f = client.scatter(gtt, broadcast=True)
         side, blocks = map_buckets(
             client, _match_task, ds.partitions, K, _reduce_task, label="eval-det", side_merge=_add, progress=progress,
-            extra=(gtt_f, params, ds.n_partitions, bounds, segm, bool(ds.meta.get("has_bbox", True))),
-            reduce_extra=(bounds, params, gtt.class_ids, gst.gt_count, gst.image_ids, int(n_boot), int(seed)),
+            extra=(gtt_f, params, ds.n_partitions, bounds, segm, bool(ds.meta.get("has_bbox", True)), bool(gather_state)),
+            reduce_extra=(bounds, params, gtt.class_ids, gst.gt_count, gst.image_ids, int(n_boot), int(seed),
+                          bool(gather_state)),
             per_bucket=client.scatter(gt_tabs))
         client.cancel(gtt_f)
     T, R, A = params.n_thr, len(params.rec_thrs), params.n_area
@@ -301,7 +312,21 @@ def evaluate_detections(client, gt, dt, iou_type: str = "bbox", style: str | Non
     acc = Accumulated(precision=precision, recall=recall, max_dets=tuple(blocks[0]["max_dets"]),
                       cat_order=np.argsort(gtt.class_ids, kind="stable"))
     gst.notes = _notes(_Counts(side if side is not None else np.zeros(4, np.int64)))
-    ev = finish(gst, gt, name, acc=acc, n_det=n_det)
+    state = gst
+    if gather_state:
+        from ..detection.matching import MatchState
+
+        cols = {f: np.concatenate([b["rows"][f] for b in blocks]) for f in _FULL}
+        o = np.lexsort((cols["rank"], cols["cat"], cols["img"]))  # the single-process state's order
+        cols = {f: v[o] for f, v in cols.items()}
+        state = MatchState(params=params, class_ids=gst.class_ids, score=cols["score"].astype(np.float64),
+                           cat=cols["cat"].astype(np.int32), img=cols["img"].astype(np.int64),
+                           rank=cols["rank"].astype(np.int32), matched=cols["matched"].astype(np.uint64),
+                           ignored=cols["ignored"].astype(np.uint64), gt_count=gst.gt_count, n_images=gst.n_images,
+                           image_ids=gst.image_ids, notes=gst.notes, det_index=cols["det_index"].astype(np.int64),
+                           match_ann=cols["match_ann"].astype(np.int64), iou=cols["iou"].astype(np.float64),
+                           gt_img=gst.gt_img, gt_cat=gst.gt_cat, gt_n=gst.gt_n)
+    ev = finish(state, gt, name, acc=acc, n_det=n_det)
     run = DaskDetectionRun(ev, n_partitions=ds.n_partitions, n_blocks=K, n_detections=ds.n_rows)
     if n_boot:
         from ..detection.bootstrap import bootstrap_ci
