@@ -59,3 +59,37 @@ def test_metrics_page_run_on_dask_equals_in_process(tmp_path, data_dir):
         from ui.dask_run import shutdown
 
         shutdown()
+
+
+@pytest.mark.slow
+def test_detection_page_run_on_dask_equals_in_process():
+    pytest.importorskip("lt_core.detection.bootstrap")  # the Detection page of issue 14
+    d = ROOT / "tests" / "data" / "coco_val2014_100"
+
+    def page():
+        at = AppTest.from_file(str(ROOT / "pages" / "4_Detection.py"), default_timeout=300)
+        at.run()
+        at.radio(key="det_src").set_value("Local path").run()
+        at.text_input(key="det_gt_path").set_value(str(d / "instances_val2014_100.json.gz"))
+        at.text_area(key="det_dt_paths").set_value(str(d / "instances_val2014_fakebbox100_results.json.gz")).run()
+        at.button(key="det_load").click().run()
+        assert not at.exception, at.exception
+        return at
+
+    at = page()
+    here = [(m.label, m.value) for m in at.metric]
+    tables = [t.value.to_csv() for t in at.dataframe]
+    assert here and here[0] == ("AP", "50.5")  # cocoapi: 0.505
+    at.text_input(key="det_dask").set_value("local:2").run()
+    try:
+        assert not at.exception, at.exception
+        assert any("Computing on Dask: local:2" in c.value for c in at.caption)
+        from ui import dask_run
+
+        assert dask_run._OPEN
+        assert [(m.label, m.value) for m in at.metric] == here
+        assert [t.value.to_csv() for t in at.dataframe] == tables
+    finally:
+        from ui.dask_run import shutdown
+
+        shutdown()
