@@ -29,7 +29,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+
+class _LazyPandas:
+    """``pandas``, imported on first use (the detection loaders never need it)."""
+
+    def __getattr__(self, name):
+        import pandas
+
+        globals()["pd"] = pandas
+        return getattr(pandas, name)
+
+
+pd = _LazyPandas()
 
 from ..errors import InputError
 from .schema import (SPLITS, ClassifierWeights, ClassTable, DetectionGT, DetectionResults, Features, Labels,
@@ -872,7 +884,25 @@ def load_detection_results(path, gt: DetectionGT | None = None, name: str | None
     Segmentation-only results get their bbox from the RLE (pycocotools mask utilities).
     """
     p = Path(path)
-    return _results_from_list(read_json(p), gt, name or p.name.split(".")[0], _name(p))
+    try:
+        d = read_json(p)
+    except InputError:
+        d = _json_with_nan(p)  # Python's json writes NaN / Infinity; say "non-finite score", not "invalid JSON"
+    return _results_from_list(d, gt, name or p.name.split(".")[0], _name(p))
+
+
+def _json_with_nan(p: Path):
+    """Parse a file orjson refused with Python's json when it holds ``NaN`` / ``Infinity`` (which
+    ``json.dump`` writes); otherwise re-raise the orjson error."""
+    raw = _read_bytes(p)
+    if b"NaN" not in raw and b"Infinity" not in raw:
+        return read_json(p)
+    import json
+
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return read_json(p)
 
 
 def _results_from_list(d: Any, gt: DetectionGT | None, name: str, source: str) -> DetectionResults:

@@ -199,6 +199,7 @@ class DetTable:
     nel : ndarray (N,) bool         lvis: category is not exhaustively annotated in the image
     key : ndarray (N,) int64        ``img * C + cat``
     segm : list or None             RLE per detection (segm only)
+    index : ndarray (N,) int64      position of each detection in the results file
     n_input, n_unknown_category, n_dropped_limit, n_dropped_federated : int   bookkeeping
     """
 
@@ -211,6 +212,7 @@ class DetTable:
     nel: np.ndarray
     key: np.ndarray
     segm: list | None = None
+    index: np.ndarray | None = None
     n_input: int = 0
     n_unknown_category: int = 0
     n_dropped_limit: int = 0
@@ -256,18 +258,19 @@ def prepare_dets(gtt: GTTable, res: DetectionResults, params: EvalParams) -> Det
         idx = idx[keep[idx]]
     known = cat[idx] >= 0
     n_unknown = int((~known).sum())
-    idx = idx[known]
+    if n_unknown:
+        idx = idx[known]
     C = gtt.n_classes
     key = img[idx] * C + cat[idx]
     n_fed = 0
-    # sort by (image, category, score desc); stable sorts keep file order among ties
-    o = np.argsort(-score[idx], kind="stable")
-    o = o[np.argsort(key[o], kind="stable")]
-    idx, key = idx[o], key[o]
     if params.style == "lvis":
-        ok = _isin_sorted(key, gtt.allowed_keys())
+        # federated filter first (it keeps a fraction of the detections), then sort what is left
+        ok = _in_keys(key, gtt.allowed_keys(), gtt.n_images * C)
         n_fed = int((~ok).sum())
         idx, key = idx[ok], key[ok]
+    # sort by (image, category, score desc); ties keep file order (lexsort is stable)
+    o = np.lexsort((-score[idx], key))
+    idx, key = idx[o], key[o]
     rank = _rank_in_groups(key)
     if params.per_group_limit >= 0:
         keep = rank < params.per_group_limit
@@ -283,7 +286,7 @@ def prepare_dets(gtt: GTTable, res: DetectionResults, params: EvalParams) -> Det
     area = _det_area(res, idx, bbox, segm, params)
     nel = _isin_sorted(key, gtt.nel_keys) if params.style == "lvis" else np.zeros(len(idx), bool)
     return DetTable(img=img[idx], cat=cat[idx], bbox=bbox, score=score[idx], area=area, rank=rank, nel=nel,
-                    key=key, segm=segm, n_input=n, n_unknown_category=n_unknown, n_dropped_limit=n_limit,
+                    key=key, segm=segm, index=idx, n_input=n, n_unknown_category=n_unknown, n_dropped_limit=n_limit,
                     n_dropped_federated=n_fed)
 
 
@@ -322,6 +325,15 @@ def _rle_bytes(s: dict) -> dict:
     if isinstance(c, str):
         return {"size": s["size"], "counts": c.encode("ascii")}
     return s
+
+
+def _in_keys(a: np.ndarray, sorted_b: np.ndarray, universe: int) -> np.ndarray:
+    """``isin(a, sorted_b)`` for keys in ``[0, universe)``: a lookup table when it is small."""
+    if universe <= 64_000_000 and len(a) > 4 * len(sorted_b):
+        table = np.zeros(universe, bool)
+        table[sorted_b] = True
+        return table[a]
+    return _isin_sorted(a, sorted_b)
 
 
 def _isin_sorted(a: np.ndarray, sorted_b: np.ndarray | None) -> np.ndarray:
