@@ -175,8 +175,8 @@ def _validate(img, cat, bbox, score, gt, src) -> None:
 
 
 def _isin(a: np.ndarray, sorted_b: np.ndarray) -> np.ndarray:
+    from .prepare import map_ids
+
     if len(sorted_b) == 0:
         return np.zeros(len(a), bool)
-    pos = np.minimum(np.searchsorted(sorted_b, a), len(sorted_b) - 1)
-    return sorted_b[pos] == a
-
+    return map_ids(sorted_b, np.arange(len(sorted_b)), a) >= 0

@@ -723,3 +723,101 @@ def accumulate_classes(order, starts, rank, mbits, ibits, gt_count, T, mds, coco
                             i += 1
                         precision[t, r, k, a, mi] = pr[i] if i < n else 0.0
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Image bootstrap of per-class AP from the per-image states
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def bootstrap_ap(starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt, weights, T, rec_thrs, b_lo, b_hi,
+                 out_ap, out_ap50):
+    """Per-class AP (IoU 0.50:0.95) and AP50 of each bootstrap replicate ``b_lo:b_hi``.
+
+    Class k's detections ``starts[k]:starts[k+1]`` are in score order with their image index
+    ``d_img`` and per-threshold true / false positive bits (``d_tp`` / ``d_fp``, bit t; neither =
+    ignored). Its ground truth: ``g_starts[k]:g_starts[k+1]`` pairs (image index, non-ignored
+    count). ``weights[b, i]``: how many times image i is drawn in replicate b; each copy of an
+    image brings its detections and ground truth again, so a detection counts ``w`` times at its
+    place in the score order. ``out_ap[b, k]`` = -1 where the class has no ground truth in the
+    replicate (left out of every mean, as the references do).
+    """
+    C = len(starts) - 1
+    R = len(rec_thrs)
+    eps = np.spacing(1.0)
+    nmax = 1
+    for k in range(C):
+        nmax = max(nmax, starts[k + 1] - starts[k])
+    pr = np.empty((T, nmax))
+    rc = np.empty((T, nmax))
+    tp = np.empty(T)
+    fp = np.empty(T)
+    nn = np.empty(T, np.int64)
+    full = np.uint16((1 << T) - 1)
+    for b in range(b_lo, b_hi):
+        w = weights[b]
+        for k in range(C):
+            npig = 0.0
+            for p in range(g_starts[k], g_starts[k + 1]):
+                npig += w[g_img[p]] * g_cnt[p]
+            if npig == 0.0:
+                out_ap[b, k] = -1.0
+                out_ap50[b, k] = -1.0
+                continue
+            if starts[k] == starts[k + 1]:
+                out_ap[b, k] = 0.0
+                out_ap50[b, k] = 0.0
+                continue
+            for t in range(T):
+                tp[t] = 0.0
+                fp[t] = 0.0
+                nn[t] = 0
+            # precision is only read at true positives (a false positive's precision is below the
+            # true positive before it), so the curve is kept at those points only; a detection that
+            # is a false positive at every threshold adds to one shared count
+            fpc = 0.0
+            for j in range(starts[k], starts[k + 1]):
+                wj = w[d_img[j]]
+                if wj == 0:
+                    continue
+                bt = d_tp[j]
+                bf = d_fp[j]
+                if bt == 0:
+                    if bf == full:
+                        fpc += wj
+                    else:
+                        for t in range(T):
+                            if (bf >> t) & 1:
+                                fp[t] += wj
+                    continue
+                for t in range(T):
+                    if (bt >> t) & 1:
+                        tp[t] += wj
+                        n = nn[t]
+                        pr[t, n] = tp[t] / ((fpc + fp[t]) + tp[t] + eps)
+                        rc[t, n] = tp[t] / npig
+                        nn[t] = n + 1
+                    elif (bf >> t) & 1:
+                        fp[t] += wj
+            total = 0.0
+            for t in range(T):
+                n = nn[t]
+                if n == 0 or tp[t] == 0.0:
+                    if t == 0:
+                        out_ap50[b, k] = 0.0
+                    continue
+                for i in range(n - 1, 0, -1):
+                    if pr[t, i] > pr[t, i - 1]:
+                        pr[t, i - 1] = pr[t, i]
+                s = 0.0
+                i = 0
+                for r in range(R):
+                    while i < n and rc[t, i] < rec_thrs[r]:
+                        i += 1
+                    if i >= n:
+                        break
+                    s += pr[t, i]
+                if t == 0:
+                    out_ap50[b, k] = s / R
+                total += s
+            out_ap[b, k] = total / (T * R)
+    return 0

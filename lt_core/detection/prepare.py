@@ -29,11 +29,23 @@ __all__ = ["GTTable", "DetTable", "prepare_gt", "prepare_dets", "map_ids"]
 def map_ids(sorted_ids: np.ndarray, order: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Index of each id in the table whose ids sorted are ``sorted_ids`` (-1 when unknown).
 
-    ``order`` maps positions in ``sorted_ids`` back to table indices.
+    ``order`` maps positions in ``sorted_ids`` back to table indices. A dense lookup table
+    serves when the ids span a small range (the usual case: O(1) per id instead of a search).
     """
     ids = np.asarray(ids, dtype=np.int64)
     if len(sorted_ids) == 0:
         return np.full(ids.shape, -1, np.int64)
+    lo, hi = int(sorted_ids[0]), int(sorted_ids[-1])
+    if len(ids) > 4 * len(sorted_ids) and hi - lo < max(8 * len(ids), 1 << 20):
+        table = np.full(hi - lo + 1, -1, np.int64)
+        table[sorted_ids - lo] = order
+        off = ids - lo
+        inside = (off >= 0) & (off <= hi - lo)
+        if inside.all():
+            return table[off]
+        out = np.full(ids.shape, -1, np.int64)
+        out[inside] = table[off[inside]]
+        return out
     pos = np.searchsorted(sorted_ids, ids)
     pos_c = np.minimum(pos, len(sorted_ids) - 1)
     ok = sorted_ids[pos_c] == ids
