@@ -821,3 +821,168 @@ def bootstrap_ap(starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt, weights, T, 
                 total += s
             out_ap[b, k] = total / (T * R)
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# TIDE (Bolya et al. 2020, tidecv): per-image matching at one IoU and the error of each negative
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def tide_images(p_ptr, p_box, p_cls, p_all_ignored, g_ptr, g_box, g_cls, c_ptr, c_box, c_cls, pos_thr, bg_thr,
+                used, p_iou, etype, egt, g_used):
+    """tidecv ``TIDEExample`` + the error tests of ``TIDERun._eval_image`` for every image.
+
+    Per image i: predictions ``p_ptr[i]:p_ptr[i+1]`` sorted by score (stable) and cut to the
+    maximum number of detections; non-ignored ground truth ``g_ptr``; crowd / ignore regions
+    ``c_ptr`` (boxes; a class-specific region that covers the whole image is encoded by
+    ``p_all_ignored``: the prediction's class is ignored in its image).
+    Writes ``used`` (1 true positive, 0 false positive, -1 ignored), ``p_iou`` (largest IoU
+    with a ground truth of its class), ``etype`` (0 none, 1 Cls, 2 Loc, 3 Both, 4 Dupe, 5 Bkg),
+    ``egt`` (the ground truth matched by a true positive or pointed at by a Cls / Loc error,
+    global index; -1) and ``g_used``.
+    """
+    I = len(p_ptr) - 1
+    iou = np.empty(1024)
+    for im in range(I):
+        p0 = p_ptr[im]
+        p1 = p_ptr[im + 1]
+        g0 = g_ptr[im]
+        g1 = g_ptr[im + 1]
+        n_p = p1 - p0
+        n_g = g1 - g0
+        for j in range(g0, g1):
+            g_used[j] = False
+        if n_p == 0:
+            continue
+        if n_p * n_g > len(iou):
+            iou = np.empty(max(n_p * n_g, 2 * len(iou)))
+        for i in range(n_p):
+            for j in range(n_g):
+                iou[i * n_g + j] = _bb_iou(p_box[p0 + i], g_box[g0 + j], False)
+        # class-aware greedy matching in score order (argmax: the first of equal IoUs)
+        for i in range(n_p):
+            p = p0 + i
+            best = 0
+            bv = -1.0
+            same_max = 0.0
+            for j in range(n_g):
+                v = iou[i * n_g + j] if g_cls[g0 + j] == p_cls[p] else 0.0
+                if v > same_max:
+                    same_max = v
+                if g_used[g0 + j]:
+                    v = 0.0
+                if v > bv:
+                    bv = v
+                    best = j
+            p_iou[p] = same_max
+            used[p] = 0
+            etype[p] = 0
+            egt[p] = -1
+            if n_g > 0 and bv >= pos_thr:
+                used[p] = 1
+                g_used[g0 + best] = True
+                egt[p] = g0 + best
+        # ignore regions: crowd boxes (IoU over the prediction's area > pos_thr) and whole-image
+        # class-specific regions
+        for i in range(n_p):
+            p = p0 + i
+            if used[p] != 0:
+                continue
+            if p_all_ignored[p]:
+                used[p] = -1
+                continue
+            for c in range(c_ptr[im], c_ptr[im + 1]):
+                if c_cls[c] == p_cls[p] and _bb_iou(p_box[p], c_box[c], True) > pos_thr:
+                    used[p] = -1
+                    break
+        # the error of each negative (false positive or ignored)
+        for i in range(n_p):
+            p = p0 + i
+            if used[p] == 1:
+                continue
+            if n_g == 0:
+                etype[p] = 5
+                continue
+            # Loc: bg <= best IoU with a ground truth of its class <= pos
+            bj = 0
+            bv = -1.0
+            for j in range(n_g):
+                v = iou[i * n_g + j] if g_cls[g0 + j] == p_cls[p] else 0.0
+                if v > bv:
+                    bv = v
+                    bj = j
+            if bg_thr <= bv <= pos_thr:
+                etype[p] = 2
+                egt[p] = g0 + bj
+                continue
+            # Cls: IoU >= pos with a ground truth of another class
+            bj = 0
+            bv = -1.0
+            for j in range(n_g):
+                v = iou[i * n_g + j] if g_cls[g0 + j] != p_cls[p] else 0.0
+                if v > bv:
+                    bv = v
+                    bj = j
+            if bv >= pos_thr:
+                etype[p] = 1
+                egt[p] = g0 + bj
+                continue
+            # Dupe: IoU >= pos with an already matched ground truth of its class
+            bv = -1.0
+            for j in range(n_g):
+                v = iou[i * n_g + j] if (g_cls[g0 + j] == p_cls[p] and g_used[g0 + j]) else 0.0
+                if v > bv:
+                    bv = v
+            if bv >= pos_thr:
+                etype[p] = 4
+                continue
+            # Bkg: IoU <= bg with every ground truth; else Both
+            bv = -1.0
+            for j in range(n_g):
+                v = iou[i * n_g + j]
+                if v > bv:
+                    bv = v
+            if bv <= bg_thr:
+                etype[p] = 5
+            else:
+                etype[p] = 3
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def tide_class_ap(starts, correct, n_gt, x_range):
+    """tidecv ``APDataObject.get_ap`` for classes whose points ``starts[k]:starts[k+1]`` are sorted
+    by (-score, insertion order): 101-point AP x 100 (0 where the class has no ground truth)."""
+    C = len(starts) - 1
+    out = np.zeros(C)
+    nmax = 1
+    for k in range(C):
+        nmax = max(nmax, starts[k + 1] - starts[k])
+    pr = np.empty(nmax)
+    rc = np.empty(nmax)
+    R = len(x_range)
+    for k in range(C):
+        g = n_gt[k]
+        if g == 0:
+            continue
+        nt = 0
+        nf = 0
+        n = 0
+        for j in range(starts[k], starts[k + 1]):
+            if correct[j]:
+                nt += 1
+            else:
+                nf += 1
+            pr[n] = nt / (nt + nf)
+            rc[n] = nt / g
+            n += 1
+        for i in range(n - 1, 0, -1):
+            if pr[i] > pr[i - 1]:
+                pr[i - 1] = pr[i]
+        s = 0.0
+        i = 0
+        for r in range(R):
+            while i < n and rc[i] < x_range[r]:
+                i += 1
+            s += pr[i] if i < n else 0.0
+        out[k] = s / R * 100
+    return out
