@@ -340,6 +340,7 @@ class DetectionGT:
     has_segmentation: bool = False
     raw: dict | None = None
     source: str = ""
+    has_image_count: bool = False  # the file's categories carry their own (train) ``image_count``
 
     @property
     def is_lvis(self) -> bool:

@@ -179,8 +179,9 @@ def _groups(ev, scheme) -> dict:
         for lab in ("r", "c", "f"):
             out[f"AP{lab}"] = np.flatnonzero(f == lab)
     if scheme is not None:
+        from .evaluator import detection_bins
         sch = parse_bins(scheme)
-        bins = sch.assign(np.asarray(ev.columns["image_count"]))
+        bins = detection_bins(ev.columns, sch)
         for b in sch.order(bins):
             out[f"AP[{b}]"] = np.flatnonzero(bins == b)
     return out

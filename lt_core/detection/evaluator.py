@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..data.schema import DetectionGT, DetectionResults
 
 __all__ = ["DetectionEvaluation", "evaluate_detections", "ap_by_bin", "evaluate_state", "default_style",
-           "HEADLINE_KEYS", "COCO_AR_KEYS", "LVIS_AR_KEYS", "match_detections", "finish", "summary_numbers"]
+           "HEADLINE_KEYS", "COCO_AR_KEYS", "LVIS_AR_KEYS", "match_detections", "finish", "summary_numbers",
+           "detection_bins"]
 
 HEADLINE_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf")
 #: recall keys of the COCO protocol (pycocotools' stats[6:12]) at the default maxDets 1 / 10 / 100
@@ -258,22 +259,39 @@ def evaluate_detections(gt: DetectionGT, results: DetectionResults, iou_type: st
     return ev
 
 
-def ap_by_bin(ev: DetectionEvaluation, scheme: str = "lvis") -> pd.DataFrame:
-    """AP per frequency bin from TRAIN image counts (``image_count``), head bin first.
+def detection_bins(columns: dict, scheme) -> np.ndarray:
+    """Bin per class (C,): from LVIS ``frequency`` letters with the ``lvis`` scheme when every class
+    has one (so AP by bin equals APr / APc / APf), else from ``image_count``.
 
-    AP of a bin = mean of the precision table over its classes (as APr / APc / APf), so with
-    the ``lvis`` scheme on LVIS v1 categories it equals APf / APc / APr. Columns: ``bin``,
-    ``AP``, ``AP50``, ``n_classes`` (classes in the bin), ``n_evaluated`` (with ground truth).
+    ``columns``: :attr:`DetectionEvaluation.columns` (or any mapping with ``image_count`` and
+    optionally ``frequency``).
     """
     from ..bins import parse_bins
     sch = parse_bins(scheme)
-    bins = sch.assign(np.asarray(ev.columns["image_count"]))
+    freq = columns.get("frequency")
+    if sch.spec == "lvis" and freq is not None and len(freq) and all(f in ("r", "c", "f") for f in freq):
+        names = {"r": "rare", "c": "common", "f": "frequent"}
+        return np.array([names[f] for f in freq], dtype=object)
+    return sch.assign(np.asarray(columns["image_count"]))
+
+
+def ap_by_bin(ev: DetectionEvaluation, scheme: str = "lvis") -> "pd.DataFrame":
+    """AP per frequency bin (:func:`detection_bins`: LVIS letters, else TRAIN image counts), head
+    bin first.
+
+    AP of a bin = mean of the precision table over its classes (as APr / APc / APf), so with
+    the ``lvis`` scheme and LVIS categories it equals APf / APc / APr. Columns: ``bin``,
+    ``AP``, ``AP50``, ``n_classes`` (classes in the bin), ``n_evaluated`` (with ground truth).
+    """
+    import pandas as pd
+
+    from ..bins import parse_bins
+    sch = parse_bins(scheme)
+    bins = detection_bins(ev.columns, sch)
     rows = []
     for b in sch.order(bins):
         idx = np.flatnonzero(bins == b)
         rows.append({"bin": b, "AP": summarize_ap(ev.acc, ev.params, classes=idx),
                      "AP50": summarize_ap(ev.acc, ev.params, t=0.5, classes=idx), "n_classes": len(idx),
                      "n_evaluated": int((np.asarray(ev.columns["AP"])[idx] >= 0).sum())})
-    import pandas as pd
-
     return pd.DataFrame(rows)

@@ -308,7 +308,8 @@ def tide_errors(gt, results, style: str | None = None, pos_thr: float = 0.5, bg_
     special = {k: _group_map(*v[k]) - ap for k in SPECIAL_ERRORS}
     cls = gt.categories
     sch = parse_bins(scheme)
-    bins = sch.assign(np.asarray(cls.train_count))
+    from .evaluator import detection_bins
+    bins = detection_bins({"image_count": np.asarray(cls.train_count), "frequency": cls.frequency}, sch)
     counts = {}
     g_cls = d["a_cls"][d["g_sel"]]
     p_cls = d["p_cls"][d["p_sel"]]
