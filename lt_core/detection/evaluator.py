@@ -53,7 +53,8 @@ class DetectionEvaluation:
     headline : dict[str, float]   AP, AP50, AP75, APs, APm, APl (and APr, APc, APf with
                                   ``frequency``), then the recall summary: coco ``AR1``,
                                   ``AR10``, ``AR100``, ``ARs``, ``ARm``, ``ARl`` (pycocotools'
-                                  ``stats[6:12]``; the last maxDets is ``max_dets``), lvis
+                                  ``stats[6:12]``: AR at each sorted maxDets, ARs / ARm /
+                                  ARl at the largest; keys AR1 / AR10 / AR100 by default), lvis
                                   ``AR@300``, ``ARs@300``, ``ARm@300``, ``ARl@300`` (lvis-api's
                                   ``results``; 300 = ``max_dets``); fractions in [0, 1], -1
                                   where undefined
@@ -195,6 +196,8 @@ def summary_numbers(acc: Accumulated, params: EvalParams, frequency=None) -> dic
         for lab in FREQ_LABELS:
             out[f"AP{lab}"] = summarize_ap(acc, params, classes=np.flatnonzero(f == lab))
     if params.style == "coco":
+        # as pycocotools prints them: COCOeval.evaluate sorts maxDets; stats[6:9] at each sorted
+        # value, stats[9:12] at the largest
         md = list(params.max_dets)
         for i, n in enumerate(md):
             out[f"AR{n}"] = summarize_ar(acc, params, m=md.index(n))
