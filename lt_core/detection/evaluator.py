@@ -256,7 +256,7 @@ def evaluate_detections(gt: DetectionGT, results: DetectionResults, iou_type: st
     params = EvalParams.make(style, iou_type, max_dets)
     if style == "lvis" and gt.neg_category_ids is None:
         raise InputError("lvis-style evaluation needs LVIS ground truth ('neg_category_ids' per image)",
-                         gt.source, "images.neg_category_ids", hint="use --style coco")
+                         gt.source, "images.neg_category_ids", hint="evaluate it with the COCO protocol")
     state = match_detections(gt_table if gt_table is not None else gt, results, params, shard_images, progress)
     ev = finish(state, gt, results.name)
     return ev

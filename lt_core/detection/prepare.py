@@ -182,7 +182,7 @@ def prepare_gt(gt: DetectionGT, params: EvalParams) -> GTTable:
         nel = gt.not_exhaustive_category_ids
         if neg is None:
             raise InputError("lvis-style evaluation needs 'neg_category_ids' on every image", src,
-                             "images.neg_category_ids", hint="use --style coco for COCO-style ground truth")
+                             "images.neg_category_ids", hint="evaluate COCO-style ground truth with the COCO protocol")
         # lists are aligned with gt.image_ids (file order) -> indices in the sorted table
         inv = np.empty(len(order_img), np.int64)
         inv[order_img] = np.arange(len(order_img))
@@ -192,7 +192,7 @@ def prepare_gt(gt: DetectionGT, params: EvalParams) -> GTTable:
         raw_anns = (gt.raw or {}).get("annotations") if isinstance(gt.raw, dict) else None
         if raw_anns is None or len(raw_anns) != len(srt) or not all("segmentation" in a for a in raw_anns[:50]):
             raise InputError("segm evaluation needs 'segmentation' on every ground-truth annotation", src,
-                             "annotations.segmentation", hint="use --iou-type bbox")
+                             "annotations.segmentation", hint="evaluate boxes (bbox) instead")
         gtt.segm = [raw_anns[i].get("segmentation") for i in srt]
     return gtt
 
@@ -293,7 +293,7 @@ def prepare_dets(gtt: GTTable, res: DetectionResults, params: EvalParams) -> Det
     if params.iou_type == "segm":
         if res.segmentation is None:
             raise InputError("segm evaluation needs RLE 'segmentation' in the results", src, "segmentation",
-                             hint="use --iou-type bbox")
+                             hint="evaluate boxes (bbox) instead")
         segm = [res.segmentation[i] for i in idx]
     area = _det_area(res, idx, bbox, segm, params)
     nel = _isin_sorted(key, gtt.nel_keys) if params.style == "lvis" else np.zeros(len(idx), bool)
