@@ -148,9 +148,12 @@ def finish(state: MatchState, gt: DetectionGT, name: str = "results") -> Detecti
     with np.errstate(invalid="ignore"):
         valid = P > -1
         cnt = valid.sum(axis=(0, 1))
-        ap = np.full(P.shape[2], -1.0)
-        # exact reference arithmetic for each class: np.mean over its entries
-        for k in np.flatnonzero(cnt > 0):
+        # a class with ground truth has every (IoU, recall) entry set, so its AP is np.mean over
+        # one contiguous row: the same pairwise summation as np.mean(P[:, :, k][P[:, :, k] > -1])
+        full = cnt == P.shape[0] * P.shape[1]
+        rows = np.ascontiguousarray(P.transpose(2, 0, 1)).reshape(P.shape[2], -1)
+        ap = np.where(full, rows.mean(axis=1), -1.0)
+        for k in np.flatnonzero((cnt > 0) & ~full):  # partial rows (never with the reference grids)
             v = P[:, :, k]
             ap[k] = float(np.mean(v[v > -1]))
         ap50 = _class_means(P[0])
@@ -212,8 +215,15 @@ def summary_numbers(acc: Accumulated, params: EvalParams, frequency=None) -> dic
 
 
 def _class_means(P2: np.ndarray) -> np.ndarray:
-    """Mean over axis 0 of the entries > -1 per column (R, C) -> (C,), -1 for empty columns."""
-    return np.array([_mean_valid(P2[:, k]) for k in range(P2.shape[1])])
+    """Mean over axis 0 of the entries > -1 per column (R, C) -> (C,), -1 for empty columns
+    (contiguous rows: the pairwise summation of np.mean on each column's valid entries)."""
+    valid = P2 > -1
+    cnt = valid.sum(0)
+    full = cnt == P2.shape[0]
+    out = np.where(full, np.ascontiguousarray(P2.T).mean(axis=1), -1.0)
+    for k in np.flatnonzero((cnt > 0) & ~full):
+        out[k] = _mean_valid(P2[:, k])
+    return out
 
 
 def _mean_valid(v: np.ndarray) -> float:

@@ -156,6 +156,25 @@ def _eisel_lemire(w, q, neg, pow5):
     return sign | (np.uint64(power2) << _S52) | mant
 
 
+_P10 = np.array([10.0 ** k for k in range(23)])
+_TWO53 = np.uint64(1 << 53)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _to_float(w, q, neg, pow5, p10, u1, f1):
+    """The double nearest to ``(-1)^neg * w * 10^q``: Clinger's exact fast path (w < 2^53,
+    |q| <= 22: one correctly rounded operation), else Eisel-Lemire (bits through a view)."""
+    if w <= _TWO53 and -22 <= q <= 22:
+        v = np.float64(w)
+        if q < 0:
+            v = v / p10[-q]
+        else:
+            v = v * p10[q]
+        return -v if neg else v
+    u1[0] = _eisel_lemire(w, q, neg, pow5)
+    return f1[0]
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _is_ws(c):
     return c == 32 or c == 10 or c == 13 or c == 9
@@ -168,7 +187,7 @@ def _skip_ws(buf, i, n):
     return i
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _lex_number(buf, i, n):
     """Scan a JSON number at ``i``.
 
@@ -303,13 +322,13 @@ _K_SEG = np.frombuffer(b"segmentation", np.uint8).copy()
 
 
 @njit(cache=True, nogil=True)
-def _scan_region(buf, i, stop_at, pow5, k_img, k_cat, k_box, k_score, k_seg,
-                 img, cat, bits, slow_pos, slow_len, slow_slot):
+def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_score, k_seg,
+                 img, cat, vals, slow_pos, slow_len, slow_slot):
     """Parse records ``{...}`` from ``i`` (at a '{') on.
 
     Stops after the closing ']' of the list (status 0) or, when ``stop_at >= 0``, at the first
-    record that starts at or after ``stop_at`` (status 4, returns its position). ``bits`` holds
-    (N, 5) float64 bit patterns: bbox x, y, w, h, score. Status: 0 done, 1 malformed / not
+    record that starts at or after ``stop_at`` (status 4, returns its position). ``vals`` holds
+    5 float64 per record: bbox x, y, w, h, score. Status: 0 done, 1 malformed / not
     plain numbers (the caller falls back to the validating reader), 2 masks present,
     3 out of capacity.
     Returns ``(status, end position, records, slow numbers)``.
@@ -375,7 +394,7 @@ def _scan_region(buf, i, stop_at, pow5, k_img, k_cat, k_box, k_score, k_seg,
                     slow_slot[ns] = r * 5 + 4
                     ns += 1
                 else:
-                    bits[r, 4] = _eisel_lemire(w, q, neg, pow5)
+                    vals[r * 5 + 4] = _to_float(w, q, neg, pow5, p10, u1, f1)
                 have |= 4
                 i = e
             elif _key_is(buf, ks, ke, k_box):
@@ -397,7 +416,7 @@ def _scan_region(buf, i, stop_at, pow5, k_img, k_cat, k_box, k_score, k_seg,
                         slow_slot[ns] = r * 5 + k
                         ns += 1
                     else:
-                        bits[r, k] = _eisel_lemire(w, q, neg, pow5)
+                        vals[r * 5 + k] = _to_float(w, q, neg, pow5, p10, u1, f1)
                     i = _skip_ws(buf, e, n)
                     if i >= n:
                         return 1, i, r, ns
@@ -492,17 +511,19 @@ def scan_results(buf: np.ndarray, threads: int = 2):
     def run(lo, stop):
         img = np.empty(cap, np.int64)
         cat = np.empty(cap, np.int64)
-        bits = np.empty((cap, 5), np.uint64)
-        scap = cap
+        vals = np.empty(cap * 5, np.float64)
+        u1 = np.zeros(1, np.uint64)
+        f1 = u1.view(np.float64)
+        scap = max(cap // 16, 1024)
         while True:
             sp = np.empty(scap, np.int64)
             sl = np.empty(scap, np.int64)
             ss = np.empty(scap, np.int64)
-            st, end, r, ns = _scan_region(buf, lo, stop, POW5, *keys, img, cat, bits, sp, sl, ss)
+            st, end, r, ns = _scan_region(buf, lo, stop, POW5, _P10, u1, f1, *keys, img, cat, vals, sp, sl, ss)
             if st == 3 and ns >= scap and r < cap:
-                scap *= 5
+                scap *= 8
                 continue
-            return st, end, r, ns, img, cat, bits, sp, sl, ss
+            return st, end, r, ns, img, cat, vals, sp, sl, ss
 
     if len(regions) == 2:
         from concurrent.futures import ThreadPoolExecutor
@@ -518,15 +539,12 @@ def scan_results(buf: np.ndarray, threads: int = 2):
     if any(o[0] not in (0, 4) for o in outs):
         return None
     imgs, cats, boxes, scores = [], [], [], []
-    for st, end, r, ns, img, cat, bits, sp, sl, ss in outs:
-        b = bits[:r]
-        if ns:
-            f = b.reshape(-1)
-            raw = buf
-            for k in range(ns):
-                p, ln = int(sp[k]), int(sl[k])
-                f[ss[k]] = np.float64(float(bytes(raw[p:p + ln]))).view(np.uint64)
-        fl = b.view(np.float64)
+    for st, end, r, ns, img, cat, vals, sp, sl, ss in outs:
+        f = vals[:r * 5]
+        for k in range(ns):  # more than 19 significant digits: Python's float
+            p, ln = int(sp[k]), int(sl[k])
+            f[ss[k]] = float(bytes(buf[p:p + ln]))
+        fl = f.reshape(r, 5)
         imgs.append(img[:r])
         cats.append(cat[:r])
         boxes.append(fl[:, :4])
