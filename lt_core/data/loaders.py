@@ -949,12 +949,13 @@ def _gt_from_dict(d: Any, source: str) -> DetectionGT:
         raise InputError("'categories' is empty", _name(p), "categories")
     for where, lst, keys in (("images", images, ("id",)), ("categories", cats, ("id", "name")),
                              ("annotations", anns, ("id", "image_id", "category_id", "bbox"))):
-        for i, o in enumerate(lst):
-            if not isinstance(o, dict):
-                raise InputError(f"{where}[{i}] is {type(o).__name__}, expected an object", _name(p), where)
-            miss = [k for k in keys if k not in o]
-            if miss:
-                raise InputError(f"{where}[{i}] has no '{miss[0]}'", _name(p), f"{where}.{miss[0]}")
+        if lst and set(map(type, lst)) != {dict}:
+            i, o = next((i, o) for i, o in enumerate(lst) if not isinstance(o, dict))
+            raise InputError(f"{where}[{i}] is {_type_name(o)}, expected an object", _name(p), where)
+        for k in keys:
+            if not all(k in o for o in lst):
+                i = next(i for i, o in enumerate(lst) if k not in o)
+                raise InputError(f"{where}[{i}] has no '{k}'", _name(p), f"{where}.{k}")
     img_ids = _int_ids([im["id"] for im in images], p, "id", "images")
     cat_ids = _int_ids([c["id"] for c in cats], p, "id", "categories")
     ann_id = _int_ids([a["id"] for a in anns], p, "id", "annotations")
