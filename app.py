@@ -19,6 +19,7 @@ PAGES = [  # file, title, icon — one question per page (see ../shared/ux.md)
     ("pages/5_Rebalance.py", "Rebalance", ":material/balance:"),
     ("pages/6_Thresholds.py", "Thresholds", ":material/tune:"),
     ("pages/7_Retrain.py", "Retrain", ":material/model_training:"),
+    ("pages/8_Augment.py", "Augment", ":material/auto_awesome_mosaic:"),
 ]
 nav = st.navigation([st.Page(str(HERE / f), title=t, icon=i, url_path=t)
                      for f, t, i in PAGES if (HERE / f).exists()])

@@ -34,6 +34,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
                          "validation split"),
     "retrain": ("retrain", "retrain a classifier head on frozen features (joint, cRT, LWS, tau-norm, NCM) with "
                            "long-tail losses"),
+    "augment": ("augment", "tail-aware copy-paste (and photometric augmentation) of a COCO / LVIS dataset, written as "
+                           "a new dataset"),
 }
 SUBCOMMAND_MODULES = [m for m, _ in SUBCOMMANDS.values()]
 REPORT_URL = "the Tailscope issue tracker"
