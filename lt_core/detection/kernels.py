@@ -22,7 +22,7 @@ second"; as in fast_float and Rust's core library), which is correctly rounded l
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange  # noqa: F401
+from numba import njit
 
 __all__ = ["scan_results", "match_bbox", "accumulate_classes", "bootstrap_ap", "POW5"]
 
@@ -160,19 +160,28 @@ _P10 = np.array([10.0 ** k for k in range(23)])
 _TWO53 = np.uint64(1 << 53)
 
 
+@njit(cache=True, nogil=True)
+def _el_float(w, q, neg, pow5, u1, f1):
+    """Eisel-Lemire, its IEEE bits turned into the float through a view (``f1`` views ``u1``)."""
+    u1[0] = _eisel_lemire(w, q, neg, pow5)
+    return f1[0]
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _to_float(w, q, neg, pow5, p10, u1, f1):
-    """The double nearest to ``(-1)^neg * w * 10^q``: Clinger's exact fast path (w < 2^53,
-    |q| <= 22: one correctly rounded operation), else Eisel-Lemire (bits through a view)."""
-    if w <= _TWO53 and -22 <= q <= 22:
+    """The double nearest to ``(-1)^neg * w * 10^q``: Clinger's exact fast path (w <= 2^53,
+    |q| <= 22: one correctly rounded operation), else Eisel-Lemire (kept out of line: inlining
+    it here made the common path several times slower)."""
+    if w <= _TWO53 and q >= -22 and q <= 22:
         v = np.float64(w)
         if q < 0:
             v = v / p10[-q]
         else:
             v = v * p10[q]
-        return -v if neg else v
-    u1[0] = _eisel_lemire(w, q, neg, pow5)
-    return f1[0]
+        if neg:
+            v = -v
+        return v
+    return _el_float(w, q, neg, pow5, u1, f1)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -393,8 +402,17 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                     slow_len[ns] = e - i
                     slow_slot[ns] = r * 5 + 4
                     ns += 1
+                elif w <= _TWO53 and q >= -22 and q <= 22:  # Clinger (see _to_float), written out:
+                    v = np.float64(w)                          # numba's inlining of it is slow
+                    if q < 0:
+                        v = v / p10[-q]
+                    else:
+                        v = v * p10[q]
+                    if neg:
+                        v = -v
+                    vals[r * 5 + 4] = v
                 else:
-                    vals[r * 5 + 4] = _to_float(w, q, neg, pow5, p10, u1, f1)
+                    vals[r * 5 + 4] = _el_float(w, q, neg, pow5, u1, f1)
                 have |= 4
                 i = e
             elif _key_is(buf, ks, ke, k_box):
@@ -415,8 +433,17 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                         slow_len[ns] = e - i
                         slow_slot[ns] = r * 5 + k
                         ns += 1
+                    elif w <= _TWO53 and q >= -22 and q <= 22:
+                        v = np.float64(w)
+                        if q < 0:
+                            v = v / p10[-q]
+                        else:
+                            v = v * p10[q]
+                        if neg:
+                            v = -v
+                        vals[r * 5 + k] = v
                     else:
-                        vals[r * 5 + k] = _to_float(w, q, neg, pow5, p10, u1, f1)
+                        vals[r * 5 + k] = _el_float(w, q, neg, pow5, u1, f1)
                     i = _skip_ws(buf, e, n)
                     if i >= n:
                         return 1, i, r, ns
