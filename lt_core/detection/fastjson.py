@@ -66,7 +66,14 @@ def read_input_bytes(path) -> tuple[np.ndarray, str]:
         return np.frombuffer(raw, np.uint8), src
     if p.name.lower().endswith(".gz"):
         raise InputError("the name ends in .gz but the file is not gzip-compressed", src)
-    return np.fromfile(p, dtype=np.uint8), src
+    try:
+        import mmap
+        with open(p, "rb") as fh:
+            flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)
+            m = mmap.mmap(fh.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+        return np.frombuffer(m, np.uint8), src  # read-only view of the page cache: no copy
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - platforms without mmap flags
+        return np.fromfile(p, dtype=np.uint8), src
 
 
 def load_results_fast(path, gt=None, name: str | None = None):

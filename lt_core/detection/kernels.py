@@ -332,12 +332,13 @@ _K_SEG = np.frombuffer(b"segmentation", np.uint8).copy()
 
 @njit(cache=True, nogil=True)
 def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_score, k_seg,
-                 img, cat, vals, slow_pos, slow_len, slow_slot):
+                 img, cat, box, score, slow_pos, slow_len, slow_slot):
     """Parse records ``{...}`` from ``i`` (at a '{') on.
 
     Stops after the closing ']' of the list (status 0) or, when ``stop_at >= 0``, at the first
-    record that starts at or after ``stop_at`` (status 4, returns its position). ``vals`` holds
-    5 float64 per record: bbox x, y, w, h, score. Status: 0 done, 1 malformed / not
+    record that starts at or after ``stop_at`` (status 4, returns its position). ``box`` holds
+    4 float64 per record (x, y, w, h), ``score`` one; a number with more than 19 significant
+    digits is left to the caller (``slow_*``: its span and slot ``r * 5 + k``, k = 4 the score). Status: 0 done, 1 malformed / not
     plain numbers (the caller falls back to the validating reader), 2 masks present,
     3 out of capacity.
     Returns ``(status, end position, records, slow numbers)``.
@@ -410,9 +411,9 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                         v = v * p10[q]
                     if neg:
                         v = -v
-                    vals[r * 5 + 4] = v
+                    score[r] = v
                 else:
-                    vals[r * 5 + 4] = _el_float(w, q, neg, pow5, u1, f1)
+                    score[r] = _el_float(w, q, neg, pow5, u1, f1)
                 have |= 4
                 i = e
             elif _key_is(buf, ks, ke, k_box):
@@ -441,9 +442,9 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                             v = v * p10[q]
                         if neg:
                             v = -v
-                        vals[r * 5 + k] = v
+                        box[r * 4 + k] = v
                     else:
-                        vals[r * 5 + k] = _el_float(w, q, neg, pow5, u1, f1)
+                        box[r * 4 + k] = _el_float(w, q, neg, pow5, u1, f1)
                     i = _skip_ws(buf, e, n)
                     if i >= n:
                         return 1, i, r, ns
@@ -538,7 +539,8 @@ def scan_results(buf: np.ndarray, threads: int = 2):
     def run(lo, stop):
         img = np.empty(cap, np.int64)
         cat = np.empty(cap, np.int64)
-        vals = np.empty(cap * 5, np.float64)
+        box = np.empty(cap * 4, np.float64)
+        score = np.empty(cap, np.float64)
         u1 = np.zeros(1, np.uint64)
         f1 = u1.view(np.float64)
         scap = max(cap // 16, 1024)
@@ -546,11 +548,11 @@ def scan_results(buf: np.ndarray, threads: int = 2):
             sp = np.empty(scap, np.int64)
             sl = np.empty(scap, np.int64)
             ss = np.empty(scap, np.int64)
-            st, end, r, ns = _scan_region(buf, lo, stop, POW5, _P10, u1, f1, *keys, img, cat, vals, sp, sl, ss)
+            st, end, r, ns = _scan_region(buf, lo, stop, POW5, _P10, u1, f1, *keys, img, cat, box, score, sp, sl, ss)
             if st == 3 and ns >= scap and r < cap:
                 scap *= 8
                 continue
-            return st, end, r, ns, img, cat, vals, sp, sl, ss
+            return st, end, r, ns, img, cat, box, score, sp, sl, ss
 
     if len(regions) == 2:
         from concurrent.futures import ThreadPoolExecutor
@@ -566,18 +568,20 @@ def scan_results(buf: np.ndarray, threads: int = 2):
     if any(o[0] not in (0, 4) for o in outs):
         return None
     imgs, cats, boxes, scores = [], [], [], []
-    for st, end, r, ns, img, cat, vals, sp, sl, ss in outs:
-        f = vals[:r * 5]
+    for st, end, r, ns, img, cat, box, score, sp, sl, ss in outs:
         for k in range(ns):  # more than 19 significant digits: Python's float
-            p, ln = int(sp[k]), int(sl[k])
-            f[ss[k]] = float(bytes(buf[p:p + ln]))
-        fl = f.reshape(r, 5)
+            p, ln, slot = int(sp[k]), int(sl[k]), int(ss[k])
+            v = float(bytes(buf[p:p + ln]))
+            if slot % 5 == 4:
+                score[slot // 5] = v
+            else:
+                box[(slot // 5) * 4 + slot % 5] = v
         imgs.append(img[:r])
         cats.append(cat[:r])
-        boxes.append(fl[:, :4])
-        scores.append(fl[:, 4])
+        boxes.append(box[:r * 4].reshape(r, 4))
+        scores.append(score[:r])
     if len(outs) == 1:
-        return imgs[0], cats[0], np.ascontiguousarray(boxes[0]), np.ascontiguousarray(scores[0])
+        return imgs[0], cats[0], boxes[0], scores[0]
     return (np.concatenate(imgs), np.concatenate(cats), np.concatenate(boxes), np.concatenate(scores))
 
 
