@@ -910,6 +910,30 @@ def _contradicts_frequency(image_count: np.ndarray, freq: np.ndarray) -> bool:
     return bool(np.mean(expect != f) > 0.05)
 
 
+def _id_lists(images: list, key: str, cat_ids: np.ndarray, p) -> list:
+    """LVIS ``neg_category_ids`` / ``not_exhaustive_category_ids`` of every image: flat lists of
+    known integer category ids (checked for all images at once); one int64 array per image."""
+    from itertools import chain
+
+    lists = [im.get(key, []) for im in images]
+    if set(map(type, lists)) - {list}:
+        i = next(i for i, v in enumerate(lists) if type(v) is not list)
+        _id_list(lists[i], p, images[i], key, set(cat_ids.tolist()))
+    flat = list(chain.from_iterable(lists))
+    if flat and set(map(type, flat)) != {int}:
+        i = next(i for i, v in enumerate(lists) if any(type(c) is not int for c in v))
+        _id_list(lists[i], p, images[i], key, set(cat_ids.tolist()))
+    arr = np.array(flat, dtype=np.int64) if flat else np.zeros(0, np.int64)
+    known = np.isin(arr, cat_ids)
+    if not known.all():
+        lens = np.fromiter(map(len, lists), np.int64, len(lists))
+        owner = np.repeat(np.arange(len(lists)), lens)
+        i = int(owner[np.flatnonzero(~known)[0]])
+        _id_list(lists[i], p, images[i], key, set(cat_ids.tolist()))
+    lens = np.fromiter(map(len, lists), np.int64, len(lists))
+    return np.split(arr, np.cumsum(lens)[:-1]) if len(lists) else []
+
+
 def _id_list(v, p, im, key: str, cset: set) -> np.ndarray:
     """LVIS ``neg_category_ids`` / ``not_exhaustive_category_ids``: a flat list of known integer ids."""
     if not isinstance(v, list):
@@ -953,14 +977,23 @@ def _gt_from_dict(d: Any, source: str) -> DetectionGT:
             i, o = next((i, o) for i, o in enumerate(lst) if not isinstance(o, dict))
             raise InputError(f"{where}[{i}] is {_type_name(o)}, expected an object", _name(p), where)
         for k in keys:
-            if not all(k in o for o in lst):
+            if where != "annotations" and not all(k in o for o in lst):  # annotations: KeyError below
                 i = next(i for i, o in enumerate(lst) if k not in o)
                 raise InputError(f"{where}[{i}] has no '{k}'", _name(p), f"{where}.{k}")
     img_ids = _int_ids([im["id"] for im in images], p, "id", "images")
     cat_ids = _int_ids([c["id"] for c in cats], p, "id", "categories")
-    ann_id = _int_ids([a["id"] for a in anns], p, "id", "annotations")
-    ann_img = _int_ids([a["image_id"] for a in anns], p, "image_id", "annotations")
-    ann_cat = _int_ids([a["category_id"] for a in anns], p, "category_id", "annotations")
+    try:
+        ann_id_raw = [a["id"] for a in anns]
+        ann_img_raw = [a["image_id"] for a in anns]
+        ann_cat_raw = [a["category_id"] for a in anns]
+        boxes_raw = [a["bbox"] for a in anns]
+    except KeyError as e:
+        k = e.args[0]
+        i = next(i for i, o in enumerate(anns) if k not in o)
+        raise InputError(f"annotations[{i}] has no '{k}'", _name(p), f"annotations.{k}")
+    ann_id = _int_ids(ann_id_raw, p, "id", "annotations")
+    ann_img = _int_ids(ann_img_raw, p, "image_id", "annotations")
+    ann_cat = _int_ids(ann_cat_raw, p, "category_id", "annotations")
     for what, ids in (("image", img_ids), ("category", cat_ids), ("annotation", ann_id)):
         if len(np.unique(ids)) != len(ids):
             u, c = np.unique(ids, return_counts=True)
@@ -973,7 +1006,7 @@ def _gt_from_dict(d: Any, source: str) -> DetectionGT:
     if not known_cat.all():
         raise InputError(f"{int((~known_cat).sum())} annotations refer to unknown category ids, e.g. "
                          f"{np.unique(ann_cat[~known_cat])[:5].tolist()}", _name(p), "annotations.category_id")
-    bbox = _bbox_array([a["bbox"] for a in anns], p, "annotations.bbox", ann_id) if anns else np.zeros((0, 4))
+    bbox = _bbox_array(boxes_raw, p, "annotations.bbox", ann_id) if anns else np.zeros((0, 4))
     if any("area" in a for a in anns):
         area = bbox[:, 2] * bbox[:, 3] if len(anns) else np.zeros(0)
         has = np.array(["area" in a for a in anns], bool)
@@ -995,11 +1028,8 @@ def _gt_from_dict(d: Any, source: str) -> DetectionGT:
     lvis_imgs = any("neg_category_ids" in im or "not_exhaustive_category_ids" in im for im in images)
     neg = nex = None
     if lvis_imgs:
-        cset = set(cat_ids.tolist())
-        neg, nex = [], []
-        for im in images:
-            for key, out in (("neg_category_ids", neg), ("not_exhaustive_category_ids", nex)):
-                out.append(_id_list(im.get(key, []), p, im, key, cset))
+        neg = _id_lists(images, "neg_category_ids", cat_ids, p)
+        nex = _id_lists(images, "not_exhaustive_category_ids", cat_ids, p)
     names = [str(c["name"]) for c in cats]
     table0 = ClassTable(cat_ids, names, np.zeros(len(cats), np.int64), source=_name(p))
     ci = table0.index_of(ann_cat) if len(ann_cat) else np.zeros(0, np.int64)
