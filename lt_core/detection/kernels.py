@@ -777,6 +777,22 @@ def accumulate_classes(order, starts, rank, mbits, ibits, gt_count, T, mds, coco
 # ---------------------------------------------------------------------------------------------
 # Image bootstrap of per-class AP from the per-image states
 # ---------------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True, inline="always")
+def _n_le(thr, x):
+    """Number of thresholds <= x (``searchsorted(thr, x, "right")``), thr = 0, 0.01, ..., 1."""
+    R = len(thr)
+    k = int(x * (R - 1))
+    if k < 0:
+        k = 0
+    if k > R - 1:
+        k = R - 1
+    while k < R and thr[k] <= x:
+        k += 1
+    while k > 0 and thr[k - 1] > x:
+        k -= 1
+    return k
+
+
 @njit(cache=True, nogil=True)
 def bootstrap_ap(starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt, weights, T, rec_thrs, b_lo, b_hi,
                  out_ap, out_ap50):
@@ -854,17 +870,23 @@ def bootstrap_ap(starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt, weights, T, 
                     if t == 0:
                         out_ap50[b, k] = 0.0
                     continue
-                for i in range(n - 1, 0, -1):
-                    if pr[t, i] > pr[t, i - 1]:
-                        pr[t, i - 1] = pr[t, i]
+                # interpolated precision read at the recall thresholds: threshold r is read at the
+                # first point whose recall reaches it, i.e. point i takes the thresholds in
+                # (rc[i-1], rc[i]]; walk the points (few) instead of the 101 thresholds
                 s = 0.0
-                i = 0
-                for r in range(R):
-                    while i < n and rc[t, i] < rec_thrs[r]:
-                        i += 1
-                    if i >= n:
-                        break
-                    s += pr[t, i]
+                run_max = 0.0
+                done = 0  # thresholds already assigned (those <= rc of the previous point)
+                # running maximum from the right, so go backwards and count thresholds per point
+                cnt_hi = R
+                for i in range(n - 1, -1, -1):
+                    if pr[t, i] > run_max:
+                        run_max = pr[t, i]
+                    # thresholds <= rc[i]: searchsorted(rec_thrs, rc[i], "right")
+                    c = _n_le(rec_thrs, rc[t, i])
+                    c_prev = _n_le(rec_thrs, rc[t, i - 1]) if i > 0 else 0
+                    if c > c_prev:
+                        s += (c - c_prev) * run_max
+                    done += 0
                 if t == 0:
                     out_ap50[b, k] = s / R
                 total += s
