@@ -214,10 +214,19 @@ def summarize_ap(acc: Accumulated, params, t: float | None = None, area: int = 0
     classes : ndarray of int, optional   class indices to average over (lvis r / c / f groups)
     m : int, optional       maxDets index (default: ``params.headline_m``)
     """
-    s = acc.precision
+    mi = params.headline_m if m is None else m
+    key = ("p", area, mi)
+    cache = acc.__dict__.setdefault("_views", {})
+    if key not in cache:  # (T, R, C) in category-id order, made once per (area, maxDets)
+        order = acc.cat_order if acc.cat_order is not None else np.arange(acc.precision.shape[2])
+        cache[key] = np.ascontiguousarray(acc.precision[:, :, :, area, mi][:, :, order])
+    s = cache[key]
     if t is not None:
         s = s[np.where(t == params.iou_thrs)[0]]
-    s = s[:, :, :, area, params.headline_m if m is None else m]
-    s = s[:, :, _classes_in_id_order(acc, classes)]
+    if classes is not None:
+        keep = np.zeros(acc.precision.shape[2], bool)
+        keep[np.asarray(classes, dtype=np.int64)] = True
+        order = acc.cat_order if acc.cat_order is not None else np.arange(acc.precision.shape[2])
+        s = s[:, :, keep[order]]
     v = s[s > -1]
     return -1.0 if v.size == 0 else float(np.mean(v))
