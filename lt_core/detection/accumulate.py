@@ -97,8 +97,10 @@ def _accumulate_kernel(state: MatchState) -> Accumulated:
     C = len(state.class_ids)
     mds = np.asarray(tuple(p.max_dets) if p.style == "coco" else (p.max_dets[0],), np.int64)
     M = len(mds)
-    precision = -np.ones((T, R, C, A, M))
-    recall = -np.ones((T, C, A, M))
+    # stored area / maxDets-major so that every (area, maxDets) table is one contiguous block;
+    # exposed with the references' axes (T, R, C, A, M) / (T, C, A, M) as transposed views
+    precision = (-np.ones((A, M, T, R, C))).transpose(2, 3, 4, 0, 1)
+    recall = (-np.ones((A, M, T, C))).transpose(2, 3, 0, 1)
     order, starts = class_order(state)
     args = (order, starts.astype(np.int64), state.rank.astype(np.int64), state.matched, state.ignored,
             state.gt_count.astype(np.int64), T, mds, p.style == "coco", np.asarray(p.rec_thrs, np.float64))
@@ -219,7 +221,9 @@ def summarize_ap(acc: Accumulated, params, t: float | None = None, area: int = 0
     cache = acc.__dict__.setdefault("_views", {})
     if key not in cache:  # (T, R, C) in category-id order, made once per (area, maxDets)
         order = acc.cat_order if acc.cat_order is not None else np.arange(acc.precision.shape[2])
-        cache[key] = np.ascontiguousarray(acc.precision[:, :, :, area, mi][:, :, order])
+        block = acc.precision[:, :, :, area, mi]
+        sorted_ids = bool(np.array_equal(order, np.arange(len(order))))
+        cache[key] = np.ascontiguousarray(block if sorted_ids else block[:, :, order])
     s = cache[key]
     if t is not None:
         s = s[np.where(t == params.iou_thrs)[0]]

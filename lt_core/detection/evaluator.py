@@ -151,7 +151,7 @@ def finish(state: MatchState, gt: DetectionGT, name: str = "results") -> Detecti
         # a class with ground truth has every (IoU, recall) entry set, so its AP is np.mean over
         # one contiguous row: the same pairwise summation as np.mean(P[:, :, k][P[:, :, k] > -1])
         full = cnt == P.shape[0] * P.shape[1]
-        rows = np.ascontiguousarray(P.transpose(2, 0, 1)).reshape(P.shape[2], -1)
+        rows = np.ascontiguousarray(P.transpose(2, 0, 1)).reshape(P.shape[2], -1)  # (C, T*R)
         ap = np.where(full, rows.mean(axis=1), -1.0)
         for k in np.flatnonzero((cnt > 0) & ~full):  # partial rows (never with the reference grids)
             v = P[:, :, k]
