@@ -47,7 +47,10 @@ def class_order(state: MatchState) -> tuple[np.ndarray, np.ndarray]:
         # shards merged in image order: within a class, (image, rank) order is already there,
         # so two stable sorts give the same permutation as the full lexsort
         order = np.argsort(-state.score, kind="stable")
-        order = order[np.argsort(state.cat[order], kind="stable")]
+        cat = state.cat[order]
+        if len(state.class_ids) < 32767:
+            cat = cat.astype(np.int16)  # a stable sort of 16-bit keys is a radix sort in NumPy
+        order = order[np.argsort(cat, kind="stable")]
     else:
         order = np.lexsort((state.rank, state.img, -state.score, state.cat))
     starts = np.searchsorted(state.cat[order], np.arange(len(state.class_ids) + 1))
