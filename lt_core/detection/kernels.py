@@ -168,23 +168,6 @@ def _el_float(w, q, neg, pow5, u1, f1):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _to_float(w, q, neg, pow5, p10, u1, f1):
-    """The double nearest to ``(-1)^neg * w * 10^q``: Clinger's exact fast path (w <= 2^53,
-    |q| <= 22: one correctly rounded operation), else Eisel-Lemire (kept out of line: inlining
-    it here made the common path several times slower)."""
-    if w <= _TWO53 and q >= -22 and q <= 22:
-        v = np.float64(w)
-        if q < 0:
-            v = v / p10[-q]
-        else:
-            v = v * p10[q]
-        if neg:
-            v = -v
-        return v
-    return _el_float(w, q, neg, pow5, u1, f1)
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _is_ws(c):
     return c == 32 or c == 10 or c == 13 or c == 9
 
@@ -338,9 +321,9 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
     Stops after the closing ']' of the list (status 0) or, when ``stop_at >= 0``, at the first
     record that starts at or after ``stop_at`` (status 4, returns its position). ``box`` holds
     4 float64 per record (x, y, w, h), ``score`` one; a number with more than 19 significant
-    digits is left to the caller (``slow_*``: its span and slot ``r * 5 + k``, k = 4 the score). Status: 0 done, 1 malformed / not
-    plain numbers (the caller falls back to the validating reader), 2 masks present,
-    3 out of capacity.
+    digits is left to the caller (``slow_*``: its span and slot ``r * 5 + k``, k = 4 the score).
+    Status: 0 done, 1 malformed / not plain numbers (the caller falls back to the validating
+    reader), 2 masks present, 3 out of capacity.
     Returns ``(status, end position, records, slow numbers)``.
     """
     n = len(buf)
@@ -403,8 +386,10 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                     slow_len[ns] = e - i
                     slow_slot[ns] = r * 5 + 4
                     ns += 1
-                elif w <= _TWO53 and q >= -22 and q <= 22:  # Clinger (see _to_float), written out:
-                    v = np.float64(w)                          # numba's inlining of it is slow
+                elif w <= _TWO53 and q >= -22 and q <= 22:
+                    # Clinger's exact fast path (w <= 2^53, |q| <= 22: one correctly rounded
+                    # operation), written out here: numba's inlining of a helper for it was 3x slower
+                    v = np.float64(w)
                     if q < 0:
                         v = v / p10[-q]
                     else:
@@ -874,10 +859,7 @@ def bootstrap_ap(starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt, weights, T, 
                 # first point whose recall reaches it, i.e. point i takes the thresholds in
                 # (rc[i-1], rc[i]]; walk the points (few) instead of the 101 thresholds
                 s = 0.0
-                run_max = 0.0
-                done = 0  # thresholds already assigned (those <= rc of the previous point)
-                # running maximum from the right, so go backwards and count thresholds per point
-                cnt_hi = R
+                run_max = 0.0  # the interpolated precision: running maximum from the right
                 for i in range(n - 1, -1, -1):
                     if pr[t, i] > run_max:
                         run_max = pr[t, i]
@@ -886,7 +868,6 @@ def bootstrap_ap(starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt, weights, T, 
                     c_prev = _n_le(rec_thrs, rc[t, i - 1]) if i > 0 else 0
                     if c > c_prev:
                         s += (c - c_prev) * run_max
-                    done += 0
                 if t == 0:
                     out_ap50[b, k] = s / R
                 total += s
