@@ -160,3 +160,20 @@ def test_tide_and_ci_views_on_the_demo():
     ci = _frame_with(at, "low")
     assert {"AP", "APr", "AP50"} <= set(ci["metric"])
     assert ((ci["low"] <= ci["estimate"]) & (ci["estimate"] <= ci["high"])).all()
+
+
+def test_data_page_detection_tab_takes_train_frequencies():
+    """The Data page's Detection tab: the LVIS val subset alone is flagged as evaluation-split counts;
+    with the LVIS v0.5 category file the class table's counts come from train."""
+    d = ROOT / "tests/data/lvis_v0_5_val_100"
+    at = st_testing.AppTest.from_file(str(ROOT / "pages" / "1_Data.py"), default_timeout=240).run()
+    assert not at.exception, at.exception
+    at.radio(key="det_mode").set_value("Local path").run()
+    at.text_input(key="path_gt").set_value(str(d / "lvis_val_100.json.gz"))
+    at.text_input(key="path_det_fr").set_value(str(d / "lvis_v0_5_categories.csv"))
+    submit = next(b for b in at.button if b.label == "Load" and "det" in str(b.form_id))  # the det_form's
+    submit.click().run()
+    assert not at.exception, at.exception
+    det = at.session_state["ts_det_dataset"]
+    assert det.classes.count_source == "train: lvis_v0_5_categories.csv (image_count)"
+    assert any("train: lvis_v0_5_categories.csv" in c.value for c in at.caption)
