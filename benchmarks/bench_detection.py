@@ -39,7 +39,9 @@ KEYS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf", "AR@300"
 
 # ------------------------------------------------------------------ workers (one process each)
 def _w_ours_parts(gt_path, dt_path):
-    """Tailscope's steps timed in process (the evaluate-only column)."""
+    """Tailscope's steps timed in process (the evaluate-only column), as eval-det runs them."""
+    from lt_core.cli.eval_det import _no_hugepage_madvise
+    _no_hugepage_madvise()
     t0 = time.perf_counter()
     from lt_core.data.loaders import load_detection_gt
     from lt_core.detection.evaluator import evaluate_detections

@@ -155,6 +155,12 @@ def _first_last(b: bytes) -> tuple[int, int]:
 def _validate(img, cat, bbox, score, gt, src) -> None:
     if len(score) == 0:
         raise InputError("the results list is empty", src)
+    if use_kernels():
+        from .kernels import first_bad_values
+        bad_s, n_s, bad_b, bad_wh, n_wh = first_bad_values(bbox, score)
+        if bad_s < 0 and bad_b < 0 and bad_wh < 0:
+            _validate_ids(img, cat, gt, src)
+            return
     if not np.isfinite(score).all():
         i = int(np.flatnonzero(~np.isfinite(score))[0])
         raise InputError(f"{int((~np.isfinite(score)).sum())} non-finite scores (NaN/inf), first at entry {i}",
@@ -167,6 +173,10 @@ def _validate(img, cat, bbox, score, gt, src) -> None:
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"{int(bad.sum())} boxes have zero or negative width/height, e.g. entry {i}: "
                          f"{bbox[i].tolist()}", src, "bbox", hint="boxes are [x, y, width, height] with width, height > 0")
+    _validate_ids(img, cat, gt, src)
+
+
+def _validate_ids(img, cat, gt, src) -> None:
     if gt is not None:
         ids = np.unique(np.asarray(gt.categories.ids, dtype=np.int64))
         unk = ~_isin(cat, ids)

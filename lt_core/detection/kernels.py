@@ -1038,3 +1038,69 @@ def tide_class_ap(starts, correct, n_gt, x_range):
             s += pr[i] if i < n else 0.0
         out[k] = s / R * 100
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Preparation passes over all detections without full-size temporaries
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def lookup_ids(ids, lo, table):
+    """``table[id - lo]`` per id (-1 outside the table): image / class index of each detection."""
+    n = len(ids)
+    out = np.empty(n, np.int64)
+    m = len(table)
+    for i in range(n):
+        o = ids[i] - lo
+        out[i] = table[o] if 0 <= o < m else -1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def first_bad_values(box, score):
+    """First entry with a non-finite score, a non-finite box, a box with w or h <= 0 (-1: none),
+    and the number of such boxes."""
+    n = len(score)
+    bad_s = -1
+    bad_b = -1
+    bad_wh = -1
+    n_wh = 0
+    n_s = 0
+    for i in range(n):
+        s = score[i]
+        if not np.isfinite(s):
+            n_s += 1
+            if bad_s < 0:
+                bad_s = i
+        x, y, w, h = box[i, 0], box[i, 1], box[i, 2], box[i, 3]
+        if not (np.isfinite(x) and np.isfinite(y) and np.isfinite(w) and np.isfinite(h)):
+            if bad_b < 0:
+                bad_b = i
+        elif w <= 0 or h <= 0:
+            n_wh += 1
+            if bad_wh < 0:
+                bad_wh = i
+    return bad_s, n_s, bad_b, bad_wh, n_wh
+
+
+@njit(cache=True, nogil=True)
+def federated_keep(img, cat, C, allowed):
+    """Positions (and keys ``img * C + cat``) of detections of a known class whose (image, class)
+    pair is evaluated (``allowed[key]``: positive or verified negative), in file order."""
+    n = len(img)
+    cnt = 0
+    for i in range(n):
+        c = cat[i]
+        if c >= 0 and allowed[img[i] * C + c]:
+            cnt += 1
+    pos = np.empty(cnt, np.int64)
+    key = np.empty(cnt, np.int64)
+    j = 0
+    for i in range(n):
+        c = cat[i]
+        if c >= 0:
+            k = img[i] * C + c
+            if allowed[k]:
+                pos[j] = i
+                key[j] = k
+                j += 1
+    return pos, key

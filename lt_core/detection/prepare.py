@@ -39,6 +39,10 @@ def map_ids(sorted_ids: np.ndarray, order: np.ndarray, ids: np.ndarray) -> np.nd
     if len(ids) > 4 * len(sorted_ids) and hi - lo < max(8 * len(ids), 1 << 20):
         table = np.full(hi - lo + 1, -1, np.int64)
         table[sorted_ids - lo] = order
+        from ._jit import use_kernels
+        if use_kernels():  # one pass, no full-size temporaries
+            from .kernels import lookup_ids
+            return lookup_ids(np.ascontiguousarray(ids), lo, table)
         off = ids - lo
         inside = (off >= 0) & (off <= hi - lo)
         if inside.all():
@@ -268,18 +272,33 @@ def prepare_dets(gtt: GTTable, res: DetectionResults, params: EvalParams) -> Det
         keep[o[r < params.per_image_limit]] = True
         n_limit = int(n - keep.sum())
         idx = idx[keep[idx]]
-    known = cat[idx] >= 0
-    n_unknown = int((~known).sum())
-    if n_unknown:
-        idx = idx[known]
     C = gtt.n_classes
-    key = img[idx] * C + cat[idx]
     n_fed = 0
-    if params.style == "lvis":
-        # federated filter first (it keeps a fraction of the detections), then sort what is left
-        ok = _in_keys(key, gtt.allowed_keys(), gtt.n_images * C)
-        n_fed = int((~ok).sum())
-        idx, key = idx[ok], key[ok]
+    from ._jit import use_kernels
+    universe = gtt.n_images * C
+    if params.style == "lvis" and use_kernels() and universe <= 256_000_000:
+        # federated filter in one pass (it keeps a fraction of the detections), then sort those
+        from .kernels import federated_keep
+        allowed = np.zeros(universe, bool)
+        allowed[gtt.allowed_keys()] = True
+        sub = len(idx) < n
+        ci, ii = (cat[idx], img[idx]) if sub else (cat, img)
+        n_unknown = int(np.count_nonzero(ci < 0))
+        pos, key = federated_keep(ii, ci, C, allowed)
+        del allowed
+        n_fed = len(idx) - n_unknown - len(pos)
+        idx = idx[pos] if sub else pos
+    else:
+        known = cat[idx] >= 0
+        n_unknown = int((~known).sum())
+        if n_unknown:
+            idx = idx[known]
+        key = img[idx] * C + cat[idx]
+        if params.style == "lvis":
+            # federated filter first (it keeps a fraction of the detections), then sort what is left
+            ok = _in_keys(key, gtt.allowed_keys(), universe)
+            n_fed = int((~ok).sum())
+            idx, key = idx[ok], key[ok]
     # sort by (image, category, score desc); ties keep file order (lexsort is stable)
     o = np.lexsort((-score[idx], key))
     idx, key = idx[o], key[o]
