@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.errors import page_boundary
 from ui.state import sidebar
 
 st.set_page_config(page_title="Tailscope", page_icon=":material/insights:", layout="wide")
@@ -24,4 +25,5 @@ PAGES = [  # file, title, icon — one question per page (see ../shared/ux.md)
 nav = st.navigation([st.Page(str(HERE / f), title=t, icon=i, url_path=t)
                      for f, t, i in PAGES if (HERE / f).exists()])
 sidebar()
-nav.run()
+with page_boundary():  # an exception no page caught: one line (+ "please report"), never a traceback
+    nav.run()

@@ -6,6 +6,7 @@
 
 Everything goes into ./.venv (created on first use, re-installed when a requirements file
 changes). Extra arguments go to streamlit / pytest, e.g. ``python3 dev.py test -k loaders``.
+The app listens on 127.0.0.1 only unless given ``--server.address`` (README.md, "Safety").
 """
 from __future__ import annotations
 
@@ -55,14 +56,27 @@ def ensure_chromium() -> None:
               flush=True)
 
 
+def app_args(rest: list[str]) -> list[str]:
+    """streamlit options for ``dev.py app``: bound to 127.0.0.1 unless the user asks otherwise.
+
+    The server reads files on this machine, so it only listens on the loopback interface by
+    default (also set in .streamlit/config.toml, which Streamlit reads from the working folder:
+    ``main`` runs from the repository root). To open it to a network deliberately, pass
+    ``--server.address 0.0.0.0`` (see README.md, "Safety").
+    """
+    given = any(a == "--server.address" or a.startswith("--server.address=") for a in rest)
+    return ([] if given else ["--server.address", "127.0.0.1"]) + list(rest)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("app", "test"):
         print(__doc__)
         return 2
     cmd, rest = argv[0], argv[1:]
+    os.chdir(ROOT)  # Streamlit reads .streamlit/config.toml from the working folder
     if cmd == "app":
         ensure_venv(dev=False)
-        os.execv(str(PY), [str(PY), "-m", "streamlit", "run", str(ROOT / "app.py"), *rest])
+        os.execv(str(PY), [str(PY), "-m", "streamlit", "run", str(ROOT / "app.py"), *app_args(rest)])
     ensure_venv(dev=True)
     ensure_chromium()
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")

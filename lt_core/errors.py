@@ -21,17 +21,23 @@ class InputError(ValueError):
         The field, column or key at fault.
     hint : str, optional
         How to fix it.
+    excerpt : str, optional
+        A piece of the file's content that shows the fault (e.g. the bad line). The CLI shows it;
+        the app does not (:meth:`describe` with ``excerpt=False``): a server must never echo a
+        file's content to a browser.
     """
 
     def __init__(self, message: str, source: str | None = None, field: str | None = None,
-                 hint: str | None = None):
+                 hint: str | None = None, excerpt: str | None = None):
         self.message = message
         self.source = source
         self.field = field
         self.hint = hint
+        self.excerpt = excerpt
         super().__init__(self.__str__())
 
-    def __str__(self) -> str:  # noqa: D105
+    def describe(self, excerpt: bool = True) -> str:
+        """The one-line text: ``source: field 'f': message[, found '...'] (hint: ...)``."""
         parts = []
         if self.source:
             parts.append(f"{self.source}")
@@ -39,6 +45,11 @@ class InputError(ValueError):
             parts.append(f"field '{self.field}'")
         head = ": ".join(parts)
         text = f"{head}: {self.message}" if head else self.message
+        if excerpt and self.excerpt:
+            text += f", found '{self.excerpt}'"
         if self.hint:
             text += f" (hint: {self.hint})"
         return text
+
+    def __str__(self) -> str:  # noqa: D105
+        return self.describe(excerpt=True)

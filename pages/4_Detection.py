@@ -18,7 +18,7 @@ from lt_core.detection.evaluator import detection_bins
 from lt_core.errors import InputError
 from lt_core.io import to_jsonable
 from lt_core.plots import detection as dplots
-from ui import state
+from ui import files, state
 
 st.title("Detection")
 st.caption("Which classes does my detector miss, and who steals them?")
@@ -46,9 +46,9 @@ def load_section() -> None:
             fr_up = st.file_uploader("Train frequencies (optional)", type=["json", "gz", "csv"], key="det_fr_up",
                                      help="The training ground truth, an LVIS category file (image_count, frequency) "
                                           "or a counts CSV (class_id,count): the bins come from it.")
-            gt_path = state.save_uploads([gt_up]).get(gt_up.name) if gt_up is not None else None
-            dt_paths = list(state.save_uploads(dt_up).values())
-            fr_path = state.save_uploads([fr_up]).get(fr_up.name) if fr_up is not None else None
+            gt_path = files.save_uploads([gt_up], "det_gt_up").get(gt_up.name) if gt_up is not None else None
+            dt_paths = list(files.save_uploads(dt_up, "det_dt_up").values())
+            fr_path = files.save_uploads([fr_up], "det_fr_up").get(fr_up.name) if fr_up is not None else None
         else:
             gt_path = st.text_input("Ground truth path", key="det_gt_path",
                                     help="A COCO / LVIS ground-truth JSON on the machine running the app.").strip() or None
@@ -60,15 +60,18 @@ def load_section() -> None:
                                          "come from it.").strip() or None
         c = st.columns([1, 1, 3])
         if c[0].button("Load", type="primary", key="det_load", disabled=not gt_path):
-            _load(gt_path, dt_paths, fr_path)
+            _load(gt_path, dt_paths, fr_path, local=mode != "Upload")
         if ds is not None and not ds.generated and c[1].button("Back to the demo", key="det_demo_back"):
             state.reset_demo("detection")
             st.session_state[CACHE] = {}
             st.rerun()
 
 
-def _load(gt_path, dt_paths, fr_path) -> None:
+def _load(gt_path, dt_paths, fr_path, local: bool = False) -> None:
     try:
+        if local:  # local paths: only inside the data roots (ui/files.py)
+            gt_path = files.confine(gt_path, "ground truth path")
+            fr_path = files.confine(fr_path, "train frequencies path") if fr_path else None
         with st.spinner("Reading ground truth…"):
             g = load_detection_gt(gt_path)
             if fr_path:
@@ -83,6 +86,8 @@ def _load(gt_path, dt_paths, fr_path) -> None:
     failed = []
     for p in dt_paths:  # one bad results file never takes the others down
         try:
+            if local:
+                p = files.confine(p, "results path")
             with st.spinner(f"Reading {Path(p).name}…"):
                 r = load_results_fast(p, g)
             newd.results[r.name] = r

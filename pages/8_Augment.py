@@ -15,7 +15,7 @@ from lt_core.bins import parse_bins
 from lt_core.errors import InputError
 from lt_core.images import draw_annotations
 from lt_core.plots import augment as aplots
-from ui import state
+from ui import files, state
 
 JOB, DONE = "aug_job", "aug_done"
 SOURCES = {"photos": f"Demo: {DEMOS['photos']}", "scenes": f"Demo: {DEMOS['scenes']}",
@@ -71,6 +71,8 @@ def data_source():
                     "demo above.", icon=":material/info:")
             st.stop()
     try:
+        if src not in ("photos", "scenes"):  # local paths: only inside the data roots (ui/files.py)
+            gt_path, root = files.confine(gt_path, "ground truth"), files.confine(root, "image folder")
         gt, index = _load(str(gt_path), str(root), _stamp(str(gt_path)) + _stamp(str(root)))
         index.require_all()
     except InputError as e:

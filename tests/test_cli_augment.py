@@ -111,14 +111,13 @@ def test_output_over_the_input_is_refused(data, tmp_path, capsys):
     assert "holds the input" in capsys.readouterr().err
     assert main(["augment", "copy-paste", "--gt", str(gt), "--images", str(images), "--target", "rfs:0.5",
                  "--out", str(images / "x")]) == 2
-    assert "inside the image folder" in capsys.readouterr().err
+    err = capsys.readouterr().err  # the output guard refuses any output inside an input folder, first
+    assert "inside the image folder" in err or "inside the input folder given as --images" in err
 
 
 def test_help_lists_augment(capsys):
-    with pytest.raises(SystemExit):
-        main(["--help"])
+    assert main(["--help"]) == 0   # main returns argparse's exit code in-process (no SystemExit)
     assert "augment" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        main(["augment", "copy-paste", "--help"])
+    assert main(["augment", "copy-paste", "--help"]) == 0
     out = capsys.readouterr().out
     assert all(k in out for k in ("--gt", "--images", "--target", "--out", "--seed", "--box-only", "--blend", "--workers"))

@@ -110,7 +110,7 @@ def test_bad_input_exits_2_with_a_message(files, tmp_path, case, capsys):
         expect = "feature"
     elif case == "lr":
         a += ["--lr", "-1"]
-        expect = "learning rate"
+        expect = "--lr: must be a number > 0"
     else:
         a += ["--bins", "quantile:x"]
         expect = "quantile"

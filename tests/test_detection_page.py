@@ -68,7 +68,7 @@ def _frame_with(at, col):
     return next(d.value for d in at.dataframe if col in d.value.columns)
 
 
-def test_lvis_subset_with_category_file_rare_common_frequent_agree_with_bins():
+def test_lvis_subset_with_category_file_rare_common_frequent_agree_with_bins(tmp_path):
     d = ROOT / "tests/data/lvis_v0_5_val_100"
     import gzip
     import json
@@ -76,9 +76,7 @@ def test_lvis_subset_with_category_file_rare_common_frequent_agree_with_bins():
     sys.path.insert(0, str(ROOT / "tests"))
     from test_detection_exact import jitter_dets
     gd = json.loads(gzip.decompress((d / "lvis_val_100.json.gz").read_bytes()))
-    import tempfile
-    tmp = Path(tempfile.mkdtemp())
-    dt = tmp / "lvis_dets.json"
+    dt = tmp_path / "lvis_dets.json"
     dt.write_text(json.dumps(jitter_dets(gd, 1)))
     at = _load_local(_app().run(), d / "lvis_val_100.json.gz", [dt], d / "lvis_v0_5_categories.csv")
     assert not at.exception, at.exception

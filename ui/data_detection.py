@@ -15,7 +15,7 @@ from lt_core.data import DetectionDataset, load_detection_gt
 from lt_core.detection import apply_frequencies, load_detection_frequencies, load_results_fast
 from lt_core.detection.evaluator import detection_bins
 from lt_core.errors import InputError
-from ui import state
+from ui import files, state
 
 __all__ = ["detection_tab"]
 
@@ -23,7 +23,7 @@ __all__ = ["detection_tab"]
 def _file_input(label: str, key: str, mode: str, types: list[str] | None, help: str) -> str | None:
     if mode == "Upload":
         f = st.file_uploader(label, type=types, key=f"up_{key}", help=help)
-        return state.save_uploads([f]).get(f.name) if f is not None else None
+        return files.save_uploads([f], f"up_{key}").get(f.name) if f is not None else None
     p = st.text_input(label + " (local path)", key=f"path_{key}", help=help + " Large files: give a path.")
     return p.strip() or None
 
@@ -68,7 +68,7 @@ def _load_form() -> None:
         if dmode == "Upload":
             ups = st.file_uploader("Results JSON (one or more)", type=["json", "gz"], accept_multiple_files=True,
                                    key="up_dt", help="COCO results: [{image_id, category_id, bbox, score}, ...]")
-            res_paths = state.save_uploads(ups)
+            res_paths = files.save_uploads(ups, "up_dt")
         else:
             txt = st.text_area("Results JSON paths (one per line)", key="path_dt")
             res_paths = {Path(x.strip()).name: x.strip() for x in txt.splitlines() if x.strip()}
@@ -82,6 +82,10 @@ def _load_form() -> None:
         st.error("Give a ground-truth JSON file.")
         return
     try:
+        if dmode != "Upload":  # local paths: only inside the data roots (ui/files.py)
+            gt_path = files.confine(gt_path, "ground truth path")
+            fr_path = files.confine(fr_path, "train frequencies path") if fr_path else None
+            res_paths = {k: files.confine(v, "results path") for k, v in res_paths.items()}
         g = load_detection_gt(gt_path)
         if fr_path:
             ft = load_detection_frequencies(fr_path, g)

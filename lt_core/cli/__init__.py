@@ -7,8 +7,9 @@ imported, so a subcommand starts without the others' dependencies (torch, pycoco
 
 :func:`main` is the error boundary: the output guard (:func:`lt_core.io.guard_outputs`) runs
 before any work; bad input exits 2 with one line naming the file, field and what was expected;
-a usage error exits 2 with one line; an unexpected exception prints one line and a request to
-report it (exit 1) — never a traceback, unless ``TAILSCOPE_DEBUG=1``.
+a usage error exits 2 with one line (numeric options are range-checked when parsed, with the
+argparse types of :mod:`lt_core.cli.argtypes`); an unexpected exception prints one line and a
+request to report it (exit 1) — never a traceback, unless ``TAILSCOPE_DEBUG=1``.
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
                                "training"),
     "adjust": ("adjust", "logit adjustment / probability rescaling of saved scores; tau given or tuned on a "
                          "validation split"),
+    "adjust-ml": ("adjust_ml", "multi-label (sigmoid) decisions: per-class thresholds or prior correction tuned on "
+                               "val, applied to test"),
     "retrain": ("retrain", "retrain a classifier head on frozen features (joint, cRT, LWS, tau-norm, NCM) with "
                            "long-tail losses"),
     "augment": ("augment", "tail-aware copy-paste (and photometric augmentation) of a COCO / LVIS dataset, written as "
@@ -76,16 +79,28 @@ def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split())[:500]
 
 
+def _os_error(e: OSError) -> str:
+    """One line for an OSError, naming the file a user gave (never a temporary sibling of it)."""
+    from ..io import user_path
+
+    what = user_path(e.filename) if e.filename else ""
+    text = e.strerror or _one_line(e)
+    return f"{what}{': ' if what else ''}{text}"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = _command_of(argv)
-    parser = build_parser(command if command in SUBCOMMANDS else None)
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
-        return 2
     debug = os.environ.get("TAILSCOPE_DEBUG") == "1"
     try:
+        command = _command_of(argv)
+        parser = build_parser(command if command in SUBCOMMANDS else None)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help (0) or a one-line usage error (2): a return code, in-process too
+            return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return 2
         if args._io is not None:
             from ..io import guard_outputs
 
@@ -94,9 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         print(f"error: {_one_line(e)}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as e:
-        what = e.filename or ""
-        print(f"error: {what}{': ' if what else ''}{e.strerror or _one_line(e)}", file=sys.stderr)
+    except OSError as e:  # a file that vanished, a folder that became read-only, a full disk...
+        print(f"error: {_os_error(e)}", file=sys.stderr)
         return 2
     except MemoryError:
         print("error: out of memory (the input is larger than this machine can hold; shard it or use a "

@@ -1,14 +1,13 @@
 """``python -m lt_core adjust``: logit adjustment of saved scores, tau given or tuned on validation."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from ..bins import parse_bins
 from ..data.assemble import resolve_classes
 from ..data.loaders import load_labels, load_predictions
 from ..errors import InputError
+from .argtypes import FINITE, NONNEG, PROBABILITY
 from ..io import write_json, write_npy
 from ..metrics import bin_accuracy
 from ..posthoc import (DEFAULT_TAUS, OBJECTIVES, log_prior, logit_adjustment_spec, tune_tau)
@@ -40,22 +39,33 @@ def add_arguments(p) -> None:
     g.add_argument("--train-counts", metavar="COUNTS", help="CSV with class_id,count[,name] (the prior)")
     g.add_argument("--train-labels", metavar="L", help="training labels, counted per class (the prior)")
     t = p.add_mutually_exclusive_group(required=True)
-    t.add_argument("--tau", type=float, metavar="T", help="adjustment strength (0 = none, 1 = Menon et al.'s default)")
+    t.add_argument("--tau", type=FINITE, metavar="T", help="adjustment strength (0 = none, 1 = Menon et al.'s default)")
     t.add_argument("--tune-on", nargs=2, metavar=("VAL_LABELS", "VAL_SCORES"),
                    help="tune tau on this validation split (labels and the same model's scores)")
     p.add_argument("--objective", default="balanced_accuracy", choices=OBJECTIVES,
                    help="what --tune-on maximises (default balanced_accuracy)")
-    p.add_argument("--max-head-drop", type=float, default=0.05, metavar="D",
+    p.add_argument("--max-head-drop", type=PROBABILITY, default=0.05, metavar="D",
                    help="few_accuracy: allowed head-bin accuracy drop, absolute (default 0.05 = 5 points)")
-    p.add_argument("--taus", default="0:2:41", metavar="A:B:K",
+    p.add_argument("--taus", default="0:2:41", metavar="A:B:K", type=_taus_spec,
                    help="sweep grid for --tune-on: K values from A to B (default 0:2:41)")
     p.add_argument("--bins", default="imagenet-lt", metavar="SCHEME",
                    help="imagenet-lt (default), lvis, quantile:K or custom:A,B: bins for reporting / few_accuracy")
-    p.add_argument("--pseudo-count", type=float, default=0.0, metavar="A",
+    p.add_argument("--pseudo-count", type=NONNEG, default=0.0, metavar="A",
                    help="added to every train count (needed when a class has no training sample)")
     p.add_argument("--labels", metavar="TEST_LABELS", help="optional: report accuracy per bin before / after")
     p.add_argument("--out", metavar="ADJUSTED_NPY", help="write the adjusted N x C scores (.npy, atomically)")
     p.add_argument("--export", metavar="ADJUSTMENT_JSON", help="write the adjustment file (JSON, atomically)")
+
+
+def _taus_spec(spec: str) -> str:
+    """argparse type of --taus: the spec, checked (A <= B finite, 1 <= K <= 10001)."""
+    import argparse
+
+    try:
+        _taus(spec)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(e.message) from None
+    return spec
 
 
 def _taus(spec: str) -> np.ndarray:
@@ -81,26 +91,12 @@ def _log_scores(pred, what: str) -> np.ndarray:
     return pred.scores
 
 
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except OSError:
-        return False
-
-
 def _pct(x) -> str:
     return "    –" if x is None or x != x else f"{100 * x:5.1f}%"
 
 
 def run(args) -> int:
     scheme = parse_bins(args.bins)
-    for flag, path in (("--out", args.out), ("--export", args.export)):
-        if path:
-            inputs = [args.preds, args.train_counts, args.train_labels, args.labels] + list(args.tune_on or [])
-            if any(q and _same_file(path, q) for q in inputs):
-                raise InputError("would overwrite an input file", path, flag, hint="choose another output path")
-    if args.pseudo_count < 0:
-        raise InputError(f"must be >= 0, got {args.pseudo_count}", field="--pseudo-count")
     classes, _ = resolve_classes(args.train_labels, args.train_counts, None, ())
     counts = classes.train_count
     try:
@@ -136,8 +132,6 @@ def run(args) -> int:
             print(f"  note: no tau keeps the {res.head_bin}-bin drop within {args.max_head_drop:g}")
     else:
         tau = float(args.tau)
-        if not np.isfinite(tau):
-            raise InputError(f"must be finite, got {args.tau}", field="--tau")
     lp = log_prior(counts, args.pseudo_count)
     offset = -tau * lp
     adj_pred = (Z + offset).argmax(1)

@@ -6,6 +6,7 @@ import sys
 import time
 
 from ..errors import InputError
+from .argtypes import SEED, int_in
 
 NAME = "eval-det"
 HELP = "evaluate COCO / LVIS detections: AP, AP50, AP75, APs/m/l, APr/c/f, AR and per-class AP"
@@ -45,11 +46,11 @@ def add_arguments(p) -> None:
     p.add_argument("--style", choices=["lvis", "coco"], default=None,
                    help="protocol: lvis (LVISEval, Gupta et al. 2019) or coco (COCOeval, Lin et al. 2014); "
                         "default lvis when the ground truth has LVIS fields, else coco")
-    p.add_argument("--max-dets", type=int, default=None, metavar="N",
+    p.add_argument("--max-dets", type=int_in(1, 1_000_000), default=None, metavar="N",
                    help="lvis: detections per image (default 300); coco: the last maxDets (default 100)")
-    p.add_argument("--bootstrap", type=int, default=None, metavar="N",
+    p.add_argument("--bootstrap", type=int_in(1, 1_000_000), default=None, metavar="N",
                    help="image-bootstrap replicates for 95 %% confidence intervals (e.g. 1000)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the bootstrap draws (default 0)")
+    p.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the bootstrap draws (default 0)")
     p.add_argument("--compare", metavar="OTHER.json", default=None,
                    help="a second results file on the same ground truth: paired bootstrap of this file minus it")
     p.add_argument("--bins", default="lvis", metavar="SCHEME",

@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from .argtypes import NONNEG_INT, POSITIVE_INT, PROBABILITY, SEED, float_in, int_in
+
+THRESHOLD = float_in(0.0, 1.0, lo_open=True)
 
 NAME = "rebalance"
 HELP = "class weights, repeat factors, re-sampled index lists and SMOTE features for training"
@@ -46,7 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     w.add_argument("--scheme", choices=WEIGHT_SCHEMES, default="effective-number",
                    help="effective-number: (1-beta)/(1-beta^n) (Cui et al. 2019); inverse: 1/n; "
                         "sqrt-inverse: 1/sqrt(n); uniform (default: effective-number)")
-    w.add_argument("--beta", type=float, default=0.999,
+    w.add_argument("--beta", type=PROBABILITY, default=0.999,
                    help="beta of the effective number, in [0, 1] (default 0.999; Cui et al. use 0.9-0.9999)")
     w.add_argument("--out", required=True, help="output .json, .csv or .pt (float32 tensor of shape (C,))")
 
@@ -54,18 +57,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                        description="r(c) = max(1, sqrt(t / f(c))), f(c) = fraction of training images with "
                                    "category c; image factor = max over its categories (1 without annotations).")
     r.add_argument("--gt", required=True, metavar="TRAIN.json", help="COCO / LVIS training ground truth (.json[.gz])")
-    r.add_argument("--threshold", type=float, default=0.001, help="t (default 0.001, as LVIS / detectron2)")
+    r.add_argument("--threshold", type=THRESHOLD, default=0.001, help="t in (0, 1] (default 0.001, as LVIS / detectron2)")
     r.add_argument("--frequency", choices=("annotations", "image_count"), default="annotations",
                    help="f(c) from the file's annotations (default) or from the categories' image_count")
-    r.add_argument("--n-train-images", type=int, default=None,
+    r.add_argument("--n-train-images", type=POSITIVE_INT, default=None,
                    help="with --frequency image_count: training images behind image_count (LVIS v1: 100170)")
     r.add_argument("--out", required=True, help="output .json (images + categories) or .csv (image_id,repeat_factor)")
     r.add_argument("--annotated-out", default=None,
                    help="also write the GT JSON with each image's \"repeat_factor\" added (a new file)")
     r.add_argument("--epoch-out", default=None,
                    help="also write one seeded epoch of image ids (.npy int64 or .csv), stochastic rounding")
-    r.add_argument("--seed", type=int, default=0, help="seed of --epoch-out (default 0)")
-    r.add_argument("--epoch", type=int, default=0, help="epoch of --epoch-out (default 0)")
+    r.add_argument("--seed", type=SEED, default=0, help="seed of --epoch-out, in [0, 2^32) (default 0)")
+    r.add_argument("--epoch", type=NONNEG_INT, default=0, help="epoch of --epoch-out (default 0)")
 
     s = sub.add_parser("sample", help="one seeded epoch of re-sampled indices", formatter_class=fmt,
                        description="One epoch of sample indices (into the rows of the label file).")
@@ -73,12 +76,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("--strategy", choices=STRATEGIES, default="class-balanced",
                    help="instance, class-balanced / sqrt / progressive (Kang et al. 2020), label-shuffling "
                         "(Shen et al. 2016), over / under (random), rfs (Gupta et al. 2019)")
-    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    s.add_argument("--epoch", type=int, default=0, help="epoch number (default 0): each epoch is a fresh list")
-    s.add_argument("--num-epochs", type=int, default=None, help="T of progressive sampling")
-    s.add_argument("--num-samples", type=int, default=None, help="epoch length of class-balanced/sqrt/progressive")
-    s.add_argument("--target", type=int, default=None, help="over / under: samples per class (default max / min)")
-    s.add_argument("--threshold", type=float, default=0.001, help="rfs: t (default 0.001)")
+    s.add_argument("--seed", type=SEED, default=0, help="random seed, in [0, 2^32) (default 0)")
+    s.add_argument("--epoch", type=NONNEG_INT, default=0, help="epoch number (default 0): each epoch is a fresh list")
+    s.add_argument("--num-epochs", type=POSITIVE_INT, default=None, help="T of progressive sampling")
+    s.add_argument("--num-samples", type=POSITIVE_INT, default=None,
+                   help="epoch length of class-balanced/sqrt/progressive (1 .. 1,000,000,000)")
+    s.add_argument("--target", type=POSITIVE_INT, default=None, help="over / under: samples per class (default max / min)")
+    s.add_argument("--threshold", type=THRESHOLD, default=0.001, help="rfs: t in (0, 1] (default 0.001)")
     s.add_argument("--out", required=True, help="output .npy (int64) or .csv (column index)")
 
     m = sub.add_parser("smote", help="SMOTE family on features (imbalanced-learn)", formatter_class=fmt,
@@ -91,19 +95,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     m.add_argument("--sampling-strategy", default="auto",
                    help="imbalanced-learn sampling_strategy: auto, minority, not majority, all, or a JSON "
                         "object {class_id: target count}")
-    m.add_argument("--k-neighbors", type=int, default=5, help="neighbours for interpolation (default 5)")
-    m.add_argument("--seed", type=int, default=0, help="random_state (default 0)")
+    m.add_argument("--k-neighbors", type=int_in(1, 10_000), default=5, help="neighbours for interpolation (default 5)")
+    m.add_argument("--seed", type=SEED, default=0, help="random_state, in [0, 2^32) (default 0)")
     m.add_argument("--out", required=True, help="output .npz")
 
 
-def _check_out(out: str, exts: tuple[str, ...], inputs: list[str | None]) -> Path:
+def _check_out(out: str, exts: tuple[str, ...], flag: str = "--out") -> Path:
+    """The output's format from its extension (overlaps with inputs are refused by the guard)."""
     p = Path(out)
     if p.suffix.lower() not in exts:
-        raise InputError(f"unknown output format '{p.suffix}'", out, "--out", hint="use " + " or ".join(exts))
-    for i in inputs:
-        if i and Path(i).exists() and p.exists() and p.resolve() == Path(i).resolve():
-            raise InputError("the output would overwrite an input file", out, "--out",
-                             hint="write to a new file; inputs are never modified")
+        raise InputError(f"unknown output format '{p.suffix or '(no extension)'}'", out, flag,
+                         hint="use " + " or ".join(exts))
     return p
 
 
@@ -126,14 +128,18 @@ def _weights(args) -> int:
     from ..rebalance import weights_table
     from ..rebalance.exports import write_weights
 
-    out = _check_out(args.out, (".json", ".csv", ".pt", ".pth"), [args.train_labels, args.train_counts])
+    out = _check_out(args.out, (".json", ".csv", ".pt", ".pth"))
     if args.train_counts:
         classes = load_train_counts(args.train_counts)
         counts = classes.train_count
     else:
         labels, classes = _train_labels(args.train_labels)
         counts = labels.counts(classes.n_classes)
-    table = weights_table(counts, args.scheme, args.beta, class_ids=classes.ids, names=classes.names)
+    try:
+        table = weights_table(counts, args.scheme, args.beta, class_ids=classes.ids, names=classes.names)
+    except InputError as e:
+        raise InputError(e.message, args.train_counts or args.train_labels, "count" if args.train_counts else "label",
+                         e.hint) from None
     write_weights(out, table, args.scheme, args.beta)
     w = table["weight"].to_numpy()
     pos = counts > 0
@@ -148,11 +154,11 @@ def _rfs(args) -> int:
     from ..rebalance import repeat_factors
     from ..rebalance.exports import write_rfs, write_rfs_gt
 
-    out = _check_out(args.out, (".json", ".csv"), [args.gt])
+    out = _check_out(args.out, (".json", ".csv"))
     if args.annotated_out:
-        _check_out(args.annotated_out, (".json",), [args.gt])
+        _check_out(args.annotated_out, (".json",), "--annotated-out")
     if args.epoch_out:
-        _check_out(args.epoch_out, (".npy", ".csv"), [args.gt])
+        _check_out(args.epoch_out, (".npy", ".csv"), "--epoch-out")
     gt = load_detection_gt(args.gt)
     rf = repeat_factors(gt, args.threshold, frequency=args.frequency, n_train_images=args.n_train_images)
     write_rfs(out, rf)
@@ -178,7 +184,7 @@ def _sample(args) -> int:
     from ..rebalance import epoch_indices
     from ..rebalance.exports import write_indices
 
-    out = _check_out(args.out, (".npy", ".csv"), [args.train_labels])
+    out = _check_out(args.out, (".npy", ".csv"))
     labels, classes = _train_labels(args.train_labels)
     params = {}
     if args.strategy in ("over", "under"):
@@ -200,7 +206,7 @@ def _smote(args) -> int:
     from ..rebalance import smote_resample
     from ..rebalance.exports import write_smote_npz
 
-    out = _check_out(args.out, (".npz",), [args.features, args.train_labels])
+    out = _check_out(args.out, (".npz",))
     labels, classes = _train_labels(args.train_labels)
     feats = load_features(args.features, "train")
     X = feats.X
@@ -222,13 +228,19 @@ def _smote(args) -> int:
     if isinstance(strategy, str) and strategy.strip().startswith("{"):
         try:
             raw = json.loads(strategy)
-            strategy = {int(classes.index_of([int(k)], args.sampling_strategy, "--sampling-strategy")[0]): int(v)
+            strategy = {int(classes.index_of([int(k)], "", "--sampling-strategy")[0]): int(v)
                         for k, v in raw.items()}
         except (ValueError, TypeError) as e:
             if isinstance(e, InputError):
                 raise
             raise InputError(f"not a JSON object of class_id: count ({e})", "--sampling-strategy") from None
-    X_res, y_res, info = smote_resample(X, labels.y, args.method, strategy, args.k_neighbors, args.seed)
+    try:
+        X_res, y_res, info = smote_resample(X, labels.y, args.method, strategy, args.k_neighbors, args.seed)
+    except InputError as e:
+        if e.source:
+            raise
+        raise InputError(e.message, args.train_labels if e.field in (None, "y") else None,
+                         "label" if e.field in (None, "y") else e.field, e.hint) from None
     write_smote_npz(out, X_res, y_res, info, class_ids=classes.ids)
     for note in info["notes"]:
         print(f"note: {note}", file=sys.stderr)
@@ -242,9 +254,18 @@ def run(args) -> int:
 
 
 def io_paths(args):
+    """What each of weights / rfs / sample / smote reads and writes, by option."""
     from ..io import IOPaths
 
-    g = lambda k: getattr(args, k, None)  # noqa: E731 - the sub-subcommands have different options
-    return IOPaths(inputs={"--train-labels": g("train_labels"), "--train-counts": g("train_counts"),
-                           "--gt": g("gt"), "--features": g("features")},
-                   outputs={"--out": g("out"), "--annotated-out": g("annotated_out"), "--epoch-out": g("epoch_out")})
+    cmd = args.rebalance_command
+    if cmd == "weights":
+        return IOPaths(inputs={"--train-labels": args.train_labels, "--train-counts": args.train_counts},
+                       outputs={"--out": args.out})
+    if cmd == "rfs":
+        return IOPaths(inputs={"--gt": args.gt},
+                       outputs={"--out": args.out, "--annotated-out": args.annotated_out,
+                                "--epoch-out": args.epoch_out})
+    if cmd == "sample":
+        return IOPaths(inputs={"--train-labels": args.train_labels}, outputs={"--out": args.out})
+    return IOPaths(inputs={"--features": args.features, "--train-labels": args.train_labels},
+                   outputs={"--out": args.out})

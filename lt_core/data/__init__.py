@@ -9,12 +9,13 @@ import importlib
 
 _NAMES = {
     "assemble": ["build_classification_dataset", "build_detection_dataset", "resolve_classes"],
-    "demo": ["load_classification_demo", "load_detection_demo"],
+    "demo": ["load_classification_demo", "load_detection_demo", "load_multilabel_demo"],
     "loaders": ["load_class_names", "load_classifier", "load_detection_gt", "load_detection_results",
                 "load_features", "load_label_splits", "load_labels", "load_predictions", "load_train_counts",
                 "read_json", "sniff"],
+    "multilabel": ["MultiLabelRowsError", "single_label_dataset"],
     "schema": ["SPLITS", "ClassificationDataset", "ClassifierWeights", "ClassTable", "DetectionDataset",
-               "DetectionGT", "DetectionResults", "Features", "Labels", "Predictions", "Run"],
+               "DetectionGT", "DetectionResults", "Features", "Labels", "MultiLabels", "Predictions", "Run"],
     "synth": ["make_lvis_like"],
 }
 _WHERE = {name: mod for mod, names in _NAMES.items() for name in names}

@@ -8,8 +8,12 @@ Formats
 -------
 labels       CSV / TSV / Parquet with a label column (class name or id) and optional id and split
              columns; ImageNet-LT style text lists (``relative/path.jpg label`` per line, ``.gz`` ok);
-             GoEmotions-style headerless TSV (``text <TAB> ids <TAB> comment_id``, single-label rows
-             kept); an image-folder tree (one sub-folder per class; files are listed, never read).
+             GoEmotions-style headerless TSV (``text <TAB> ids <TAB> comment_id``); an image-folder
+             tree (one sub-folder per class; files are listed, never read). Multi-label targets
+             (indicator matrices, ``"a,b"`` cells, list columns, GoEmotions rows with several
+             emotions, COCO / LVIS GT as image-level labels) are read by
+             :mod:`lt_core.data.multilabel`; a single-label load that meets them stops with the
+             choices (``multi_label``), never coercing silently.
 counts       CSV with ``class_id,count[,name]`` (also ImageNet-LT / Places-LT ``*_class_counts.csv``,
              LVIS category CSV with ``image_count``).
 predictions  ``.npy`` / ``.npz`` (N x C scores or N predicted ids), Parquet / CSV (wide score columns
@@ -24,6 +28,7 @@ import gzip
 import io
 import os
 import re
+import stat
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -50,11 +55,44 @@ from .schema import (SPLITS, ClassifierWeights, ClassTable, DetectionGT, Detecti
 __all__ = [
     "load_labels", "load_label_splits", "load_train_counts", "load_class_names", "load_predictions",
     "load_features", "load_classifier", "load_detection_gt", "load_detection_results", "read_json",
-    "sniff", "MAX_FILE_BYTES",
+    "sniff", "MAX_FILE_BYTES", "max_file_bytes", "format_bytes",
 ]
 
-#: Largest input file accepted (bytes). Larger files are refused with a message, not an OOM.
-MAX_FILE_BYTES = int(os.environ.get("TAILSCOPE_MAX_FILE_BYTES", 8 * 1024**3))
+#: Largest input file accepted (bytes), unless ``TAILSCOPE_MAX_FILE_BYTES`` says otherwise (see
+#: :func:`max_file_bytes`). Larger files are refused with a message, not an out-of-memory crash.
+MAX_FILE_BYTES = 8 * 1024**3
+MAX_FILE_ENV = "TAILSCOPE_MAX_FILE_BYTES"
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
+          "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "t": 1000**4, "tb": 1000**4, "tib": 1024**4}
+#: without a class table, integer labels are class indices 0..max: at most this many classes,
+#: or 4 x the distinct ids of the file if more (a class id of 10**11 must not allocate 745 GiB)
+MAX_DENSE_CLASSES = 4096
+
+
+def max_file_bytes() -> int:
+    """The input size limit: ``TAILSCOPE_MAX_FILE_BYTES`` (bytes, or with a unit: ``500MB``, ``8GiB``)
+    when set, else :data:`MAX_FILE_BYTES` (8 GiB)."""
+    raw = os.environ.get(MAX_FILE_ENV)
+    if raw is None or not raw.strip():
+        return int(MAX_FILE_BYTES)
+    m = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", raw)
+    unit = m.group(2).lower() if m else None
+    if not m or unit not in _UNITS:
+        raise InputError(f"is {raw!r}: expected a size in bytes, e.g. 8000000000, 500MB or 8GiB", MAX_FILE_ENV,
+                         hint="fix or unset the environment variable")
+    return max(1, int(float(m.group(1).replace("_", "")) * _UNITS[unit]))
+
+
+def format_bytes(n: int) -> str:
+    """A byte count for messages: ``999 bytes``, ``1.5 KiB``, ``8.0 GiB``."""
+    n = int(n)
+    if n < 1024:
+        return f"{n:,} byte{'s' if n != 1 else ''}"
+    for unit, k in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= k:
+            return f"{n / k:,.1f} {unit}"
+    return f"{n:,} bytes"  # pragma: no cover
+
 
 _LABEL_COLS = ("label", "labels", "class", "class_id", "class_name", "category", "category_id", "target", "y",
                "label_id", "gt", "true")
@@ -78,12 +116,19 @@ def _check_file(path, what: str = "file") -> Path:
         raise InputError(f"no such {what}", _name(p))
     if p.is_dir():
         raise InputError(f"expected a {what}, got a folder", _name(p))
-    size = p.stat().st_size
+    st = p.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"is not a regular file (a device, pipe or socket); expected a {what}", _name(p))
+    size = st.st_size
     if size == 0:
         raise InputError("the file is empty", _name(p), hint=f"expected a {what}")
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"the file is {size / 1e9:.1f} GB, above the {MAX_FILE_BYTES / 1e9:.1f} GB limit",
-                         _name(p), hint="set TAILSCOPE_MAX_FILE_BYTES to raise it, or shard the file")
+    limit = max_file_bytes()
+    if size > limit:
+        a, b = format_bytes(size), format_bytes(limit)
+        if a == b:
+            a, b = f"{size:,} bytes", f"{limit:,} bytes"
+        raise InputError(f"the file is {a}, above the {b} limit", _name(p), "size",
+                         hint=f"set {MAX_FILE_ENV} to raise it (e.g. 16GiB), or shard the file")
     return p
 
 
@@ -151,26 +196,31 @@ def read_json(path) -> Any:
 
 
 def sniff(path) -> str:
-    """Guess what a file is from its first bytes: 'npy', 'npz', 'parquet', 'gzip', 'json', 'text', 'binary'."""
+    """Guess what a file is from its first bytes: 'npy', 'zip (npz or torch)', 'parquet', 'gzip', 'pickle',
+    'json', 'text', 'binary'."""
     p = Path(path)
     if p.is_dir():
         return "folder"
     h = _head(p, 8)
     if h.startswith(b"\x93NUMPY"):
         return "npy"
-    if h.startswith(b"PK\x03\x04"):
+    if h.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip (an empty one starts with its directory end)
         return "zip (npz or torch)"
     if h.startswith(b"PAR1"):
         return "parquet"
     if h.startswith(b"\x1f\x8b"):
         return "gzip"
+    if len(h) > 1 and h[0] == 0x80 and 2 <= h[1] <= 5:
+        return "pickle"
     if h.lstrip()[:1] in (b"{", b"["):
         return "json"
+    head = _head(p, 4096)
     try:
-        _head(p, 4096).decode("utf-8")
+        head.decode("utf-8")
         return "text"
-    except UnicodeDecodeError:
-        return "binary"
+    except UnicodeDecodeError as e:
+        # a multi-byte character cut by the 4096-byte window is still text
+        return "text" if len(head) == 4096 and e.start >= 4092 and b"\x00" not in head else "binary"
 
 
 def _read_table(p: Path) -> pd.DataFrame:
@@ -184,7 +234,7 @@ def _read_table(p: Path) -> pd.DataFrame:
             return pd.read_parquet(p)
         except Exception as e:  # pyarrow raises many types
             raise InputError(f"cannot read Parquet: {e}", _name(p))
-    if kind in ("npy", "zip (npz or torch)", "binary"):
+    if kind in ("npy", "zip (npz or torch)", "binary", "pickle"):
         raise InputError(f"expected a text table (CSV/TSV), the content looks like {kind}", _name(p))
     text = _read_text(p)
     if not text.strip():
@@ -212,20 +262,78 @@ def _find_col(df: pd.DataFrame, candidates, explicit: str | None, p: Path, what:
     return None
 
 
-def _as_int_array(values, p: Path, field: str) -> np.ndarray | None:
-    """Integers if every value is an integer literal, else None."""
+_INT_RE = r"[+-]?\d+"
+_FLOAT_RE = r"[+-]?(?:\d+\.\d*|\.\d+|\d+(?:\.\d*)?[eE][+-]?\d+|nan|NaN|inf|Inf|-inf)"
+_I64 = np.iinfo(np.int64)
+
+
+def _row_of(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _as_int_array(values, p, field: str, what: str = "class ids") -> np.ndarray | None:
+    """Integers if every value is an integer (a number column or integer literals), else None (names).
+
+    Never coerces: a float column or float literals (``3.0``, ``1e3``), booleans, and integers beyond
+    the 64-bit range raise :class:`InputError` naming the row; a column of other text returns None.
+    """
     s = pd.Series(values)
+    if s.empty:
+        return np.zeros(0, np.int64)
+    if pd.api.types.is_bool_dtype(s):
+        raise InputError(f"{what} must be integers, got true/false values", _name(p), field,
+                         hint="store them as integers (0, 1, ...) or as names")
     if pd.api.types.is_integer_dtype(s):
-        return s.to_numpy(dtype=np.int64)
-    if pd.api.types.is_float_dtype(s):
         v = s.to_numpy()
-        if np.all(np.isfinite(v)) and np.all(v == np.round(v)):
-            return v.astype(np.int64)
-        return None
+        if v.dtype.kind == "u" and v.size and int(v.max()) > _I64.max:
+            raise InputError(f"{what} beyond the 64-bit integer range (row {_row_of(v > _I64.max) + 1})", _name(p),
+                             field)
+        return v.astype(np.int64)
+    if pd.api.types.is_float_dtype(s):
+        v = s.to_numpy(dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(v) | (v != np.round(v))
+        i = _row_of(bad) if bad.any() else 0
+        raise InputError(f"{what} must be integers, got floating-point values (row {i + 1}: {float(v[i])!r})", _name(p),
+                         field, hint="write them as integers (no decimal point)")
+    nested = s.map(lambda x: isinstance(x, (list, tuple, dict, np.ndarray))).to_numpy()
+    if nested.any():
+        i = _row_of(nested)
+        kind = "an object" if isinstance(s.iloc[i], dict) else "a list"
+        raise InputError(f"{what} must be single values, got {kind} in row {i + 1}", _name(p), field,
+                         hint="one class per row (multi-label rows are not class ids)")
+    if s.map(lambda x: isinstance(x, (bool, np.bool_))).any():
+        i = _row_of(s.map(lambda x: isinstance(x, (bool, np.bool_))).to_numpy())
+        raise InputError(f"{what} must be integers, got true/false (row {i + 1})", _name(p), field)
     st = s.astype(str).str.strip()
-    if st.str.fullmatch(r"-?\d+").all():
+    is_int = st.str.fullmatch(_INT_RE)
+    if is_int.all():
+        big = st.str.lstrip("+-").str.len() >= 19
+        if big.any():
+            for i in np.flatnonzero(big.to_numpy()):
+                v = int(st.iloc[i])
+                if not (_I64.min <= v <= _I64.max):
+                    raise InputError(f"{what} beyond the 64-bit integer range (row {i + 1}: {st.iloc[i][:30]})",
+                                     _name(p), field)
         return st.astype(np.int64).to_numpy()
+    is_num = is_int | st.str.fullmatch(_FLOAT_RE)
+    if is_num.all():
+        i = _row_of(~is_int.to_numpy())
+        raise InputError(f"{what} must be integers, got '{st.iloc[i][:30]}' (row {i + 1})", _name(p), field,
+                         hint="write them as integers (no decimal point)")
     return None
+
+
+def _int_column(values, p, field: str, what: str, hint: str | None = None) -> np.ndarray:
+    """:func:`_as_int_array` for a column that must be integers (text is an error naming the row)."""
+    v = _as_int_array(values, p, field, what)
+    if v is None:
+        st = pd.Series(values).astype(str).str.strip()
+        bad = ~st.str.fullmatch(_INT_RE).to_numpy()
+        i = _row_of(bad)
+        shown = st.iloc[i][:30] or "(empty)"
+        raise InputError(f"{what} must be whole numbers, got '{shown}' (row {i + 1})", _name(p), field, hint=hint)
+    return v
 
 
 def _normalise_split(v: str, p: Path) -> str:
@@ -239,18 +347,42 @@ def _normalise_split(v: str, p: Path) -> str:
 # labels
 # ----------------------------------------------------------------------------------------------
 def _labels_to_index(raw, classes: ClassTable | None, p: Path, field: str):
-    """Raw label values -> (class indices, ClassTable built or given)."""
-    ints = _as_int_array(raw, p, field)
+    """Raw label values -> (class indices, ClassTable built or given).
+
+    Integer labels are class ids (without a class table: the classes 0..max id, at most
+    ``max(MAX_DENSE_CLASSES, 4 x distinct ids)`` of them); other text labels are class names.
+    Floats, booleans and integers beyond 64 bits are refused, never truncated.
+    """
+    try:
+        ints = _as_int_array(raw, p, field)
+    except InputError:
+        names = pd.Series(raw).astype(str).str.strip()
+        if classes is not None and names.isin(set(classes.names)).all():
+            return classes.index_of_names(names, _name(p), field), classes  # names that look like numbers
+        raise
     if ints is not None:
-        if (ints < 0).any():
-            raise InputError(f"negative class ids ({int((ints < 0).sum())} rows)", _name(p), field)
         if classes is None:
+            if ints.size and ints.min() < 0:
+                i = _row_of(ints < 0)
+                raise InputError(f"negative class ids ({int((ints < 0).sum())} rows, first in row {i + 1}: "
+                                 f"{int(ints[i])})", _name(p), field,
+                                 hint="integer labels are class indices 0, 1, ...; give a counts file "
+                                      "(class_id,count) to use other ids")
             c = int(ints.max()) + 1
+            n_ids = int(np.unique(ints).size)
+            bound = max(MAX_DENSE_CLASSES, 4 * n_ids)
+            if c > bound:
+                raise InputError(f"class ids go up to {c - 1:,} but the file uses only {n_ids:,} distinct ids; "
+                                 f"integer labels are read as class indices 0..max id, which would make {c:,} "
+                                 f"classes (at most {bound:,} here)", _name(p), field,
+                                 hint="give a counts file (class_id,count[,name]) that lists the classes, "
+                                      "or use class names")
             classes = ClassTable(np.arange(c), [str(i) for i in range(c)], np.zeros(c, np.int64), source=_name(p))
         return classes.index_of(ints, _name(p), field), classes
     names = pd.Series(raw).astype(str).str.strip()
     if (names == "").any():
-        raise InputError(f"{int((names == '').sum())} rows have an empty label", _name(p), field)
+        raise InputError(f"{int((names == '').sum())} rows have an empty label (first in row "
+                         f"{_row_of((names == '').to_numpy()) + 1})", _name(p), field)
     if classes is None:
         uniq = sorted(names.unique())
         classes = ClassTable(np.arange(len(uniq)), uniq, np.zeros(len(uniq), np.int64), source=_name(p))
@@ -265,7 +397,7 @@ def _finish_classes(classes: ClassTable, splits: dict[str, Labels], given: bool)
 
 
 def load_label_splits(path, classes: ClassTable | None = None, split: str | None = None,
-                      label_col: str | None = None, id_col: str | None = None
+                      label_col: str | None = None, id_col: str | None = None, multi_label: str = "error"
                       ) -> tuple[dict[str, Labels], ClassTable]:
     """Load a label file that may hold several splits.
 
@@ -279,11 +411,18 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
         file's train rows.
     split : str, optional
         The split of a file without a split column (default ``train``), or the one split to keep.
+    multi_label : {"error", "auto", "multi", "first", "drop"}
+        What to do with multi-label targets (:mod:`lt_core.data.multilabel`): stop with the
+        choices (default), return :class:`~lt_core.data.schema.MultiLabels` when the file is
+        multi-label ("auto") or always ("multi"), or make them single-label by keeping the first
+        label / dropping the rows with several labels (counted in the labels' ``notes``).
 
     Returns
     -------
-    (dict split -> Labels, ClassTable)
+    (dict split -> Labels or MultiLabels, ClassTable)
     """
+    from . import multilabel as _ml
+
     p = Path(path)
     given = classes is not None
     if p.is_dir():
@@ -294,23 +433,30 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
     if ext in (".md", ".py", ".ipynb", ".html", ".pdf", ".jpg", ".png", ".zip", ".tar"):
         raise InputError(f"'{ext}' is not a label file", _name(p),
                          hint="labels: CSV / TSV / Parquet, a 'path label' text list, or an image-folder tree")
+    if ext in (".npy", ".npz", ".json"):  # indicator matrix / class ids; COCO-LVIS GT as image-level labels
+        out = (_ml.label_array(p, classes, split or _split_from_name(p), multi_label) if ext != ".json" else
+               _ml.image_labels_from_detection(p, split or _split_from_name(p), multi_label, classes))
+        return out[0], _finish_classes(out[1], out[0], given)
     kind = sniff(p)
     if ext in (".txt", ".lst", ".list") or (ext not in (".csv", ".tsv", ".parquet", ".tab") and kind == "text"
                                             and not _looks_like_table(p)):
-        out = _load_text_list(p, classes, split or _split_from_name(p))
+        out = _load_text_list(p, classes, split or _split_from_name(p), multi_label)
         return out[0], _finish_classes(out[1], out[0], given)
     if ext in (".tsv", ".tab") and _is_goemotions_tsv(p):
-        out = _load_goemotions_tsv(p, classes, split or _split_from_name(p))
+        out = _ml.goemotions_labels(p, classes, split or _split_from_name(p), multi_label)
         return out[0], _finish_classes(out[1], out[0], given)
     df = _read_table(p)
     lab = _find_col(df, _LABEL_COLS, label_col, p, "label")
-    if lab is None:
-        raise InputError(f"no label column (looked for {', '.join(_LABEL_COLS[:8])}, ...; columns: "
-                         f"{list(df.columns)[:12]})", _name(p), "label", hint="name the column 'label'")
     idc = _find_col(df, _ID_COLS, id_col, p, "id")
     if idc == lab:
         idc = None
     spc = _find_col(df, ("split", "subset", "set"), None, p, "split")
+    ml_out = _ml.table_labels(df, lab, idc, spc, classes, split, _name(p), multi_label, _split_from_name(p))
+    if ml_out is not None:  # several labels per row, a list column, or a wide 0/1 indicator table
+        return ml_out[0], _finish_classes(ml_out[1], ml_out[0], given)
+    if lab is None:
+        raise InputError(f"no label column (looked for {', '.join(_LABEL_COLS[:8])}, ...; columns: "
+                         f"{list(df.columns)[:12]})", _name(p), "label", hint="name the column 'label'")
     idx, classes = _labels_to_index(df[lab].to_numpy(), classes, p, lab)
     ids = df[idc].astype(str).to_numpy(dtype=object) if idc else None
     if ids is not None and len(pd.unique(ids)) != len(ids):
@@ -332,12 +478,13 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
 
 
 def load_labels(path, classes: ClassTable | None = None, split: str | None = None,
-                label_col: str | None = None, id_col: str | None = None) -> tuple[Labels, ClassTable]:
+                label_col: str | None = None, id_col: str | None = None, multi_label: str = "error"
+                ) -> tuple[Labels, ClassTable]:
     """Load the labels of ONE split. See :func:`load_label_splits` for formats and parameters.
 
     A file with a split column needs ``split`` unless it holds a single split.
     """
-    out, classes = load_label_splits(path, classes, split, label_col, id_col)
+    out, classes = load_label_splits(path, classes, split, label_col, id_col, multi_label)
     if len(out) > 1:
         raise InputError(f"the file holds several splits {list(out)}; say which one", _name(path), "split")
     return next(iter(out.values())), classes
@@ -368,7 +515,7 @@ def _split_from_name(p: Path) -> str:
     return "train"
 
 
-def _load_text_list(p: Path, classes: ClassTable | None, split: str):
+def _load_text_list(p: Path, classes: ClassTable | None, split: str, multi_label: str = "error"):
     lines = [ln.strip() for ln in _read_text(p).splitlines()]
     lines = [ln for ln in lines if ln and not ln.startswith("#")]
     if not lines:
@@ -376,13 +523,19 @@ def _load_text_list(p: Path, classes: ClassTable | None, split: str):
     parts = [ln.rsplit(None, 1) for ln in lines]
     bad = [i for i, x in enumerate(parts) if len(x) != 2]
     if bad:
-        raise InputError(f"line {bad[0] + 1} is '{lines[bad[0]][:60]}': expected 'relative/path label'",
-                         _name(p), "line", hint="one sample per line: a path, a space, then the label")
+        raise InputError(f"line {bad[0] + 1} has {len(parts[bad[0]])} field: expected 'relative/path label'",
+                         _name(p), "line", hint="one sample per line: a path, a space, then the label",
+                         excerpt=lines[bad[0]][:60])
     ids = np.array([x[0] for x in parts], dtype=object)
     raw = np.array([x[1] for x in parts], dtype=object)
     if len(pd.unique(ids)) != len(ids):
         dup = pd.Series(ids).value_counts()
         raise InputError(f"duplicate paths, e.g. {dup[dup > 1].index.tolist()[:3]}", _name(p), "path")
+    from .multilabel import list_labels
+
+    ml_out = list_labels(ids, raw, classes, split, _name(p), multi_label)
+    if ml_out is not None:  # 'path a,b' lines: several labels per sample
+        return ml_out
     idx, classes = _labels_to_index(raw, classes, p, "label")
     return {split: Labels(idx, split, ids, _name(p))}, classes
 
@@ -399,15 +552,6 @@ def goemotions_rows(p: Path) -> tuple[np.ndarray, np.ndarray]:
     if bad:
         raise InputError(f"line {bad[0] + 1}: expected 'text<TAB>label ids<TAB>id'", _name(p), "labels")
     return np.array([r[1].strip() for r in rows], dtype=object), np.array([r[2].strip() for r in rows], dtype=object)
-
-
-def _load_goemotions_tsv(p: Path, classes: ClassTable | None, split: str):
-    labs, ids = goemotions_rows(p)
-    single = np.array(["," not in x for x in labs])
-    if not single.any():
-        raise InputError("no single-label rows", _name(p), "labels")
-    idx, classes = _labels_to_index(labs[single], classes, p, "labels")
-    return {split: Labels(idx, split, ids[single], _name(p) + " (single-label rows)")}, classes
 
 
 def _load_image_folder(p: Path, classes: ClassTable | None, split: str):
@@ -465,22 +609,20 @@ def load_train_counts(path, count_col: str | None = None) -> ClassTable:
     if cnt is None:
         raise InputError(f"no count column (expected one of {', '.join(_COUNT_COLS[:4])}; columns: "
                          f"{list(df.columns)[:12]})", _name(p), "count", hint="columns class_id,count[,name]")
-    counts = _as_int_array(df[cnt].to_numpy(), p, cnt)
-    if counts is None:
-        raise InputError("counts must be whole numbers", _name(p), cnt)
+    counts = _int_column(df[cnt], p, cnt, "counts")
     if (counts < 0).any():
-        raise InputError("counts must be >= 0", _name(p), cnt)
+        i = _row_of(counts < 0)
+        raise InputError(f"counts must be >= 0, got {int(counts[i])} (row {i + 1})", _name(p), cnt)
     if cid is not None:
-        ids = _as_int_array(df[cid].to_numpy(), p, cid)
-        if ids is None:
-            raise InputError("class ids must be integers", _name(p), cid)
+        ids = _int_column(df[cid], p, cid, "class ids", hint="class ids are integers; a column of class names "
+                                                              "should be called 'name'")
     else:
         ids = np.arange(len(df))
     namec = _find_col(df, _NAME_COLS, None, p, "name")
     names = df[namec].astype(str).to_numpy() if namec else np.array([str(i) for i in ids], dtype=object)
     inst = freq = None
     if "instance_count" in df.columns:
-        inst = _as_int_array(df["instance_count"].to_numpy(), p, "instance_count")
+        inst = _int_column(df["instance_count"], p, "instance_count", "instance counts")
     if "frequency" in df.columns and df["frequency"].isin(["r", "c", "f"]).all():
         freq = df["frequency"].to_numpy(dtype=object)
     order = np.argsort(ids, kind="stable")
@@ -491,50 +633,53 @@ def load_train_counts(path, count_col: str | None = None) -> ClassTable:
 # ----------------------------------------------------------------------------------------------
 # predictions and features
 # ----------------------------------------------------------------------------------------------
+def _content_note(kind: str) -> str:
+    return {"pickle": "a Python pickle (never loaded: nothing is unpickled)",
+            "zip (npz or torch)": "a zip archive (npz or torch)"}.get(kind, kind)
+
+
 def _load_array_file(p: Path, keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """(array, ids or None, key) from .npy / .npz without pickles."""
+    """(array, ids or None, key) from .npy / .npz, headers checked against the file size, no pickles."""
+    from .npyfile import npz_members, read_npy, read_npz_array
+
     kind = sniff(p)
     ext = _base_ext(p)
     if ext == ".npy":
         if kind != "npy":
-            raise InputError(f"the name says .npy but the content looks like {kind}", _name(p))
-        try:
-            return np.load(p, allow_pickle=False), None, "array"
-        except ValueError as e:
-            raise InputError(f"cannot read .npy ({e}); object arrays are refused (no pickles)", _name(p))
-        except (OSError, EOFError) as e:
-            raise InputError(f"corrupt or truncated .npy: {e}", _name(p))
+            raise InputError(f"the name says .npy but the content looks like {_content_note(kind)}", _name(p),
+                             hint="save arrays with numpy.save")
+        return read_npy(p, _name(p)), None, "array"
     if kind != "zip (npz or torch)":
-        raise InputError(f"the name says .npz but the content looks like {kind}", _name(p))
-    try:
-        z = np.load(p, allow_pickle=False)
-        files = list(z.files)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
-        raise InputError(f"cannot read .npz: {e}", _name(p))
-    try:
-        key = next((k for k in keys if k in files), None)
-        if key is None:
-            arrays = [k for k in files if k not in ("ids", "sample_ids")]
-            if len(arrays) != 1:
-                raise InputError(f"expected an array named one of {list(keys)} (found {files})", _name(p))
-            key = arrays[0]
-        arr = z[key]
-        ids = None
-        for k in ("ids", "sample_ids"):
-            if k in files:
-                ids = z[k].astype(str).astype(object)
-        return arr, ids, key
-    except ValueError as e:
-        raise InputError(f"cannot read .npz: {e} (object arrays are refused: no pickles)", _name(p))
+        raise InputError(f"the name says .npz but the content looks like {_content_note(kind)}", _name(p),
+                         hint="save arrays with numpy.savez / savez_compressed")
+    members = npz_members(p, max_file_bytes(), _name(p))
+    files = list(members)
+    key = next((k for k in keys if k in files), None)
+    if key is None:
+        arrays = [k for k in files if k not in ("ids", "sample_ids")]
+        if len(arrays) != 1:
+            raise InputError(f"expected an array named one of {list(keys)} (found {files[:12]})", _name(p))
+        key = arrays[0]
+    arr = read_npz_array(p, key, _name(p))
+    ids = None
+    for k in ("ids", "sample_ids"):
+        if k in files:
+            raw = read_npz_array(p, k, _name(p))
+            if raw.ndim != 1 or raw.dtype.kind not in "iuUS":
+                raise InputError(f"sample ids must be a 1-D array of integers or strings, got {raw.dtype} "
+                                 f"{raw.shape}", _name(p), k)
+            ids = raw.astype(str).astype(object)
+    return arr, ids, key
 
 
-def _check_finite(arr: np.ndarray, p: Path, field: str) -> None:
+def _check_finite(arr: np.ndarray, p: Path, field: str, hint: str = "scores and features must be finite numbers"
+                  ) -> None:
     if not np.isfinite(arr).all():
         bad = ~np.isfinite(arr)
         rows = np.flatnonzero(bad.any(axis=1) if arr.ndim == 2 else bad)
         what = "NaN" if np.isnan(arr).any() else "inf"
-        raise InputError(f"{int(bad.sum())} {what}/non-finite values (first at row {int(rows[0])})",
-                         _name(p), field, hint="scores and features must be finite numbers")
+        raise InputError(f"{int(bad.sum())} {what}/non-finite values (first at row {int(rows[0]) + 1})",
+                         _name(p), field, hint=hint)
 
 
 def _score_kind(s: np.ndarray) -> str:
@@ -586,20 +731,25 @@ def load_predictions(path, classes: ClassTable, split: str = "test", labels: Lab
     if ext in (".npy", ".npz"):
         arr, ids, key = _load_array_file(p, ("scores", "logits", "probs", "probabilities", "preds", "labels", "y_pred"))
         field = key
-        if arr.dtype.kind not in "biuf":
+        if arr.dtype.kind == "b":
+            raise InputError(f"a boolean array {arr.shape}: expected N x C scores or N integer class ids", _name(p),
+                             field, hint="class ids are integers, scores are numbers")
+        if arr.dtype.kind not in "iuf":
             raise InputError(f"expected a numeric array, got dtype {arr.dtype}", _name(p), field)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         if arr.ndim == 2:
-            if arr.dtype.kind in "biu" and key not in ("scores", "logits", "probs", "probabilities"):
+            if arr.dtype.kind in "iu" and key not in ("scores", "logits", "probs", "probabilities"):
                 raise InputError(f"a 2-D integer array {arr.shape}: expected float scores (N x C)", _name(p), field)
             scores = arr.astype(np.float32, copy=False)
             pred = None
         elif arr.ndim == 1:
             if arr.dtype.kind == "f":
-                if not np.isfinite(arr).all() or not np.all(arr == np.round(arr)):
-                    raise InputError("a 1-D float array: expected N x C scores or N integer class ids",
-                                     _name(p), field)
+                raise InputError(f"a 1-D {arr.dtype} array: predicted class ids must be integers (and scores "
+                                 "N x C)", _name(p), field,
+                                 hint="save ids with pred.astype(np.int64); a binary model's scores as N x 2")
+            if arr.dtype.kind == "u" and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+                raise InputError("predicted class ids beyond the 64-bit integer range", _name(p), field)
             scores, pred = None, arr.astype(np.int64)
         else:
             raise InputError(f"expected N x C scores or N class ids, got shape {arr.shape}", _name(p), field)
@@ -610,10 +760,14 @@ def load_predictions(path, classes: ClassTable, split: str = "test", labels: Lab
         rest = [c for c in df.columns if c != idc]
         score_cols = _score_columns(rest, classes)
         if score_cols is not None:
-            try:
-                scores = df[score_cols].apply(pd.to_numeric, errors="raise").to_numpy(np.float32)
-            except (ValueError, TypeError) as e:
-                raise InputError(f"score columns must be numbers ({e})", _name(p))
+            num = df[score_cols].apply(pd.to_numeric, errors="coerce")
+            bad = num.isna() & (df[score_cols].astype(str).apply(lambda c: c.str.strip().str.lower())
+                                .isin(["nan", "-nan", "+nan"]) == False)  # noqa: E712 - NaN text goes to the NaN check
+            if bad.to_numpy().any():
+                r, c = np.argwhere(bad.to_numpy())[0]
+                raise InputError(f"scores must be numbers, got '{str(df[score_cols].iat[r, c])[:30]}' (row {r + 1})",
+                                 _name(p), score_cols[c])
+            scores = num.to_numpy(np.float32)
             pred = None
         else:
             pc = _find_col(df[rest], _PRED_COLS, None, p, "prediction")
@@ -622,8 +776,13 @@ def load_predictions(path, classes: ClassTable, split: str = "test", labels: Lab
                                  f"column; found columns {rest[:12]}", _name(p),
                                  hint="the class-count mismatch is the usual cause")
             scores = None
-            ints = _as_int_array(df[pc].to_numpy(), p, pc)
-            pred = ints if ints is not None else df[pc].astype(str).to_numpy(dtype=object)
+            names = df[pc].astype(str).str.strip()
+            if names.isin(set(classes.names)).all() and not np.array_equal(classes.names,
+                                                                            [str(i) for i in classes.ids]):
+                ints = None  # class names (even ones that look like numbers)
+            else:
+                ints = _as_int_array(df[pc].to_numpy(), p, pc, "predicted class ids")
+            pred = ints if ints is not None else names.to_numpy(dtype=object)
             field = pc
         field = "scores" if scores is not None else field
     if scores is not None:
@@ -686,7 +845,8 @@ def load_features(path, split: str = "train") -> Features:
             df = df.drop(columns=[idc])
         bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
         if bad:
-            raise InputError(f"non-numeric feature columns {bad[:5]}", _name(p))
+            raise InputError(f"non-numeric feature columns {bad[:5]}", _name(p), str(bad[0]),
+                             hint="features are numbers; an id column should be called 'id'")
         X, key = df.to_numpy(np.float32), "columns"
     else:
         raise InputError(f"unsupported feature format '{ext or sniff(p)}'", _name(p),
@@ -697,9 +857,38 @@ def load_features(path, split: str = "train") -> Features:
         raise InputError(f"expected a 2-D array N x D, got shape {X.shape}", _name(p), key)
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise InputError(f"empty feature array {X.shape}", _name(p), key)
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    _check_finite(X, p, key)
+    if X.dtype.kind == "f" and X.dtype != np.float32:
+        _check_finite(X, p, key)
+    with np.errstate(over="ignore"):
+        X = np.ascontiguousarray(X, dtype=np.float32)
+    if not np.isfinite(X).all():
+        _check_finite(X, p, key, hint="features must be finite numbers within the float32 range (|x| < 3.4e38)")
     return Features(X, split, ids, _name(p))
+
+
+def _torch_load_message(e: BaseException) -> str:
+    """What went wrong in ``torch.load(weights_only=True)``, in our words (torch's own text advises
+    retrying with ``weights_only=False``, i.e. running the file's code: never shown)."""
+    import pickle
+
+    text = str(e)
+    if isinstance(e, pickle.UnpicklingError) or "weights_only" in text or "Unsupported global" in text:
+        return ("holds Python objects other than tensors (a pickled model or custom classes?); Tailscope loads torch files "
+                "weights-only and never unpickles code")
+    if isinstance(e, (EOFError, zipfile.BadZipFile)) or "zip" in text.lower() or "central directory" in text:
+        return "is not a readable torch file (damaged, truncated or another format)"
+    return f"is not a readable torch weights file ({type(e).__name__})"
+
+
+def _sd_array(k: str, v, p) -> np.ndarray:
+    a = v.detach().cpu()
+    if a.is_complex():
+        raise InputError(f"tensor '{k}' has dtype {a.dtype}; expected real numbers", _name(p), k)
+    try:
+        return a.float().numpy()
+    except Exception:  # quantized / sparse / meta tensors
+        raise InputError(f"tensor '{k}' ({a.dtype}, {a.layout}) cannot be read as dense numbers", _name(p),
+                         k) from None
 
 
 def load_classifier(path) -> ClassifierWeights:
@@ -713,23 +902,37 @@ def load_classifier(path) -> ClassifierWeights:
         try:
             obj = torch.load(p, map_location="cpu", weights_only=True)
         except Exception as e:  # torch raises UnpicklingError / RuntimeError for unsafe or corrupt files
-            raise InputError(f"cannot load as a weights-only torch file ({type(e).__name__}: {str(e)[:200]})",
-                             _name(p), hint="save a state_dict of tensors: torch.save(model.state_dict(), path)")
+            raise InputError(_torch_load_message(e), _name(p),
+                             hint="save a state_dict of tensors: torch.save(model.state_dict(), path)") from None
         if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
             obj = obj["state_dict"]
         if not isinstance(obj, dict):
-            raise InputError(f"expected a state_dict (dict of tensors), got {type(obj).__name__}", _name(p))
-        sd = {k: v.detach().cpu().float().numpy() for k, v in obj.items() if hasattr(v, "detach")}
+            raise InputError(f"expected a state_dict (dict of tensors), got {type(obj).__name__}", _name(p),
+                             hint="save a state_dict of tensors: torch.save(model.state_dict(), path)")
+        sd = {str(k): _sd_array(str(k), v, p) for k, v in obj.items() if hasattr(v, "detach")}
     elif ext == ".safetensors":
         from safetensors.numpy import load_file
 
         try:
             sd = load_file(str(p))
         except Exception as e:
-            raise InputError(f"cannot read safetensors: {e}", _name(p))
+            raise InputError(f"cannot read safetensors ({type(e).__name__}: {' '.join(str(e).split())[:120]})",
+                             _name(p), hint="save with safetensors.torch.save_file(state_dict, path)") from None
+        bad = next((k for k, v in sd.items() if v.dtype.kind not in "biuf"), None)
+        if bad is not None:
+            raise InputError(f"tensor '{bad}' has dtype {sd[bad].dtype}; expected real numbers", _name(p), bad)
     elif ext == ".npz":
-        arrs = np.load(p, allow_pickle=False)
-        sd = {k: arrs[k] for k in arrs.files}
+        if sniff(p) != "zip (npz or torch)":
+            raise InputError(f"the name says .npz but the content looks like {_content_note(sniff(p))}", _name(p),
+                             hint="save with numpy.savez(path, W=W, b=b)")
+        from .npyfile import npz_members, read_npz_array
+
+        members = npz_members(p, max_file_bytes(), _name(p))
+        sd = {}
+        for k, h in members.items():
+            if h.dtype.kind not in "biuf":
+                raise InputError(f"array '{k}' has dtype {h.dtype}; expected real numbers", _name(p), k)
+            sd[k] = read_npz_array(p, k, _name(p))
     else:
         raise InputError(f"unsupported classifier format '{ext}'", _name(p), hint="use .pt/.pth, .safetensors or .npz")
     wkeys = [k for k in sd if np.ndim(sd[k]) == 2 and (k in ("W", "weight") or k.endswith(".weight") or k == "w")]
@@ -737,13 +940,15 @@ def load_classifier(path) -> ClassifierWeights:
         raise InputError(f"expected exactly one 2-D weight (C x D) named W, weight or *.weight; found "
                          f"{[(k, tuple(np.shape(v))) for k, v in sd.items()][:8]}", _name(p), "weight")
     W = np.asarray(sd[wkeys[0]], dtype=np.float32)
+    if W.shape[0] < 1 or W.shape[1] < 1:
+        raise InputError(f"the weight has shape {W.shape}; expected C x D with C, D >= 1", _name(p), wkeys[0])
     prefix = wkeys[0][: -len("weight")] if wkeys[0].endswith("weight") else ""
     bkey = next((k for k in (prefix + "bias", "b", "bias") if k in sd and np.ndim(sd[k]) == 1), None)
     b = np.asarray(sd[bkey], dtype=np.float32) if bkey else np.zeros(W.shape[0], np.float32)
     if b.shape != (W.shape[0],):
         raise InputError(f"bias has shape {b.shape}, expected ({W.shape[0]},)", _name(p), bkey)
     if not (np.isfinite(W).all() and np.isfinite(b).all()):
-        raise InputError("non-finite classifier weights", _name(p), wkeys[0])
+        raise InputError("non-finite classifier weights", _name(p), wkeys[0] if not np.isfinite(W).all() else bkey)
     return ClassifierWeights(W, b, _name(p))
 
 

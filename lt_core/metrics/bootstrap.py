@@ -6,6 +6,17 @@ outcomes (both wrong, only b right, only a right, both right) are a Multinomial(
 bootstrap works on the per-class counts of the mergeable states, never on the (N, C) scores, and
 gives the same distribution as resampling sample indices. Intervals are percentile intervals
 (Efron & Tibshirani 1993).
+
+A percentile interval is reported only when it contains its own estimate. That is the case for the
+accuracies (means of per-class recalls: unbiased), but not always for the G-mean: the geometric mean
+of per-class recalls is 0 as soon as one class has zero recall, so with few test samples per class
+many resamples give 0, and even without zeros the resampled G-mean is biased below the estimate
+(Jensen). Its bootstrap distribution can then lie entirely below the estimate ("G-mean 73.8 %, CI
+[0.0 %, 73.5 %]"), and no percentile, basic or BC interval built from it covers the estimate. The
+rule: the G-mean (like every metric here) gets the percentile interval when
+``ci_low <= estimate <= ci_high``; otherwise no interval (None / NaN) and a note in
+``notes[metric]`` that says why (the share of resamples below the estimate, and with a class at
+zero recall).
 """
 from __future__ import annotations
 
@@ -147,38 +158,73 @@ def bootstrap_confusion(state: ConfusionState, classes: ClassTable, scheme: BinS
     return {k: np.concatenate(v) if v else np.full(int(n_resamples), np.nan) for k, v in res.items()}
 
 
+def _covers(est, lo: float, hi: float) -> bool:
+    if est is None or not np.isfinite(est) or not (np.isfinite(lo) and np.isfinite(hi)):
+        return True
+    tol = 1e-12 * max(1.0, abs(float(est)))
+    return lo - tol <= float(est) <= hi + tol
+
+
+def _why_not(metric: str, est: float, vals: np.ndarray, ci: float) -> str:
+    v = vals[np.isfinite(vals)]
+    below = float((v < est).mean()) if v.size else float("nan")
+    text = (f"no {ci:.0%} interval for {metric}: {below:.0%} of the resamples fall below the estimate "
+            f"{100 * est:.1f}%, so the percentile interval would not contain it")
+    if metric == "gmean":
+        zero = float((v == 0).mean()) if v.size else float("nan")
+        text += (f"; in {zero:.0%} of them a class with few test samples has zero recall, which makes the "
+                 "G-mean 0 (a geometric mean of small-sample recalls is biased low under resampling)")
+    return text
+
+
 def bootstrap_report(state: ConfusionState, classes: ClassTable, scheme: str | BinScheme, *,
-                     n_resamples: int = 1000, seed: int = 0, ci: float = 0.95, f1: bool = True) -> dict:
+                     n_resamples: int = 1000, seed: int = 0, ci: float = 0.95, f1: bool = True,
+                     estimates: dict | None = None) -> dict:
     """Percentile CIs for the overall and per-bin metrics.
 
     Accuracy, balanced accuracy and each bin's accuracy come from per-class binomials (fast);
     with ``f1`` also macro-F1, G-mean and each bin's macro-F1, from test samples resampled within
     each class (cost grows with the number of test samples). ECE has no interval.
 
+    Parameters
+    ----------
+    estimates : dict, optional
+        ``{"overall": {metric: value}, "bins": {bin: accuracy}, "bins_macro_f1": {bin: value}}``, the
+        point estimates. An interval that does not contain its estimate is dropped (NaN) and
+        ``notes[metric]`` says why (see the module docstring: the G-mean with few test samples).
+
     Returns
     -------
     dict
-        ``{"overall": {metric: (lo, hi)}, "bins": {bin: (lo, hi)}, "bins_macro_f1": {bin: (lo, hi)}}``.
+        ``{"overall": {metric: (lo, hi)}, "bins": {bin: (lo, hi)}, "bins_macro_f1": {bin: (lo, hi)},
+        "notes": {metric: text}}``.
     """
     _check_resamples(n_resamples, ci)
     sch = parse_bins(scheme)
     support = state.support
     masks = _bin_masks(classes, sch, support)
     dist = bootstrap_bin_accuracy(state.tp, support, masks, n_resamples, seed)
-    res = {"overall": {}, "bins": {}, "bins_macro_f1": {}}
+    res = {"overall": {}, "bins": {}, "bins_macro_f1": {}, "notes": {}}
+    est = estimates or {}
 
-    def q(vals):
+    def q(vals, scope, key, label):
         lo, hi = _quantiles(vals, ci) if np.isfinite(vals).any() else (np.nan, np.nan)
+        e = est.get(scope, {}).get(key)
+        if e is not None and not _covers(e, float(lo), float(hi)):
+            res["notes"][label] = _why_not(label, float(e), np.asarray(vals, dtype=np.float64), ci)
+            return float("nan"), float("nan")
         return float(lo), float(hi)
 
     for key, vals in dist.items():
-        (res["overall"] if key in ("accuracy", "balanced_accuracy") else res["bins"])[key] = q(vals)
+        scope = "overall" if key in ("accuracy", "balanced_accuracy") else "bins"
+        res[scope][key] = q(vals, scope, key, key if scope == "overall" else f"accuracy:{key}")
     if f1:
         for key, vals in bootstrap_confusion(state, classes, sch, n_resamples, seed).items():
             if key.startswith("macro_f1:"):
-                res["bins_macro_f1"][key.split(":", 1)[1]] = q(vals)
+                b = key.split(":", 1)[1]
+                res["bins_macro_f1"][b] = q(vals, "bins_macro_f1", b, key)
             else:
-                res["overall"][key] = q(vals)
+                res["overall"][key] = q(vals, "overall", key, key)
     return res
 
 

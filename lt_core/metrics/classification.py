@@ -233,7 +233,11 @@ def report_from_state(state: ConfusionState, classes: ClassTable, scheme: str | 
     rep = ClassificationReport(overall, bins, per_class, sch, state, int(bootstrap), int(seed), float(ci))
     if bootstrap:
         from .bootstrap import bootstrap_report
-        boot = bootstrap_report(state, classes, sch, n_resamples=bootstrap, seed=seed, ci=ci, f1=bootstrap_f1)
+        estimates = {"overall": {k: rep.overall.get(k) for k in ("accuracy", "balanced_accuracy", "macro_f1", "gmean")},
+                     "bins": rep.bins["accuracy"].to_dict(), "bins_macro_f1": rep.bins["macro_f1"].to_dict()}
+        boot = bootstrap_report(state, classes, sch, n_resamples=bootstrap, seed=seed, ci=ci, f1=bootstrap_f1,
+                                estimates=estimates)
+        rep.extra["ci_notes"] = dict(boot["notes"])
         for metric, (lo, hi) in boot["overall"].items():
             rep.overall[f"{metric}_ci_low"], rep.overall[f"{metric}_ci_high"] = lo, hi
         for name, (lo, hi) in boot["bins"].items():

@@ -252,6 +252,10 @@ def build_adjust_index(scores: np.ndarray, lp: np.ndarray, tau_min: float = 0.0,
                 # candidates in ascending class index, padded to wdt
                 cm = np.where(sub[sel], cls_all[sel], C)
                 cm.sort(axis=1)
+                # the chunk's pre-filter width can be below the bucket width (a power of two):
+                # pad with C (= no candidate) so every chunk's part of a bucket has width wdt
+                if cm.shape[1] < wdt:
+                    cm = np.concatenate([cm, np.full((len(sel), wdt - cm.shape[1]), C, cm.dtype)], axis=1)
                 cm = cm[:, :wdt]
                 rows_by_k.setdefault(int(wdt), []).append((s + sel, cm))
     buckets = []
