@@ -152,7 +152,6 @@ def _match_task(part: Partition, gtt, params, n_partitions: int, bounds: np.ndar
     from ..detection.prepare import prepare_dets
 
     res, det_index = _read_results(part, segm, has_bbox)
-    C = gtt.n_classes
     if len(res):
         unk = gtt.class_index(res.category_id) < 0
         if unk.any():

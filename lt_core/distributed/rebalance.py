@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 from .engine import ProgressArg, map_gather, map_merge
-from .layout import Dataset, Partition, image_partition, int_column, is_dataset, open_dataset, read_parquet_columns
+from .layout import Dataset, image_partition, int_column, is_dataset, open_dataset, read_parquet_columns
 
 __all__ = ["class_counts", "class_weights_table", "repeat_factors", "gt_memory_partitions"]
 
