@@ -66,12 +66,40 @@ def _memory_limit(n_workers: int) -> int:
     return max(512 << 20, int(0.8 * total / max(1, n_workers)))
 
 
+def _no_hugepage_madvise() -> None:
+    """In a worker process: NumPy's transparent-huge-page requests off (the reason and the measured
+    cost are in :func:`lt_core.cli.eval_det._no_hugepage_madvise`: on VMs and shared machines each
+    fresh large array can cost a page compaction; a worker allocates fresh arrays for every
+    partition). A user's ``NUMPY_MADVISE_HUGEPAGE`` setting wins."""
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # pragma: no cover - other NumPy layouts
+        return
+    _set_madvise_hugepage(False)
+
+
+def _worker_setup(client) -> None:
+    """Set up every worker of a LocalCluster this process started, also ones restarted later."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class _TailscopeWorker(WorkerPlugin):
+        name = "tailscope-worker-setup"
+
+        def setup(self, worker):
+            _no_hugepage_madvise()
+
+    client.register_plugin(_TailscopeWorker())
+
+
 @contextmanager
 def dask_client(spec, *, quiet: bool = True) -> Iterator:
     """A :class:`distributed.Client` for ``spec`` (str, :class:`DaskSpec` or an existing Client).
 
     ``local:N`` starts a LocalCluster of N worker processes (threads_per_worker=1, memory limit
-    80 % of RAM / N, no dashboard) and closes it on exit; an address connects (and disconnects,
+    80 % of RAM / N, no dashboard, NumPy's huge-page requests off in the workers) and closes it on
+    exit; an address connects (and disconnects,
     leaving the cluster running); a Client is yielded as it is and left open.
     """
     from distributed import Client
@@ -90,6 +118,7 @@ def dask_client(spec, *, quiet: bool = True) -> Iterator:
         try:
             client = Client(cluster)
             try:
+                _worker_setup(client)
                 yield client
             finally:
                 client.close()
