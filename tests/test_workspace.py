@@ -215,3 +215,16 @@ def test_a_save_killed_at_any_moment_leaves_a_readable_workspace(tmp_path, place
         mp.setattr("lt_core.workspace.store.GRACE_S", 0.0)
         back.save(back.classification)
     assert not [f for f in ws.path.rglob("*") if f.name.endswith(".tmp")]
+
+
+def test_detection_with_its_train_frequency_file_is_reread_the_same(tmp_path, data_dir):
+    d = data_dir / "lvis_v0_5_val_100"
+    gt, cats = d / "lvis_val_100.json.gz", d / "lvis_v0_5_categories.csv"
+    ws = W.create("lvis", root=tmp_path)
+    ws.save(detection=DetectionParts(name="LVIS val 100", gt=FileRef.of(gt),
+                                     extra={"train_frequencies": FileRef.of(cats)}))
+    back = W.open(ws.path).detection
+    ref = build_detection_dataset(gt, train_frequencies=cats)
+    assert np.array_equal(back.classes.train_count, ref.classes.train_count)
+    assert back.classes.frequency is not None and (back.classes.frequency == ref.classes.frequency).all()
+    assert back.parts.extra["train_frequencies"].name == "lvis_v0_5_categories.csv"

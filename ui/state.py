@@ -389,19 +389,22 @@ def add_run(ds: ClassificationDataset, run: Run, artifacts: dict | None = None) 
     return True
 
 
-def set_detection(ds: DetectionDataset, parts: DetectionParts | None = None) -> None:
+def set_detection(ds: DetectionDataset, parts: DetectionParts | None = None,
+                  train_frequencies: str | os.PathLike | None = None) -> None:
     """Make ``ds`` the active detection dataset and keep its files in the workspace.
 
     ``parts`` names the files it was read from (ground truth, results, any other file
     :func:`lt_core.data.build_detection_dataset` takes by keyword) with the user's names; without
-    it the files are taken from the dataset's ``source`` paths.
+    it the files are taken from the dataset's ``source`` paths, plus ``train_frequencies`` (the
+    file the train counts were read from), so the workspace re-reads the same dataset.
     """
     if parts is None:
         parts = getattr(ds, "parts", None)
     if parts is None:
         gt = FileRef.of(ds.gt.source) if ds.gt.source and Path(ds.gt.source).is_file() else None
         res = {n: FileRef.of(r.source) for n, r in ds.results.items() if r.source and Path(r.source).is_file()}
-        parts = DetectionParts(name=ds.name, gt=gt, results=res) if gt is not None else None
+        extra = {"train_frequencies": FileRef.of(train_frequencies)} if train_frequencies else {}
+        parts = DetectionParts(name=ds.name, gt=gt, results=res, extra=extra) if gt is not None else None
     st.session_state[DET_KEY] = ds
     if parts is None or parts.builtin is not None:
         ds.parts = parts

@@ -39,6 +39,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
                            "long-tail losses"),
     "augment": ("augment", "tail-aware copy-paste (and photometric augmentation) of a COCO / LVIS dataset, written as "
                            "a new dataset"),
+    "convert": ("convert", "stream scores, labels, COCO / LVIS ground truth or results into partitioned Parquet for --dask"),
     "workspace": ("workspace", "list workspaces, show what one holds, evaluate a run kept in one"),
     "app": ("app", "start the Tailscope app in the browser (Streamlit), optionally on a workspace folder"),
 }

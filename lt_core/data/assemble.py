@@ -111,11 +111,20 @@ def build_classification_dataset(
 
 
 def build_detection_dataset(gt: PathLike, results: Mapping[str, PathLike] | None = None,
-                            name: str | None = None) -> DetectionDataset:
-    """Load COCO / LVIS ground truth and any number of named COCO results files."""
+                            name: str | None = None, train_frequencies: PathLike | None = None) -> DetectionDataset:
+    """Load COCO / LVIS ground truth and any number of named COCO results files.
+
+    ``train_frequencies``: the training ground truth, an LVIS category file or a counts CSV whose
+    per-category train counts (and LVIS frequency letters) define the bins
+    (:func:`lt_core.detection.load_detection_frequencies`, :func:`lt_core.detection.apply_frequencies`).
+    """
     from ..detection import load_results_fast  # a low-memory reader; same checks as load_detection_results
 
     g = L.load_detection_gt(gt)
+    if train_frequencies is not None:
+        from ..detection import apply_frequencies, load_detection_frequencies
+
+        g = apply_frequencies(g, load_detection_frequencies(train_frequencies, g))
     ds = DetectionDataset(name or Path(gt).name, g)
     for rname, path in (results or {}).items():
         ds.results[str(rname)] = load_results_fast(path, g, str(rname))
