@@ -12,7 +12,8 @@ machine: every page <= 3 s cold, every control <= 0.5 s.
 
 Sizes
 -----
-demo         the built-in demos (GoEmotions, 28 classes; LVIS-profile detection, 1,000 images)
+demo         the built-in demos (GoEmotions in its single-label view, 28 classes; LVIS-profile detection,
+             1,000 images)
 imagenet-lt  ImageNet-LT shaped: the real 1,000-class counts and val / test lists (tests/data), a train
              list with the real per-class counts (115,846 rows, generated names), two runs with val and
              test logits (20,000 / 50,000 x 1,000 float32, seeded; the true-class margin grows with the
@@ -152,7 +153,8 @@ class Server:
                "--browser.gatherUsageStats", "false"]
         if workspace is not None:
             cmd[4:4] = ["--workspace", str(workspace)]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TAILSCOPE_HOME": str(home)}
+        # the single-label view of the GoEmotions demo: the controls measured here are the single-label pages'
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "TAILSCOPE_HOME": str(home), "TAILSCOPE_DEMO_VIEW": "single-label"}
         env.pop("TAILSCOPE_WORKSPACE", None)
         self.log = tempfile.NamedTemporaryFile(prefix="bench-app-", suffix=".log", delete=False)
         t0 = time.perf_counter()
