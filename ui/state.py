@@ -563,6 +563,22 @@ def _sidebar_bins(cls: ClassificationDataset | None) -> None:
                                                    f"picked for the data{': ' + why if why else ''}."))
 
 
+def _root_stamp(root: Path) -> tuple:
+    """Changes when a workspace is added, removed or saved under ``root`` (folder and manifest mtimes)."""
+    try:
+        return tuple(sorted((e.name, (Path(e.path) / W.MANIFEST).stat().st_mtime_ns)
+                            for e in os.scandir(root) if e.is_dir() and (Path(e.path) / W.MANIFEST).exists()))
+    except OSError:
+        return ()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _listed_workspaces(root: str, stamp: tuple) -> list:
+    """:func:`lt_core.workspace.list_workspaces`, read again only when a manifest changed (the sidebar
+    is drawn on every rerun of every page)."""
+    return W.list_workspaces(root)
+
+
 def _sidebar_workspace() -> None:
     ws = workspace()
     if ws is not None and st.query_params.get("ws") != ws.path.name:
@@ -575,7 +591,8 @@ def _sidebar_workspace() -> None:
         st.caption(f"**{ws.name}** — everything loaded and made here is kept in `{ws.path}`.")
     else:
         st.caption("None open: loading a file or keeping a run creates one, so it survives a refresh or restart.")
-    infos = [w for w in W.list_workspaces(workspace_root()) if ws is None or w.path != ws.path]
+    infos = [w for w in _listed_workspaces(str(workspace_root()), _root_stamp(workspace_root()))
+             if ws is None or w.path != ws.path]
     if infos:
         labels = {str(w.path): f"{w.name} — {w.summary}" for w in infos}
         pick = st.selectbox("Reopen a workspace", list(labels), format_func=labels.get, key="ts_ws_pick", index=None,
