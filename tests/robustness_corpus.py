@@ -689,6 +689,58 @@ add("adjust --export under a file", "exports", AD + " --tau 1 --export {d}/score
     ["--export", "is a file"])
 
 
+# ---- the later subcommands: convert, --dask, --compare, adjust-ml, workspace, augment -------------------------------
+_ML = np.random.default_rng(7)
+ML_VAL = npy((_ML.random((36, 6)) < 0.3).astype(np.int8))
+ML_SCORES = npy(_ML.normal(size=(36, 6)).astype(np.float32))
+AML = "adjust-ml --preds {d}/mls.npy --train-counts {d}/counts.csv --method thresholds --tune-on {d}/mlv.npy {d}/mls.npy"
+AMLF = {"mls.npy": ML_SCORES, "mlv.npy": ML_VAL, "counts.csv": COUNTS_CSV}
+CV = "convert scores --preds {d}/scores.npy --labels {d}/test.csv --train-counts {d}/counts.csv"
+add("convert scores --out an existing file", "overwrites", CV + " --out {d}/counts.csv", BASE,
+    ["counts.csv", "--out", "existing file"])
+add("convert scores from a CSV", "messages", "convert scores --preds {d}/test.csv --out {d}/o", BASE,
+    ["test.csv", ".npy"])
+add("convert labels given a score array", "coercions", "convert labels --labels {d}/scores.npy --out {d}/o", BASE,
+    ["scores.npy", "0/1"])
+add("convert detections with a 3-number bbox", "tracebacks", "convert detections --dt {d}/d3.json --gt {d}/gt.json --out {d}/o",
+    with_(GT, d3__json=js([{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3], "score": 0.5}])), ["d3.json", "bbox"])
+add("convert detections --out the GT", "overwrites", "convert detections --dt {d}/dt.json --gt {d}/gt.json --out {d}/gt.json",
+    GT, ["gt.json", "--out"])
+add("convert gt given a results list", "messages", "convert gt --gt {d}/dt.json --out {d}/o", GT,
+    ["dt.json", "results file"])
+add("--dask local:0", "numbers", E + " --dask local:0", BASE, ["--dask", "1 <= N"])
+add("--dask unknown scheme", "messages", E + " --dask foo://x", BASE, ["--dask", "tcp://"])
+add("eval-det --dask local:abc", "messages", ED + " --dask local:abc", GT, ["--dask", "local:abc"])
+add("eval-det --compare a CSV", "messages", ED + " --compare {d}/test.csv", with_(GT, test__csv=TEST_CSV),
+    ["test.csv", "JSON"])
+add("eval-det --compare with a bad bbox", "tracebacks", ED + " --compare {d}/d3.json",
+    with_(GT, d3__json=js([{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3], "score": 0.5}])), ["d3.json", "bbox"])
+add("eval-det --bootstrap negative", "numbers", ED + " --bootstrap -5", GT, ["--bootstrap", "-5"])
+add("adjust-ml scores with a missing class column", "tracebacks",
+    AML.replace("{d}/mls.npy --train", "{d}/m5.npy --train"), with_(AMLF, m5__npy=npy(np.zeros((36, 5), np.float32))),
+    ["m5.npy", "5 score columns"])
+add("adjust-ml --out over --preds", "overwrites", AML + " --out {d}/mls.npy", AMLF, ["mls.npy", "--out", "--preds"])
+add("adjust-ml target precision above 1", "numbers", AML + " --objective precision --target 1.5", AMLF,
+    ["target", "(0, 1]"])
+add("adjust-ml prior without the train size", "messages",
+    "adjust-ml --preds {d}/mls.npy --train-counts {d}/counts.csv --method prior --tau 1", AMLF, ["--n-train"])
+add("workspace show on a plain folder", "messages", "workspace show --workspace {d}/plain", {"plain/a.txt": b"x"},
+    ["plain", "manifest.json"])
+add("workspace with a damaged manifest", "tracebacks", "workspace show --workspace {d}/ws",
+    {"ws/manifest.json": b'{"format": 1, garbage'}, ["manifest.json", "not valid JSON"])
+add("workspace eval of a plain folder", "messages", "workspace eval --workspace {d}/plain --run x", {"plain/a.txt": b"x"},
+    ["plain", "manifest.json"])
+add("augment copy-paste with no image folder", "messages",
+    "augment copy-paste --gt {d}/gt.json --images {d}/none --target rfs:0.001 --out {d}/o --seed 0", GT,
+    ["none", "image folder"])
+add("augment copy-paste negative seed", "numbers",
+    "augment copy-paste --gt {d}/gt.json --images {d}/imgs --target rfs:0.001 --out {d}/o --seed -1",
+    with_(GT, **{"imgs/x.txt": b"x"}), ["seed", "-1"])
+add("augment copy-paste --out inside --images", "overwrites",
+    "augment copy-paste --gt {d}/gt.json --images {d} --target rfs:0.001 --out {d}/o --seed 0", GT,
+    ["--out", "--images"])
+
+
 def _corrupt_deflate() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

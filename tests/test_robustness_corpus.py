@@ -148,5 +148,5 @@ def test_corpus_size_and_categories():
     assert set(cats) == {"tracebacks", "overwrites", "coercions", "degenerate", "numbers", "messages", "exports"}
     commands = {c.argv[0] if c.argv[0] != "rebalance" else " ".join(c.argv[:2]) for c in CASES}
     for sub in ("info", "eval-cls", "eval-det", "rebalance weights", "rebalance rfs", "rebalance sample",
-                "rebalance smote", "adjust", "retrain"):
+                "rebalance smote", "adjust", "retrain", "adjust-ml", "convert", "workspace", "augment"):
         assert sub in commands, sub
