@@ -147,3 +147,34 @@ def test_float_parser_is_correctly_rounded_on_hard_cases():
 def test_json_scanner_hands_anything_unusual_to_the_validating_reader(text):
     from lt_core.detection.kernels import scan_results
     assert scan_results(np.frombuffer(text.encode(), np.uint8)) is None
+
+
+_START_UP = r"""
+import sys
+import numpy as np
+from lt_core.detection import kernels
+ids = np.array([5, 7, 9, 11, 99], np.int64)
+out = kernels.lookup_ids(ids, 5, np.array([0, -1, 1, -1, 2, -1, 3], np.int64))
+assert out.tolist() == [0, 1, 2, 3, -1], out
+st = kernels.lookup_ids.stats
+print(','.join(m for m in ('scipy', 'yaml', 'numba.np.linalg', 'numba.np.arraymath') if m in sys.modules) or '-',
+      sum(st.cache_hits.values()), sum(st.cache_misses.values()))
+import scipy.linalg  # importable again afterwards
+"""
+
+
+def test_cached_kernels_load_without_numba_registries(tmp_path):
+    """A process that only runs cached kernels imports neither SciPy nor numba's compile-time
+    registries (``_jit.light_loading``); a cache miss still compiles (fresh cache folder), and the
+    next process loads that compiled kernel."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(Path(__file__).parents[1]))
+    runs = [subprocess.run([sys.executable, "-c", _START_UP], env=env, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=300) for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr[-2000:]
+    first, second = (r.stdout.split() for r in runs)
+    assert first[1:] == ["0", "1"], first  # compiled (numba refreshed its registries for that)
+    assert second == ["-", "1", "0"], second  # loaded from the cache: no scipy, yaml, numba.np.linalg / arraymath

@@ -22,7 +22,12 @@ second"; as in fast_float and Rust's core library), which is correctly rounded l
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ._jit import import_numba, light_loading
+
+import_numba()  # without SciPy / PyYAML (see lt_core.detection._jit)
+from numba import njit  # noqa: E402
+from numba.core.dispatcher import Dispatcher  # noqa: E402
 
 __all__ = ["scan_results", "match_bbox", "accumulate_classes", "bootstrap_ap", "POW5"]
 
@@ -43,15 +48,13 @@ def _pow5_table() -> np.ndarray:
         else:
             b = 2 * z + 2 * 64
             c = 2 ** b // p5 + 1
-            while c >= (1 << 128):
-                c //= 2
+            c >>= max(c.bit_length() - 128, 0)  # halved until below 2^128
         out.append(c)
     for q in range(0, 309):
         p5 = 5 ** q
-        while p5 < (1 << 127):
-            p5 *= 2
-        while p5 >= (1 << 128):
-            p5 //= 2
+        # doubled until at least 2^127, or halved until below 2^128: the top 128 bits
+        nb = p5.bit_length()
+        p5 = p5 << (128 - nb) if nb < 128 else p5 >> (nb - 128)
         out.append(p5)
     arr = np.empty(2 * len(out), np.uint64)
     for i, c in enumerate(out):
@@ -1104,3 +1107,10 @@ def federated_keep(img, cat, C, allowed):
                 key[j] = k
                 j += 1
     return pos, key
+
+
+# load from the disk cache without refreshing numba's registries (lt_core.detection._jit)
+for _f in list(globals().values()):
+    if isinstance(_f, Dispatcher):
+        light_loading(_f)
+del _f
