@@ -7,6 +7,7 @@ pure-NumPy counterpart (the reference path the tests compare against):
 kernel                            reference path
 ================================  ===========================================================
 :func:`scan_results`              ``orjson`` + :func:`lt_core.data.loaders._results_from_list`
+:func:`scan_gt`                   ``orjson`` + :func:`lt_core.data.loaders.load_detection_gt`
 :func:`match_bbox`                :func:`lt_core.detection.matching.match_shard` (NumPy)
 :func:`accumulate_classes`        :func:`lt_core.detection.accumulate.accumulate` (NumPy)
 :func:`bootstrap_ap`              naive resampling (re-running the evaluation), in the tests
@@ -29,7 +30,7 @@ import_numba()  # without SciPy / PyYAML (see lt_core.detection._jit)
 from numba import njit  # noqa: E402
 from numba.core.dispatcher import Dispatcher  # noqa: E402
 
-__all__ = ["scan_results", "match_bbox", "accumulate_classes", "bootstrap_ap", "POW5"]
+__all__ = ["scan_results", "scan_gt", "match_bbox", "accumulate_classes", "bootstrap_ap", "POW5"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,7 +398,7 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                         v = v / p10[-q]
                     else:
                         v = v * p10[q]
-                    if neg:
+                    if neg and (kind == 1 or w != _U0):  # the integer -0 is 0 in Python
                         v = -v
                     score[r] = v
                 else:
@@ -428,7 +429,7 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                             v = v / p10[-q]
                         else:
                             v = v * p10[q]
-                        if neg:
+                        if neg and (kind == 1 or w != _U0):
                             v = -v
                         box[r * 4 + k] = v
                     else:
@@ -571,6 +572,598 @@ def scan_results(buf: np.ndarray, threads: int = 2):
     if len(outs) == 1:
         return imgs[0], cats[0], boxes[0], scores[0]
     return (np.concatenate(imgs), np.concatenate(cats), np.concatenate(boxes), np.concatenate(scores))
+
+
+# ---------------------------------------------------------------------------------------------
+# COCO / LVIS ground-truth JSON scanner (strict JSON; anything unusual goes to the Python reader)
+# ---------------------------------------------------------------------------------------------
+_GT_KEYS = (b"images", b"annotations", b"categories", b"id", b"height", b"width", b"neg_category_ids",
+            b"not_exhaustive_category_ids", b"image_id", b"category_id", b"bbox", b"area", b"iscrowd", b"ignore",
+            b"segmentation", b"name", b"frequency", b"image_count", b"instance_count")
+_GT_KEY_BYTES = np.frombuffer(b"".join(_GT_KEYS), np.uint8).copy()
+_GT_KEY_OFF = np.cumsum([0] + [len(k) for k in _GT_KEYS]).astype(np.int64)
+_MAX_DEPTH = 512  # orjson refuses documents nested deeper than 1024
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _cont(buf, i, n, lo, hi):
+    """True when ``buf[i]`` is a UTF-8 continuation byte in [lo, hi]."""
+    return i < n and lo <= buf[i] <= hi
+
+
+@njit(cache=True, nogil=True)
+def _hex4(buf, i, n):
+    """Value of 4 hex digits at ``i`` (-1 if not hex)."""
+    if i + 4 > n:
+        return -1
+    v = 0
+    for k in range(4):
+        c = buf[i + k]
+        if 48 <= c <= 57:
+            d = c - 48
+        elif 97 <= c <= 102:
+            d = c - 87
+        elif 65 <= c <= 70:
+            d = c - 55
+        else:
+            return -1
+        v = v * 16 + d
+    return v
+
+
+@njit(cache=True, nogil=True)
+def _json_string(buf, i, n):
+    """A strict JSON string at ``i`` (the opening quote): valid UTF-8, no control characters,
+    valid escapes. Returns ``(end after the closing quote, has escapes)``; end -1 when invalid or
+    when an escape encodes a UTF-16 surrogate (left to the Python reader)."""
+    i += 1
+    esc = False
+    while i < n:
+        c = buf[i]
+        if c == 34:
+            return i + 1, esc
+        if c == 92:
+            esc = True
+            if i + 1 >= n:
+                return -1, esc
+            e = buf[i + 1]
+            if e == 117:  # \uXXXX
+                v = _hex4(buf, i + 2, n)
+                if v < 0 or 0xD800 <= v <= 0xDFFF:
+                    return -1, esc
+                i += 6
+                continue
+            if e == 34 or e == 92 or e == 47 or e == 98 or e == 102 or e == 110 or e == 114 or e == 116:
+                i += 2
+                continue
+            return -1, esc
+        if c < 32:
+            return -1, esc
+        if c < 128:
+            i += 1
+            continue
+        # UTF-8 sequences (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF)
+        if 0xC2 <= c <= 0xDF:
+            if not _cont(buf, i + 1, n, 0x80, 0xBF):
+                return -1, esc
+            i += 2
+        elif c == 0xE0 or c == 0xED or 0xE1 <= c <= 0xEF:
+            lo = 0xA0 if c == 0xE0 else 0x80
+            hi = 0x9F if c == 0xED else 0xBF
+            if not (_cont(buf, i + 1, n, lo, hi) and _cont(buf, i + 2, n, 0x80, 0xBF)):
+                return -1, esc
+            i += 3
+        elif 0xF0 <= c <= 0xF4:
+            lo = 0x90 if c == 0xF0 else 0x80
+            hi = 0x8F if c == 0xF4 else 0xBF
+            if not (_cont(buf, i + 1, n, lo, hi) and _cont(buf, i + 2, n, 0x80, 0xBF)
+                    and _cont(buf, i + 3, n, 0x80, 0xBF)):
+                return -1, esc
+            i += 4
+        else:
+            return -1, esc
+    return -1, esc
+
+
+@njit(cache=True, nogil=True)
+def _json_literal(buf, i, n):
+    """``true`` / ``false`` / ``null`` at ``i``: (end, 1 true / 0 false / 2 null), end -1 if none."""
+    if i + 4 <= n and buf[i] == 116 and buf[i + 1] == 114 and buf[i + 2] == 117 and buf[i + 3] == 101:
+        return i + 4, 1
+    if i + 5 <= n and buf[i] == 102 and buf[i + 1] == 97 and buf[i + 2] == 108 and buf[i + 3] == 115 \
+            and buf[i + 4] == 101:
+        return i + 5, 0
+    if i + 4 <= n and buf[i] == 110 and buf[i + 1] == 117 and buf[i + 2] == 108 and buf[i + 3] == 108:
+        return i + 4, 2
+    return -1, 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _number_ok(kind, q):
+    """A number the Python reader reads as a finite value: not more than 19 significant digits
+    (those go to Python) and an exponent far from overflow."""
+    return kind >= 0 and kind != 2 and -300 <= q <= 300
+
+
+@njit(cache=True, nogil=True)
+def _skip_json(buf, i, n, stack):
+    """Skip one strict JSON value at ``i`` (no whitespace before it); returns its end, -1 when the
+    text is not strict JSON (or nests deeper than ``len(stack)``)."""
+    depth = 0
+    while True:
+        # a value at i
+        if i >= n:
+            return -1
+        c = buf[i]
+        if c == 123 or c == 91:
+            if depth >= len(stack):
+                return -1
+            stack[depth] = c
+            depth += 1
+            i = _skip_ws(buf, i + 1, n)
+            if i >= n:
+                return -1
+            if (c == 123 and buf[i] == 125) or (c == 91 and buf[i] == 93):
+                depth -= 1
+                i += 1
+            elif c == 123:
+                if buf[i] != 34:
+                    return -1
+                i, esc = _json_string(buf, i, n)
+                if i < 0:
+                    return -1
+                i = _skip_ws(buf, i, n)
+                if i >= n or buf[i] != 58:
+                    return -1
+                i = _skip_ws(buf, i + 1, n)
+                continue
+            else:
+                continue
+        elif c == 34:
+            i, esc = _json_string(buf, i, n)
+            if i < 0:
+                return -1
+        elif c == 45 or 48 <= c <= 57:
+            e, w, q, neg, kind = _lex_number(buf, i, n)
+            if not _number_ok(kind, q):
+                return -1
+            i = e
+        else:
+            i, v = _json_literal(buf, i, n)
+            if i < 0:
+                return -1
+        # after a value: close containers, or go on to the next element
+        while True:
+            if depth == 0:
+                return i
+            i = _skip_ws(buf, i, n)
+            if i >= n:
+                return -1
+            c = buf[i]
+            top = stack[depth - 1]
+            if c == 44:
+                i = _skip_ws(buf, i + 1, n)
+                if top == 123:
+                    if i >= n or buf[i] != 34:
+                        return -1
+                    i, esc = _json_string(buf, i, n)
+                    if i < 0:
+                        return -1
+                    i = _skip_ws(buf, i, n)
+                    if i >= n or buf[i] != 58:
+                        return -1
+                    i = _skip_ws(buf, i + 1, n)
+                break
+            if (c == 125 and top == 123) or (c == 93 and top == 91):
+                depth -= 1
+                i += 1
+                continue
+            return -1
+
+
+@njit(cache=True, nogil=True)
+def _gt_key(buf, ks, ke, keys, off, lo, hi):
+    """Index in [lo, hi) of the key ``buf[ks:ke]`` among the known keys, -1 if none."""
+    ln = ke - ks
+    for k in range(lo, hi):
+        a = off[k]
+        if off[k + 1] - a != ln:
+            continue
+        same = True
+        for j in range(ln):
+            if buf[ks + j] != keys[a + j]:
+                same = False
+                break
+        if same:
+            return k
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _gt_int(buf, i, n):
+    """A JSON integer (|v| < 2^53) at ``i``: (end, value); end -1 otherwise."""
+    e, w, q, neg, kind = _lex_number(buf, i, n)
+    if kind != 0 or w > np.uint64(9007199254740991):
+        return -1, np.int64(0)
+    v = np.int64(w)
+    return e, -v if neg else v
+
+
+@njit(cache=True, nogil=True)
+def _gt_float(buf, i, n, pow5, p10, u1, f1):
+    """A JSON number at ``i`` as float64, the value Python's reader gives: (end, value, is an
+    integer); end -1 when it is not a number or is left to Python."""
+    e, w, q, neg, kind = _lex_number(buf, i, n)
+    if not _number_ok(kind, q):
+        return -1, 0.0, False
+    if kind == 0:
+        v = np.float64(w)  # int -> float: round to nearest even, as float(int); -0 is 0
+        return e, -v if neg and w != _U0 else v, True
+    if w <= _TWO53 and -22 <= q <= 22:
+        v = np.float64(w)
+        if q < 0:
+            v = v / p10[-q]
+        else:
+            v = v * p10[q]
+        return e, -v if neg else v, False
+    return e, _el_float(w, q, neg, pow5, u1, f1), False
+
+
+@njit(cache=True, nogil=True)
+def _gt_int_list(buf, i, n, out, at):
+    """``[int, ...]`` at ``i`` into ``out[at:]``: (end, count); end -1 when not a flat list of
+    integers, -2 when ``out`` is full."""
+    if i >= n or buf[i] != 91:
+        return -1, 0
+    i = _skip_ws(buf, i + 1, n)
+    cnt = 0
+    if i < n and buf[i] == 93:
+        return i + 1, 0
+    while True:
+        e, v = _gt_int(buf, i, n)
+        if e < 0:
+            return -1, cnt
+        if at + cnt >= len(out):
+            return -2, cnt
+        out[at + cnt] = v
+        cnt += 1
+        i = _skip_ws(buf, e, n)
+        if i >= n:
+            return -1, cnt
+        if buf[i] == 93:
+            return i + 1, cnt
+        if buf[i] != 44:
+            return -1, cnt
+        i = _skip_ws(buf, i + 1, n)
+
+
+@njit(cache=True, nogil=True)
+def _scan_gt_kernel(buf, pow5, p10, u1, f1, keys, off, stack,
+                    img_i, img_f, img_fl, img_neg, img_nel, neg_buf, nel_buf,
+                    ann_i, ann_f, ann_fl, cat_i, cat_s, cat_fl, counts):
+    """Parse a COCO / LVIS ground-truth object into columns (see :func:`scan_gt`).
+
+    ``counts`` gets: images, annotations, categories, negative ids, not-exhaustive ids, status
+    (0 done, 1 left to the Python reader, 3 an output is full: ``counts[6]`` says which),
+    position.
+    """
+    n = len(buf)
+    ni = 0
+    na = 0
+    nc = 0
+    nneg = 0
+    nnel = 0
+    counts[5] = 1
+    i = _skip_ws(buf, 0, n)
+    if i >= n or buf[i] != 123:
+        return
+    i = _skip_ws(buf, i + 1, n)
+    seen_top = 0
+    first = True
+    while True:
+        if i >= n:
+            return
+        if first and buf[i] == 125:
+            return  # {} : no images / annotations / categories
+        first = False
+        if buf[i] != 34:
+            return
+        ks = i + 1
+        i, esc = _json_string(buf, i, n)
+        if i < 0 or esc:
+            return
+        ke = i - 1
+        i = _skip_ws(buf, i, n)
+        if i >= n or buf[i] != 58:
+            return
+        i = _skip_ws(buf, i + 1, n)
+        if i >= n:
+            return
+        top = _gt_key(buf, ks, ke, keys, off, 0, 3)
+        if top < 0:
+            i = _skip_json(buf, i, n, stack)
+            if i < 0:
+                return
+        else:
+            if seen_top & (1 << top):
+                return  # a repeated key: the last one counts in Python; left to it
+            seen_top |= 1 << top
+            if buf[i] != 91:
+                return
+            i = _skip_ws(buf, i + 1, n)
+            if i >= n:
+                return
+            empty = buf[i] == 93
+            if empty:
+                i += 1
+            while not empty:
+                if buf[i] != 123:
+                    return
+                i = _skip_ws(buf, i + 1, n)
+                have = 0
+                if top == 0 and ni >= len(img_i):
+                    counts[5] = 3
+                    counts[6] = 0
+                    return
+                if top == 1 and na >= len(ann_i):
+                    counts[5] = 3
+                    counts[6] = 1
+                    return
+                if top == 2 and nc >= len(cat_i):
+                    counts[5] = 3
+                    counts[6] = 2
+                    return
+                if top == 0:
+                    img_f[ni, 0] = 0.0
+                    img_f[ni, 1] = 0.0
+                    img_fl[ni] = 0
+                    img_neg[ni, 0] = nneg
+                    img_neg[ni, 1] = 0
+                    img_nel[ni, 0] = nnel
+                    img_nel[ni, 1] = 0
+                elif top == 1:
+                    ann_f[na, 4] = 0.0
+                    ann_fl[na] = 0
+                else:
+                    cat_i[nc, 1] = 0
+                    cat_i[nc, 2] = 0
+                    cat_fl[nc] = 0
+                obj_first = True
+                while True:
+                    if i >= n:
+                        return
+                    if obj_first and buf[i] == 125:
+                        break  # {}: required keys are missing, seen below
+                    obj_first = False
+                    if buf[i] != 34:
+                        return
+                    ks = i + 1
+                    i, esc = _json_string(buf, i, n)
+                    if i < 0 or esc:
+                        return
+                    ke = i - 1
+                    i = _skip_ws(buf, i, n)
+                    if i >= n or buf[i] != 58:
+                        return
+                    i = _skip_ws(buf, i + 1, n)
+                    if i >= n:
+                        return
+                    k = _gt_key(buf, ks, ke, keys, off, 3, 19)
+                    if k >= 0:
+                        if have & (1 << k):
+                            return  # repeated key
+                        have |= 1 << k
+                    e = -1
+                    if top == 0:  # ------------------------------------------------ an image
+                        if k == 3:
+                            e, v = _gt_int(buf, i, n)
+                            img_i[ni] = v
+                        elif k == 4 or k == 5:
+                            e, x, is_int = _gt_float(buf, i, n, pow5, p10, u1, f1)
+                            img_f[ni, k - 4] = x
+                            img_fl[ni] |= 1 << (k - 4)
+                        elif k == 6:
+                            e, cnt = _gt_int_list(buf, i, n, neg_buf, nneg)
+                            if e == -2:
+                                counts[5] = 3
+                                counts[6] = 3
+                                return
+                            img_neg[ni, 1] = cnt
+                            nneg += cnt
+                            img_fl[ni] |= 4
+                        elif k == 7:
+                            e, cnt = _gt_int_list(buf, i, n, nel_buf, nnel)
+                            if e == -2:
+                                counts[5] = 3
+                                counts[6] = 4
+                                return
+                            img_nel[ni, 1] = cnt
+                            nnel += cnt
+                            img_fl[ni] |= 8
+                        else:
+                            e = _skip_json(buf, i, n, stack)
+                    elif top == 1:  # ------------------------------------------ an annotation
+                        if k == 3 or k == 8 or k == 9:
+                            e, v = _gt_int(buf, i, n)
+                            ann_i[na, 0 if k == 3 else k - 7] = v
+                        elif k == 10:
+                            if buf[i] != 91:
+                                return
+                            i = _skip_ws(buf, i + 1, n)
+                            for b in range(4):
+                                e, x, is_int = _gt_float(buf, i, n, pow5, p10, u1, f1)
+                                if e < 0:
+                                    return
+                                ann_f[na, b] = x
+                                i = _skip_ws(buf, e, n)
+                                if i >= n:
+                                    return
+                                if b < 3:
+                                    if buf[i] != 44:
+                                        return
+                                    i = _skip_ws(buf, i + 1, n)
+                            if buf[i] != 93:
+                                return
+                            e = i + 1
+                        elif k == 11:
+                            e, x, is_int = _gt_float(buf, i, n, pow5, p10, u1, f1)
+                            ann_f[na, 4] = x
+                            ann_fl[na] |= 1
+                        elif k == 12 or k == 13:
+                            # iscrowd: an integer or a boolean; ignore: any number, boolean or null
+                            c = buf[i]
+                            if c == 116 or c == 102 or c == 110:
+                                e, lit = _json_literal(buf, i, n)
+                                if lit == 2 and k == 12:
+                                    return
+                                truth = lit == 1
+                            else:
+                                e, x, is_int = _gt_float(buf, i, n, pow5, p10, u1, f1)
+                                if k == 12 and not is_int:
+                                    return
+                                truth = x != 0.0
+                            if truth:
+                                ann_fl[na] |= 2 if k == 12 else 4
+                        elif k == 14:
+                            e = _skip_json(buf, i, n, stack)
+                            ann_fl[na] |= 8
+                        else:
+                            e = _skip_json(buf, i, n, stack)
+                    else:  # --------------------------------------------------------- a category
+                        if k == 3:
+                            e, v = _gt_int(buf, i, n)
+                            cat_i[nc, 0] = v
+                        elif k == 15 or k == 16:
+                            if buf[i] != 34:
+                                return  # a name / frequency that is not a string: Python
+                            j = 0 if k == 15 else 3
+                            cat_s[nc, j] = i + 1
+                            e, esc = _json_string(buf, i, n)
+                            cat_s[nc, j + 1] = e - 1
+                            cat_s[nc, j + 2] = 1 if esc else 0
+                        elif k == 17 or k == 18:
+                            # a count: an integer >= 0, else marked bad (an error only where used)
+                            bit = 1 if k == 17 else 4
+                            c = buf[i]
+                            if c == 45 or 48 <= c <= 57:
+                                e, v = _gt_int(buf, i, n)
+                                if e < 0 or v < 0:
+                                    e = _skip_json(buf, i, n, stack)
+                                    cat_fl[nc] |= bit << 1
+                                else:
+                                    cat_i[nc, k - 16] = v
+                            else:
+                                e = _skip_json(buf, i, n, stack)
+                                cat_fl[nc] |= bit << 1
+                            cat_fl[nc] |= bit
+                        else:
+                            e = _skip_json(buf, i, n, stack)
+                    if e < 0:
+                        return
+                    i = _skip_ws(buf, e, n)
+                    if i >= n:
+                        return
+                    if buf[i] == 44:
+                        i = _skip_ws(buf, i + 1, n)
+                        continue
+                    if buf[i] == 125:
+                        break
+                    return
+                i += 1  # past '}'
+                if top == 0:
+                    if not (have & (1 << 3)):
+                        return
+                    ni += 1
+                elif top == 1:
+                    if (have & 0x708) != 0x708:  # id, image_id, category_id, bbox
+                        return
+                    na += 1
+                else:
+                    if (have & ((1 << 3) | (1 << 15))) != ((1 << 3) | (1 << 15)):
+                        return
+                    nc += 1
+                i = _skip_ws(buf, i, n)
+                if i >= n:
+                    return
+                if buf[i] == 44:
+                    i = _skip_ws(buf, i + 1, n)
+                    continue
+                if buf[i] == 93:
+                    i += 1
+                    break
+                return
+        i = _skip_ws(buf, i, n)
+        if i >= n:
+            return
+        if buf[i] == 44:
+            i = _skip_ws(buf, i + 1, n)
+            continue
+        if buf[i] == 125:
+            i = _skip_ws(buf, i + 1, n)
+            if i != n or seen_top != 7:
+                return
+            break
+        return
+    counts[0] = ni
+    counts[1] = na
+    counts[2] = nc
+    counts[3] = nneg
+    counts[4] = nnel
+    counts[5] = 0
+    counts[7] = i
+
+
+def scan_gt(buf: np.ndarray):
+    """Parse a COCO / LVIS ground-truth JSON object (bytes as a uint8 array) into columns.
+
+    Returns a dict of arrays (see below) or ``None`` when the text is not strict JSON, a value
+    is not of the type the reader expects, a known key repeats, or anything else that the
+    validating reader (:func:`lt_core.data.loaders.load_detection_gt`) must look at (it names
+    the offending entry and field). Numbers are converted exactly as Python's ``json`` / orjson
+    do (correctly rounded).
+
+    Columns: ``img_id`` (I,), ``img_hw`` (I, 2) height / width (0 when missing), ``img_flags``
+    (I,) bits 1 height, 2 width, 4 neg_category_ids, 8 not_exhaustive_category_ids present;
+    ``img_neg`` / ``img_nel`` (I, 2) (start, count) into ``neg`` / ``nel``; ``ann_int`` (A, 3) id,
+    image_id, category_id; ``ann_f`` (A, 5) bbox x, y, w, h and area; ``ann_flags`` (A,) bits 1
+    area present, 2 iscrowd true, 4 ignore true, 8 segmentation present; ``cat_int`` (C, 3) id,
+    image_count, instance_count; ``cat_str`` (C, 6) name start, end, escaped, frequency start,
+    end, escaped; ``cat_flags`` (C,) bits 1 / 4 image_count / instance_count present, 2 / 8 of
+    them not an integer >= 0.
+    """
+    n = len(buf)
+    caps = [n // 40 + 16, n // 48 + 16, n // 40 + 16, n // 4 + 16, n // 8 + 16]
+    u1 = np.zeros(1, np.uint64)
+    f1 = u1.view(np.float64)
+    stack = np.empty(_MAX_DEPTH, np.uint8)
+    while True:
+        ci, ca, cc, cn, cl = caps
+        out = dict(img_id=np.empty(ci, np.int64), img_hw=np.empty((ci, 2)), img_flags=np.empty(ci, np.uint8),
+                   img_neg=np.empty((ci, 2), np.int64), img_nel=np.empty((ci, 2), np.int64),
+                   neg=np.empty(cn, np.int64), nel=np.empty(cl, np.int64),
+                   ann_int=np.empty((ca, 3), np.int64), ann_f=np.empty((ca, 5)), ann_flags=np.empty(ca, np.uint8),
+                   cat_int=np.empty((cc, 3), np.int64), cat_str=np.zeros((cc, 6), np.int64),
+                   cat_flags=np.empty(cc, np.uint8))
+        counts = np.zeros(8, np.int64)
+        _scan_gt_kernel(buf, POW5, _P10, u1, f1, _GT_KEY_BYTES, _GT_KEY_OFF, stack,
+                        out["img_id"], out["img_hw"], out["img_flags"], out["img_neg"], out["img_nel"], out["neg"],
+                        out["nel"], out["ann_int"], out["ann_f"], out["ann_flags"], out["cat_int"], out["cat_str"],
+                        out["cat_flags"], counts)
+        if counts[5] == 3:
+            caps[int(counts[6])] *= 4
+            continue
+        if counts[5] != 0:
+            return None
+        ni, na, nc, nn, nl = (int(x) for x in counts[:5])
+        for k in ("img_id", "img_hw", "img_flags", "img_neg", "img_nel"):
+            out[k] = out[k][:ni]
+        for k in ("ann_int", "ann_f", "ann_flags"):
+            out[k] = out[k][:na]
+        for k in ("cat_int", "cat_str", "cat_flags"):
+            out[k] = out[k][:nc]
+        out["neg"] = out["neg"][:nn]
+        out["nel"] = out["nel"][:nl]
+        return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -171,7 +171,10 @@ def prepare_gt(gt: DetectionGT, params: EvalParams) -> GTTable:
     else:
         ignore = np.zeros(len(srt), bool)
         raw_anns = (gt.raw or {}).get("annotations") if isinstance(gt.raw, dict) else None
-        if raw_anns is not None and len(raw_anns) == len(srt):
+        ann_ignore = getattr(gt, "ann_ignore", None)
+        if ann_ignore is not None and len(ann_ignore) == len(srt):
+            ignore = np.asarray(ann_ignore, dtype=bool)[srt]
+        elif raw_anns is not None and len(raw_anns) == len(srt):
             ig = np.fromiter((bool(a.get("ignore", 0)) for a in raw_anns), dtype=bool, count=len(raw_anns))
             ignore = ig[srt]
         crowd = np.zeros(len(srt), bool)  # LVISEval passes iscrowd = 0 for every box
