@@ -27,8 +27,61 @@ import numpy as np
 from ._jit import import_numba, light_loading
 
 import_numba()  # without SciPy / PyYAML (see lt_core.detection._jit)
-from numba import njit  # noqa: E402
+from numba import njit, types  # noqa: E402
 from numba.core.dispatcher import Dispatcher  # noqa: E402
+from numba.extending import intrinsic, overload  # noqa: E402
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw data pointers for the inner loops
+# ---------------------------------------------------------------------------------------------
+# numba reference-counts every array a function receives, inlined helpers included: a helper
+# called per byte or per box with an array argument puts atomic increments / decrements (and an
+# optimisation barrier) into the innermost loop (measured: the results scanner spent two thirds
+# of its time in NRT_incref / NRT_decref). The helpers therefore take the arrays' data pointers
+# (``_ptr``: ``p[i]`` reads / writes element i, no wraparound of negative indices, no count); the
+# arrays stay alive in the kernel that passes them. In plain Python (``py_func``) ``_ptr`` is the
+# array itself.
+def _ptr(a):
+    return a
+
+
+@intrinsic
+def _data_pointer(typingctx, arr):
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return context.make_array(arr)(context, builder, value=args[0]).data
+
+    return types.CPointer(arr.dtype)(arr), codegen
+
+
+@overload(_ptr, inline="always")
+def _ptr_impl(a):
+    if isinstance(a, types.Array):
+        return lambda a: _data_pointer(a)
+    return None
+
+
+def _f64_from_bits(u):
+    return np.array([u], np.uint64).view(np.float64)[0]
+
+
+@intrinsic
+def _bits_as_f64(typingctx, u):
+    if u != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return types.float64(types.uint64), codegen
+
+
+@overload(_f64_from_bits, inline="always")
+def _f64_from_bits_impl(u):
+    return lambda u: _bits_as_f64(u)
 
 __all__ = ["scan_results", "scan_gt", "match_bbox", "accumulate_classes", "bootstrap_ap", "POW5"]
 
@@ -165,10 +218,9 @@ _TWO53 = np.uint64(1 << 53)
 
 
 @njit(cache=True, nogil=True)
-def _el_float(w, q, neg, pow5, u1, f1):
-    """Eisel-Lemire, its IEEE bits turned into the float through a view (``f1`` views ``u1``)."""
-    u1[0] = _eisel_lemire(w, q, neg, pow5)
-    return f1[0]
+def _el_float(w, q, neg, pow5):
+    """Eisel-Lemire as a float (``pow5``: :data:`POW5`'s data pointer)."""
+    return _f64_from_bits(_eisel_lemire(w, q, neg, pow5))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -301,10 +353,11 @@ def _skip_value(buf, i, n):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _key_is(buf, s, e, key):
-    if e - s != len(key):
+def _key_is(buf, s, e, key, klen):
+    """``buf[s:e]`` equals the ``klen`` bytes of ``key`` (both data pointers)."""
+    if e - s != klen:
         return False
-    for k in range(len(key)):
+    for k in range(klen):
         if buf[s + k] != key[k]:
             return False
     return True
@@ -318,7 +371,7 @@ _K_SEG = np.frombuffer(b"segmentation", np.uint8).copy()
 
 
 @njit(cache=True, nogil=True)
-def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_score, k_seg,
+def _scan_region(buf_a, i, stop_at, pow5_a, p10_a, k_img_a, k_cat_a, k_box_a, k_score_a, k_seg_a,
                  img, cat, box, score, slow_pos, slow_len, slow_slot):
     """Parse records ``{...}`` from ``i`` (at a '{') on.
 
@@ -330,8 +383,11 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
     reader), 2 masks present, 3 out of capacity.
     Returns ``(status, end position, records, slow numbers)``.
     """
-    n = len(buf)
+    n = len(buf_a)
     cap = len(img)
+    buf, pow5, p10 = _ptr(buf_a), _ptr(pow5_a), _ptr(p10_a)
+    k_img, k_cat, k_box, k_score, k_seg = _ptr(k_img_a), _ptr(k_cat_a), _ptr(k_box_a), _ptr(k_score_a), _ptr(k_seg_a)
+    n_img, n_cat, n_box, n_score, n_seg = len(k_img_a), len(k_cat_a), len(k_box_a), len(k_score_a), len(k_seg_a)
     ns = 0
     r = 0
     while True:
@@ -365,7 +421,7 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
             i = _skip_ws(buf, i + 1, n)
             if i >= n:
                 return 1, i, r, ns
-            if _key_is(buf, ks, ke, k_img) or _key_is(buf, ks, ke, k_cat):
+            if _key_is(buf, ks, ke, k_img, n_img) or _key_is(buf, ks, ke, k_cat, n_cat):
                 e, w, q, neg, kind = _lex_number(buf, i, n)
                 if kind != 0 or w > np.uint64(9007199254740991):
                     return 1, i, r, ns
@@ -379,7 +435,7 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                     cat[r] = v
                     have |= 2
                 i = e
-            elif _key_is(buf, ks, ke, k_score):
+            elif _key_is(buf, ks, ke, k_score, n_score):
                 e, w, q, neg, kind = _lex_number(buf, i, n)
                 if kind < 0:
                     return 1, i, r, ns
@@ -391,8 +447,7 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                     slow_slot[ns] = r * 5 + 4
                     ns += 1
                 elif w <= _TWO53 and q >= -22 and q <= 22:
-                    # Clinger's exact fast path (w <= 2^53, |q| <= 22: one correctly rounded
-                    # operation), written out here: numba's inlining of a helper for it was 3x slower
+                    # Clinger's exact fast path (w <= 2^53, |q| <= 22: one correctly rounded operation)
                     v = np.float64(w)
                     if q < 0:
                         v = v / p10[-q]
@@ -402,10 +457,10 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                         v = -v
                     score[r] = v
                 else:
-                    score[r] = _el_float(w, q, neg, pow5, u1, f1)
+                    score[r] = _el_float(w, q, neg, pow5)
                 have |= 4
                 i = e
-            elif _key_is(buf, ks, ke, k_box):
+            elif _key_is(buf, ks, ke, k_box, n_box):
                 if buf[i] != 91:
                     return 1, i, r, ns
                 i += 1
@@ -433,7 +488,7 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                             v = -v
                         box[r * 4 + k] = v
                     else:
-                        box[r * 4 + k] = _el_float(w, q, neg, pow5, u1, f1)
+                        box[r * 4 + k] = _el_float(w, q, neg, pow5)
                     i = _skip_ws(buf, e, n)
                     if i >= n:
                         return 1, i, r, ns
@@ -445,7 +500,7 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                     return 1, i, r, ns
                 i += 1
                 have |= 8
-            elif _key_is(buf, ks, ke, k_seg):
+            elif _key_is(buf, ks, ke, k_seg, n_seg):
                 return 2, i, r, ns
             else:
                 e = _skip_value(buf, i, n)
@@ -480,9 +535,10 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
 
 
 @njit(cache=True, nogil=True)
-def _find_split(buf, lo, hi):
+def _find_split(buf_a, lo, hi):
     """First ``}`` ws* ``,`` ws* ``{`` at or after ``lo``; returns the '{' position or -1."""
-    n = len(buf)
+    n = len(buf_a)
+    buf = _ptr(buf_a)
     i = lo
     while i < hi:
         if buf[i] == 125:
@@ -530,14 +586,12 @@ def scan_results(buf: np.ndarray, threads: int = 2):
         cat = np.empty(cap, np.int64)
         box = np.empty(cap * 4, np.float64)
         score = np.empty(cap, np.float64)
-        u1 = np.zeros(1, np.uint64)
-        f1 = u1.view(np.float64)
         scap = max(cap // 16, 1024)
         while True:
             sp = np.empty(scap, np.int64)
             sl = np.empty(scap, np.int64)
             ss = np.empty(scap, np.int64)
-            st, end, r, ns = _scan_region(buf, lo, stop, POW5, _P10, u1, f1, *keys, img, cat, box, score, sp, sl, ss)
+            st, end, r, ns = _scan_region(buf, lo, stop, POW5, _P10, *keys, img, cat, box, score, sp, sl, ss)
             if st == 3 and ns >= scap and r < cap:
                 scap *= 8
                 continue
@@ -686,9 +740,9 @@ def _number_ok(kind, q):
 
 
 @njit(cache=True, nogil=True)
-def _skip_json(buf, i, n, stack):
+def _skip_json(buf, i, n, stack, max_depth):
     """Skip one strict JSON value at ``i`` (no whitespace before it); returns its end, -1 when the
-    text is not strict JSON (or nests deeper than ``len(stack)``)."""
+    text is not strict JSON (or nests deeper than ``max_depth``, the size of ``stack``)."""
     depth = 0
     while True:
         # a value at i
@@ -696,7 +750,7 @@ def _skip_json(buf, i, n, stack):
             return -1
         c = buf[i]
         if c == 123 or c == 91:
-            if depth >= len(stack):
+            if depth >= max_depth:
                 return -1
             stack[depth] = c
             depth += 1
@@ -790,7 +844,7 @@ def _gt_int(buf, i, n):
 
 
 @njit(cache=True, nogil=True)
-def _gt_float(buf, i, n, pow5, p10, u1, f1):
+def _gt_float(buf, i, n, pow5, p10):
     """A JSON number at ``i`` as float64, the value Python's reader gives: (end, value, is an
     integer); end -1 when it is not a number or is left to Python."""
     e, w, q, neg, kind = _lex_number(buf, i, n)
@@ -806,12 +860,12 @@ def _gt_float(buf, i, n, pow5, p10, u1, f1):
         else:
             v = v * p10[q]
         return e, -v if neg else v, False
-    return e, _el_float(w, q, neg, pow5, u1, f1), False
+    return e, _el_float(w, q, neg, pow5), False
 
 
 @njit(cache=True, nogil=True)
-def _gt_int_list(buf, i, n, out, at):
-    """``[int, ...]`` at ``i`` into ``out[at:]``: (end, count); end -1 when not a flat list of
+def _gt_int_list(buf, i, n, out, cap, at):
+    """``[int, ...]`` at ``i`` into ``out[at:cap]``: (end, count); end -1 when not a flat list of
     integers, -2 when ``out`` is full."""
     if i >= n or buf[i] != 91:
         return -1, 0
@@ -823,7 +877,7 @@ def _gt_int_list(buf, i, n, out, at):
         e, v = _gt_int(buf, i, n)
         if e < 0:
             return -1, cnt
-        if at + cnt >= len(out):
+        if at + cnt >= cap:
             return -2, cnt
         out[at + cnt] = v
         cnt += 1
@@ -838,7 +892,7 @@ def _gt_int_list(buf, i, n, out, at):
 
 
 @njit(cache=True, nogil=True)
-def _scan_gt_kernel(buf, pow5, p10, u1, f1, keys, off, stack,
+def _scan_gt_kernel(buf_a, pow5_a, p10_a, keys_a, off_a, stack_a,
                     img_i, img_f, img_fl, img_neg, img_nel, neg_buf, nel_buf,
                     ann_i, ann_f, ann_fl, cat_i, cat_s, cat_fl, counts):
     """Parse a COCO / LVIS ground-truth object into columns (see :func:`scan_gt`).
@@ -847,7 +901,10 @@ def _scan_gt_kernel(buf, pow5, p10, u1, f1, keys, off, stack,
     (0 done, 1 left to the Python reader, 3 an output is full: ``counts[6]`` says which),
     position.
     """
-    n = len(buf)
+    n = len(buf_a)
+    buf, pow5, p10, keys, off, stack = _ptr(buf_a), _ptr(pow5_a), _ptr(p10_a), _ptr(keys_a), _ptr(off_a), _ptr(stack_a)
+    max_depth = len(stack_a)
+    neg_p, neg_cap, nel_p, nel_cap = _ptr(neg_buf), len(neg_buf), _ptr(nel_buf), len(nel_buf)
     ni = 0
     na = 0
     nc = 0
@@ -881,7 +938,7 @@ def _scan_gt_kernel(buf, pow5, p10, u1, f1, keys, off, stack,
             return
         top = _gt_key(buf, ks, ke, keys, off, 0, 3)
         if top < 0:
-            i = _skip_json(buf, i, n, stack)
+            i = _skip_json(buf, i, n, stack, max_depth)
             if i < 0:
                 return
         else:
@@ -959,11 +1016,11 @@ def _scan_gt_kernel(buf, pow5, p10, u1, f1, keys, off, stack,
                             e, v = _gt_int(buf, i, n)
                             img_i[ni] = v
                         elif k == 4 or k == 5:
-                            e, x, is_int = _gt_float(buf, i, n, pow5, p10, u1, f1)
+                            e, x, is_int = _gt_float(buf, i, n, pow5, p10)
                             img_f[ni, k - 4] = x
                             img_fl[ni] |= 1 << (k - 4)
                         elif k == 6:
-                            e, cnt = _gt_int_list(buf, i, n, neg_buf, nneg)
+                            e, cnt = _gt_int_list(buf, i, n, neg_p, neg_cap, nneg)
                             if e == -2:
                                 counts[5] = 3
                                 counts[6] = 3
@@ -972,7 +1029,7 @@ def _scan_gt_kernel(buf, pow5, p10, u1, f1, keys, off, stack,
                             nneg += cnt
                             img_fl[ni] |= 4
                         elif k == 7:
-                            e, cnt = _gt_int_list(buf, i, n, nel_buf, nnel)
+                            e, cnt = _gt_int_list(buf, i, n, nel_p, nel_cap, nnel)
                             if e == -2:
                                 counts[5] = 3
                                 counts[6] = 4
@@ -981,7 +1038,7 @@ def _scan_gt_kernel(buf, pow5, p10, u1, f1, keys, off, stack,
                             nnel += cnt
                             img_fl[ni] |= 8
                         else:
-                            e = _skip_json(buf, i, n, stack)
+                            e = _skip_json(buf, i, n, stack, max_depth)
                     elif top == 1:  # ------------------------------------------ an annotation
                         if k == 3 or k == 8 or k == 9:
                             e, v = _gt_int(buf, i, n)
@@ -991,7 +1048,7 @@ def _scan_gt_kernel(buf, pow5, p10, u1, f1, keys, off, stack,
                                 return
                             i = _skip_ws(buf, i + 1, n)
                             for b in range(4):
-                                e, x, is_int = _gt_float(buf, i, n, pow5, p10, u1, f1)
+                                e, x, is_int = _gt_float(buf, i, n, pow5, p10)
                                 if e < 0:
                                     return
                                 ann_f[na, b] = x
@@ -1006,7 +1063,7 @@ def _scan_gt_kernel(buf, pow5, p10, u1, f1, keys, off, stack,
                                 return
                             e = i + 1
                         elif k == 11:
-                            e, x, is_int = _gt_float(buf, i, n, pow5, p10, u1, f1)
+                            e, x, is_int = _gt_float(buf, i, n, pow5, p10)
                             ann_f[na, 4] = x
                             ann_fl[na] |= 1
                         elif k == 12 or k == 13:
@@ -1018,17 +1075,17 @@ def _scan_gt_kernel(buf, pow5, p10, u1, f1, keys, off, stack,
                                     return
                                 truth = lit == 1
                             else:
-                                e, x, is_int = _gt_float(buf, i, n, pow5, p10, u1, f1)
+                                e, x, is_int = _gt_float(buf, i, n, pow5, p10)
                                 if k == 12 and not is_int:
                                     return
                                 truth = x != 0.0
                             if truth:
                                 ann_fl[na] |= 2 if k == 12 else 4
                         elif k == 14:
-                            e = _skip_json(buf, i, n, stack)
+                            e = _skip_json(buf, i, n, stack, max_depth)
                             ann_fl[na] |= 8
                         else:
-                            e = _skip_json(buf, i, n, stack)
+                            e = _skip_json(buf, i, n, stack, max_depth)
                     else:  # --------------------------------------------------------- a category
                         if k == 3:
                             e, v = _gt_int(buf, i, n)
@@ -1048,16 +1105,16 @@ def _scan_gt_kernel(buf, pow5, p10, u1, f1, keys, off, stack,
                             if c == 45 or 48 <= c <= 57:
                                 e, v = _gt_int(buf, i, n)
                                 if e < 0 or v < 0:
-                                    e = _skip_json(buf, i, n, stack)
+                                    e = _skip_json(buf, i, n, stack, max_depth)
                                     cat_fl[nc] |= bit << 1
                                 else:
                                     cat_i[nc, k - 16] = v
                             else:
-                                e = _skip_json(buf, i, n, stack)
+                                e = _skip_json(buf, i, n, stack, max_depth)
                                 cat_fl[nc] |= bit << 1
                             cat_fl[nc] |= bit
                         else:
-                            e = _skip_json(buf, i, n, stack)
+                            e = _skip_json(buf, i, n, stack, max_depth)
                     if e < 0:
                         return
                     i = _skip_ws(buf, e, n)
@@ -1133,8 +1190,6 @@ def scan_gt(buf: np.ndarray):
     """
     n = len(buf)
     caps = [n // 40 + 16, n // 48 + 16, n // 40 + 16, n // 4 + 16, n // 8 + 16]
-    u1 = np.zeros(1, np.uint64)
-    f1 = u1.view(np.float64)
     stack = np.empty(_MAX_DEPTH, np.uint8)
     while True:
         ci, ca, cc, cn, cl = caps
@@ -1145,7 +1200,7 @@ def scan_gt(buf: np.ndarray):
                    cat_int=np.empty((cc, 3), np.int64), cat_str=np.zeros((cc, 6), np.int64),
                    cat_flags=np.empty(cc, np.uint8))
         counts = np.zeros(8, np.int64)
-        _scan_gt_kernel(buf, POW5, _P10, u1, f1, _GT_KEY_BYTES, _GT_KEY_OFF, stack,
+        _scan_gt_kernel(buf, POW5, _P10, _GT_KEY_BYTES, _GT_KEY_OFF, stack,
                         out["img_id"], out["img_hw"], out["img_flags"], out["img_neg"], out["img_nel"], out["neg"],
                         out["nel"], out["ann_int"], out["ann_f"], out["ann_flags"], out["cat_int"], out["cat_str"],
                         out["cat_flags"], counts)
@@ -1170,22 +1225,24 @@ def scan_gt(buf: np.ndarray):
 # Matching (pycocotools COCOeval.evaluateImg / lvis-api LVISEval.evaluate_img), all groups
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True, inline="always")
-def _bb_iou(d, g, crowd):
-    """maskApi.c ``bbIou`` for one pair (same operation order)."""
-    da = d[2] * d[3]
-    w = min(d[2] + d[0], g[2] + g[0]) - max(d[0], g[0])
+def _bb_iou4(d0, d1, d2, d3, g0, g1, g2, g3, crowd):
+    """maskApi.c ``bbIou`` for one pair of boxes (x, y, w, h), same operation order (scalars: no
+    row views, whose reference counts would sit in the innermost loop)."""
+    da = d2 * d3
+    w = min(d2 + d0, g2 + g0) - max(d0, g0)
     if w <= 0:
         return 0.0
-    h = min(d[3] + d[1], g[3] + g[1]) - max(d[1], g[1])
+    h = min(d3 + d1, g3 + g1) - max(d1, g1)
     if h <= 0:
         return 0.0
     i = w * h
     if crowd:
         u = da
     else:
-        ga = g[2] * g[3]
+        ga = g2 * g3
         u = da + ga - i
     return i / u
+
 
 
 @njit(cache=True, nogil=True)
@@ -1233,8 +1290,10 @@ def match_bbox(d_key, d_box, d_area, d_nel, g_key, g_box, g_area, g_ignore, g_cr
                 taken = np.empty(2 * ng, np.bool_)
             for j in range(nd):
                 bi = 0.0
+                dx, dy, dw, dh = d_box[d + j, 0], d_box[d + j, 1], d_box[d + j, 2], d_box[d + j, 3]
                 for q in range(ng):
-                    v = _bb_iou(d_box[d + j], g_box[gi + q], g_crowd[gi + q])
+                    v = _bb_iou4(dx, dy, dw, dh, g_box[gi + q, 0], g_box[gi + q, 1], g_box[gi + q, 2],
+                                 g_box[gi + q, 3], g_crowd[gi + q])
                     iou[j * ng + q] = v
                     if v > bi:
                         bi = v
@@ -1359,9 +1418,9 @@ def accumulate_classes(order, starts, rank, mbits, ibits, gt_count, T, mds, coco
 # Image bootstrap of per-class AP from the per-image states
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True, inline="always")
-def _n_le(thr, x):
-    """Number of thresholds <= x (``searchsorted(thr, x, "right")``), thr = 0, 0.01, ..., 1."""
-    R = len(thr)
+def _n_le(thr, R, x):
+    """Number of the ``R`` thresholds ``thr`` (a data pointer; 0, 0.01, ..., 1) that are <= x
+    (``searchsorted(thr, x, "right")``)."""
     k = int(x * (R - 1))
     if k < 0:
         k = 0
@@ -1389,6 +1448,7 @@ def bootstrap_ap(starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt, weights, T, 
     """
     C = len(starts) - 1
     R = len(rec_thrs)
+    thr_p = _ptr(rec_thrs)
     eps = np.spacing(1.0)
     nmax = 1
     for k in range(C):
@@ -1460,8 +1520,8 @@ def bootstrap_ap(starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt, weights, T, 
                     if pr[t, i] > run_max:
                         run_max = pr[t, i]
                     # thresholds <= rc[i]: searchsorted(rec_thrs, rc[i], "right")
-                    c = _n_le(rec_thrs, rc[t, i])
-                    c_prev = _n_le(rec_thrs, rc[t, i - 1]) if i > 0 else 0
+                    c = _n_le(thr_p, R, rc[t, i])
+                    c_prev = _n_le(thr_p, R, rc[t, i - 1]) if i > 0 else 0
                     if c > c_prev:
                         s += (c - c_prev) * run_max
                 if t == 0:
@@ -1505,7 +1565,9 @@ def tide_images(p_ptr, p_box, p_cls, p_all_ignored, g_ptr, g_box, g_cls, c_ptr, 
             iou = np.empty(max(n_p * n_g, 2 * len(iou)))
         for i in range(n_p):
             for j in range(n_g):
-                iou[i * n_g + j] = _bb_iou(p_box[p0 + i], g_box[g0 + j], False)
+                iou[i * n_g + j] = _bb_iou4(p_box[p0 + i, 0], p_box[p0 + i, 1], p_box[p0 + i, 2], p_box[p0 + i, 3],
+                                            g_box[g0 + j, 0], g_box[g0 + j, 1], g_box[g0 + j, 2], g_box[g0 + j, 3],
+                                            False)
         # class-aware greedy matching in score order (argmax: the first of equal IoUs)
         for i in range(n_p):
             p = p0 + i
@@ -1539,7 +1601,9 @@ def tide_images(p_ptr, p_box, p_cls, p_all_ignored, g_ptr, g_box, g_cls, c_ptr, 
                 used[p] = -1
                 continue
             for c in range(c_ptr[im], c_ptr[im + 1]):
-                if c_cls[c] == p_cls[p] and _bb_iou(p_box[p], c_box[c], True) > pos_thr:
+                if c_cls[c] == p_cls[p] and _bb_iou4(p_box[p, 0], p_box[p, 1], p_box[p, 2], p_box[p, 3],
+                                                     c_box[c, 0], c_box[c, 1], c_box[c, 2], c_box[c, 3],
+                                                     True) > pos_thr:
                     used[p] = -1
                     break
         # the error of each negative (false positive or ignored)
