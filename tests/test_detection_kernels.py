@@ -135,6 +135,38 @@ def test_float_parser_is_correctly_rounded_on_hard_cases():
     assert np.array_equal(box[:, 0].view(np.uint64), want.view(np.uint64))
 
 
+@pytest.mark.parametrize("trap", [False, True])
+def test_json_scanner_in_chunks_and_halves(trap):
+    """Two threads, small chunks, numbers of over 19 digits in both halves; with ``trap`` the middle
+    record holds a string that looks like a record boundary (the split is refused: one pass)."""
+    from lt_core.detection.kernels import scan_results
+    rng = random.Random(3)
+    dets = [{"image_id": rng.randint(1, 50), "category_id": rng.randint(1, 9),
+             "bbox": [_number(rng), _number(rng), abs(_number(rng)) + 1, abs(_number(rng)) + 1],
+             "score": _number(rng)} for _ in range(2000)]
+    text = json.dumps(dets)
+    for k in (3, 700, 1500, 1999):
+        text = text.replace(json.dumps(dets[k]), json.dumps(dets[k]).replace(
+            '"score": ', '"score": 0.1234567890123456789012345678, "s2": ', 1), 1)
+    if trap:  # the half-way point falls inside a string that holds "}, {"
+        start = text.rindex('{"image_id"', 0, len(text) // 2)
+        note = '"note": "' + "p" * 800 + 'x}, {\\"y", '
+        text = text[:start + 1] + note + text[start + 1:]
+        from lt_core.detection.kernels import _find_split
+        buf = np.frombuffer(text.encode(), np.uint8)
+        at = _find_split(buf, 1 + (len(buf) - 1) // 2, len(buf))
+        assert start < at < start + len(note)
+    ref = _results_from_list(json.loads(text), None, "d", "d.json")
+    spans = []
+    img, cat, box, score = scan_results(np.frombuffer(text.encode(), np.uint8), threads=2, chunk=4096,
+                                        two_threads_from=0, release=lambda a, b: spans.append((a, b)))
+    assert np.array_equal(img, ref.image_id) and np.array_equal(cat, ref.category_id)
+    assert np.array_equal(box.view(np.uint64), ref.bbox.view(np.uint64))
+    assert np.array_equal(score.view(np.uint64), ref.score.view(np.uint64))
+    assert len(spans) > 20 and all(a < b for a, b in spans)
+    assert trap or len(set(spans)) == len(spans)  # (a refused split reads the consumed chunks again)
+
+
 @pytest.mark.parametrize("text", [
     '[{"image_id": 1.5, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}]',
     '[{"image_id": true, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}]',
@@ -154,7 +186,8 @@ import sys
 import numpy as np
 from lt_core.detection import kernels
 ids = np.array([5, 7, 9, 11, 99], np.int64)
-out = kernels.lookup_ids(ids, 5, np.array([0, -1, 1, -1, 2, -1, 3], np.int64))
+out = np.empty(5, np.int64)
+kernels.lookup_ids(ids, 5, np.array([0, -1, 1, -1, 2, -1, 3], np.int64), out)
 assert out.tolist() == [0, 1, 2, 3, -1], out
 st = kernels.lookup_ids.stats
 print(','.join(m for m in ('scipy', 'yaml', 'numba.np.linalg', 'numba.np.arraymath') if m in sys.modules) or '-',

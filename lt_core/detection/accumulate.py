@@ -108,16 +108,23 @@ def _accumulate_kernel(state: MatchState) -> Accumulated:
     args = (order, starts.astype(np.int64), state.rank.astype(np.int64), state.matched, state.ignored,
             state.gt_count.astype(np.int64), T, mds, p.style == "coco", np.asarray(p.rec_thrs, np.float64))
     n = len(order)
+    sizes = np.diff(starts)
+
+    def run(k_lo, k_hi):
+        m = max(int(sizes[k_lo:k_hi].max()) if k_hi > k_lo else 0, 1)
+        return accumulate_classes(*args, k_lo, k_hi, precision, recall, np.empty(m, np.int64), np.empty(m),
+                                  np.empty(m))
+
     if n < 100_000 or C < 2:
-        accumulate_classes(*args, 0, C, precision, recall)
+        run(0, C)
     else:
         # two threads, each about half of the detections
         kmid = int(np.searchsorted(starts, n // 2))
         kmid = min(max(kmid, 1), C - 1)
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(2) as ex:
-            f1 = ex.submit(accumulate_classes, *args, 0, kmid, precision, recall)
-            f2 = ex.submit(accumulate_classes, *args, kmid, C, precision, recall)
+            f1 = ex.submit(run, 0, kmid)
+            f2 = ex.submit(run, kmid, C)
             f1.result()
             f2.result()
     return Accumulated(precision=precision, recall=recall, max_dets=tuple(int(x) for x in mds),

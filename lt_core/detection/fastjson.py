@@ -42,11 +42,12 @@ def _fallback(path, gt, name):
     return load_detection_results(path, gt, name)
 
 
-def read_input_bytes(path) -> tuple[np.ndarray, str]:
+def read_input_bytes(path, populate: bool = True) -> tuple[np.ndarray, str]:
     """The bytes of a ``.json`` / ``.json.gz`` input as a uint8 array (gunzipped), and its name.
 
     The same checks as the loaders (exists, a file, not empty, below ``TAILSCOPE_MAX_FILE_BYTES``);
-    the file is only read.
+    the file is only read. A plain file is a read-only memory map of the page cache (no copy),
+    its pages mapped at once with ``populate`` (else on first access: see :func:`page_releaser`).
     """
     p = Path(path)
     src = str(p)
@@ -77,11 +78,38 @@ def read_input_bytes(path) -> tuple[np.ndarray, str]:
     try:
         import mmap
         with open(p, "rb") as fh:
-            flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)
+            flags = mmap.MAP_PRIVATE | (getattr(mmap, "MAP_POPULATE", 0) if populate else 0)
             m = mmap.mmap(fh.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
         return np.frombuffer(m, np.uint8), src  # read-only view of the page cache: no copy
     except (OSError, ValueError, AttributeError):  # pragma: no cover - platforms without mmap flags
         return np.fromfile(p, dtype=np.uint8), src
+
+
+def page_releaser(buf: np.ndarray):
+    """For a memory-mapped input (:func:`read_input_bytes`), ``release(lo, hi)``: unmap the whole
+    pages of bytes ``[lo, hi)`` (they count in the process's resident memory while mapped; a
+    later read maps them again from the page cache) and map the next ones in one go. None for an
+    input in memory."""
+    import mmap
+    m = getattr(buf.base, "obj", None)
+    if not isinstance(m, mmap.mmap):
+        return None
+    pg = mmap.PAGESIZE
+    n = len(m)
+    populate = getattr(mmap, "MADV_POPULATE_READ", 22 if os.uname().sysname == "Linux" else None)
+
+    def release(lo: int, hi: int) -> None:
+        a, b = -(-lo // pg) * pg, hi // pg * pg
+        try:
+            if b > a:
+                m.madvise(mmap.MADV_DONTNEED, a, b - a)
+            if populate is not None and b < n:  # the next chunk's pages, mapped at once
+                m.madvise(populate, b, min(n - b, 32 << 20))
+        except (OSError, ValueError):  # pragma: no cover - old kernels: plain page faults
+            pass
+
+    release(0, 0)
+    return release
 
 
 def load_results_fast(path, gt=None, name: str | None = None):
@@ -95,7 +123,7 @@ def load_results_fast(path, gt=None, name: str | None = None):
 
     p = Path(path)
     nm = name or p.name.split(".")[0]
-    buf, src = read_input_bytes(p)
+    buf, src = read_input_bytes(p, populate=False)
     cols = _scan(buf)
     del buf
     if cols is None:
@@ -109,7 +137,7 @@ def _scan(buf: np.ndarray):
     """Columns of a plain results list, or None (then the validating reader runs)."""
     if use_kernels():
         from .kernels import scan_results
-        return scan_results(buf)
+        return scan_results(buf, release=page_releaser(buf))
     return _scan_arrow(buf)
 
 

@@ -551,7 +551,19 @@ def _find_split(buf_a, lo, hi):
     return -1
 
 
-def scan_results(buf: np.ndarray, threads: int = 2):
+_CHUNK = 32 << 20  # bytes parsed per kernel call (consumed input can be released in between)
+
+
+@njit(cache=True, nogil=True)
+def shift_down(a, dst, src, count):
+    """``a[dst:dst + count] = a[src:src + count]`` for ``dst <= src`` (overlap allowed), in place."""
+    for k in range(count):
+        a[dst + k] = a[src + k]
+    return 0
+
+
+def scan_results(buf: np.ndarray, threads: int = 2, release=None, chunk: int = _CHUNK,
+                 two_threads_from: int = 16 << 20):
     """Parse a COCO results list (bytes as a uint8 array) into columns.
 
     Returns ``(image_id int64 (N,), category_id int64 (N,), bbox float64 (N, 4), score float64
@@ -559,7 +571,11 @@ def scan_results(buf: np.ndarray, threads: int = 2):
     numeric boxes / scores (the caller then uses the validating reader, which names the
     offending entry). Any layout of whitespace, key order and extra keys is read here. Large
     buffers are split in two halves parsed by two threads (the kernels release the GIL); the
-    split is checked to fall between two records.
+    split is checked to fall between two records. Both halves are written into one set of
+    columns (the second half's rows are moved down once, in place: no concatenated copies).
+    The input is parsed in chunks of about ``chunk`` bytes; ``release(lo, hi)``, when given, is
+    called with each consumed byte range (the caller may drop those pages of a memory map).
+    ``two_threads_from``: the smallest input split in two.
     """
     n = len(buf)
     i = 0
@@ -572,60 +588,83 @@ def scan_results(buf: np.ndarray, threads: int = 2):
         i += 1
     if i >= n or buf[i] != 123:
         return None
-    cap = (n - i) // 57 + 2
     keys = (_K_IMG, _K_CAT, _K_BOX, _K_SCORE, _K_SEG)
     split = -1
-    if threads > 1 and n > (16 << 20):
+    if threads > 1 and n > two_threads_from:
         split = int(_find_split(buf, i + (n - i) // 2, n))
-    regions = [(i, split)] + ([(split, -1)] if split > 0 else [])
+    # at most one record per 57 bytes (the shortest record); untouched capacity costs no memory
     if split > 0:
-        cap = (max(split - i, n - split)) // 57 + 2
+        regions = [(i, split, 0, (split - i) // 57 + 2)]
+        regions.append((split, -1, regions[0][3], (n - split) // 57 + 2))
+    else:
+        regions = [(i, -1, 0, (n - i) // 57 + 2)]
+    total = sum(r[3] for r in regions)
+    img = np.empty(total, np.int64)
+    cat = np.empty(total, np.int64)
+    box = np.empty(total * 4, np.float64)
+    score = np.empty(total, np.float64)
 
-    def run(lo, stop):
-        img = np.empty(cap, np.int64)
-        cat = np.empty(cap, np.int64)
-        box = np.empty(cap * 4, np.float64)
-        score = np.empty(cap, np.float64)
-        scap = max(cap // 16, 1024)
+    def run(lo, stop, base, cap):
+        """Rows ``base:base + cap`` from the records in ``[lo, stop)`` (stop -1: to the end)."""
+        r = 0
+        slow = []
+        pos = lo
+        scap = 1024
         while True:
+            last = (stop < 0 and pos + chunk >= n) or (stop >= 0 and pos + chunk >= stop)
+            at = stop if last else pos + chunk
             sp = np.empty(scap, np.int64)
             sl = np.empty(scap, np.int64)
             ss = np.empty(scap, np.int64)
-            st, end, r, ns = _scan_region(buf, lo, stop, POW5, _P10, *keys, img, cat, box, score, sp, sl, ss)
-            if st == 3 and ns >= scap and r < cap:
-                scap *= 8
+            a, z = base + r, base + cap
+            st, end, rr, ns = _scan_region(buf, pos, at, POW5, _P10, *keys, img[a:z], cat[a:z], box[4 * a:4 * z],
+                                           score[a:z], sp, sl, ss)
+            if st == 3 and ns >= scap and r + rr < cap:
+                scap *= 8  # more numbers of over 19 digits than room: this chunk again
                 continue
-            return st, end, r, ns, img, cat, box, score, sp, sl, ss
+            if ns:  # their slots as absolute rows
+                slow.append((sp[:ns].copy(), sl[:ns].copy(), ss[:ns] + 5 * a))
+            r += rr
+            if st == 4 and not last:
+                if release is not None:
+                    release(pos, end)
+                pos = end
+                continue
+            return st, end, r, slow
 
     if len(regions) == 2:
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(2) as ex:
-            futs = [ex.submit(run, lo, stop) for lo, stop in regions]
+            futs = [ex.submit(run, lo, stop, base, cap) for lo, stop, base, cap in regions]
             outs = [f.result() for f in futs]
         if not (outs[0][0] == 4 and outs[0][1] == split and outs[1][0] == 0):
             if outs[0][0] in (1, 2) or outs[1][0] == 2:
                 return None
-            outs = [run(i, -1)]  # the split was not between two records: one pass
+            regions = [(i, -1, 0, total)]
+            outs = [run(i, -1, 0, total)]  # the split was not between two records: one pass
     else:
-        outs = [run(i, -1)]
+        outs = [run(*regions[0])]
     if any(o[0] not in (0, 4) for o in outs):
         return None
-    imgs, cats, boxes, scores = [], [], [], []
-    for st, end, r, ns, img, cat, box, score, sp, sl, ss in outs:
-        for k in range(ns):  # more than 19 significant digits: Python's float
-            p, ln, slot = int(sp[k]), int(sl[k]), int(ss[k])
-            v = float(bytes(buf[p:p + ln]))
-            if slot % 5 == 4:
-                score[slot // 5] = v
-            else:
-                box[(slot // 5) * 4 + slot % 5] = v
-        imgs.append(img[:r])
-        cats.append(cat[:r])
-        boxes.append(box[:r * 4].reshape(r, 4))
-        scores.append(score[:r])
-    if len(outs) == 1:
-        return imgs[0], cats[0], boxes[0], scores[0]
-    return (np.concatenate(imgs), np.concatenate(cats), np.concatenate(boxes), np.concatenate(scores))
+    r1 = outs[0][2]
+    rows = r1
+    if len(outs) == 2:  # the second half's rows right after the first half's
+        base, r2 = regions[1][2], outs[1][2]
+        for col, w in ((img, 1), (cat, 1), (box, 4), (score, 1)):
+            shift_down(col, w * r1, w * base, w * r2)
+        rows = r1 + r2
+    for (st, end, r, slow), (lo, stop, base, cap) in zip(outs, regions):
+        for sp, sl, ss in slow:  # more than 19 significant digits: Python's float
+            for p, ln, slot in zip(sp.tolist(), sl.tolist(), ss.tolist()):
+                row, k = divmod(slot, 5)
+                if base:
+                    row = row - base + r1
+                v = float(bytes(buf[p:p + ln]))
+                if k == 4:
+                    score[row] = v
+                else:
+                    box[row * 4 + k] = v
+    return img[:rows], cat[:rows], box[:rows * 4].reshape(rows, 4), score[:rows]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1246,24 +1285,47 @@ def _bb_iou4(d0, d1, d2, d3, g0, g1, g2, g3, crowd):
 
 
 @njit(cache=True, nogil=True)
+def match_scratch(d_key, g_key, d_lo, d_hi, g_lo, g_hi):
+    """Scratch sizes of :func:`match_bbox` on ``d_lo:d_hi``: the largest (detections x ground
+    truth) and ground truth of one (image, category) group."""
+    gi = g_lo
+    d = d_lo
+    pairs = 0
+    gmax = 0
+    while d < d_hi:
+        k = d_key[d]
+        de = d
+        while de < d_hi and d_key[de] == k:
+            de += 1
+        while gi < g_hi and g_key[gi] < k:
+            gi += 1
+        ge = gi
+        while ge < g_hi and g_key[ge] == k:
+            ge += 1
+        pairs = max(pairs, (de - d) * (ge - gi))
+        gmax = max(gmax, ge - gi)
+        d = de
+        gi = ge
+    return pairs, gmax
+
+
+@njit(cache=True, nogil=True)
 def match_bbox(d_key, d_box, d_area, d_nel, g_key, g_box, g_area, g_ignore, g_crowd,
                thr, area_lo, area_hi, d_lo, d_hi, g_lo, g_hi,
-               matched, ignored, match_g, best_iou):
+               matched, ignored, match_g, best_iou, iou, order, gig, taken):
     """Greedy matching of every (image, category) group of detections ``d_lo:d_hi``.
 
     Detections are sorted by key, then score (desc, stable); ground truth by key (file order).
     Writes, per detection: ``matched`` / ``ignored`` bits ``a * T + t``; ``match_g``: the ground
     truth (index) matched at IoU threshold 0 and area range 0, -1 if none; ``best_iou``: the
-    largest IoU with a ground truth of its group (0 if none).
+    largest IoU with a ground truth of its group (0 if none). Scratch (sizes from
+    :func:`match_scratch`): ``iou`` (pairs,) float64, ``order`` (ng,) int64, ``gig`` /
+    ``taken`` (ng,) bool.
     """
     T = len(thr)
     A = len(area_lo)
     gi = g_lo
     d = d_lo
-    iou = np.empty(64 * 64)
-    order = np.empty(64, np.int64)
-    gig = np.empty(64, np.bool_)
-    taken = np.empty(64, np.bool_)
     while d < d_hi:
         k = d_key[d]
         de = d
@@ -1282,12 +1344,6 @@ def match_bbox(d_key, d_box, d_area, d_nel, g_key, g_box, g_area, g_ignore, g_cr
             match_g[d + j] = -1
             best_iou[d + j] = 0.0
         if ng > 0:
-            if nd * ng > len(iou):
-                iou = np.empty(max(nd * ng, 2 * len(iou)))
-            if ng > len(order):
-                order = np.empty(2 * ng, np.int64)
-                gig = np.empty(2 * ng, np.bool_)
-                taken = np.empty(2 * ng, np.bool_)
             for j in range(nd):
                 bi = 0.0
                 dx, dy, dw, dh = d_box[d + j, 0], d_box[d + j, 1], d_box[d + j, 2], d_box[d + j, 3]
@@ -1352,21 +1408,16 @@ def match_bbox(d_key, d_box, d_area, d_nel, g_key, g_box, g_area, g_ignore, g_cr
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
 def accumulate_classes(order, starts, rank, mbits, ibits, gt_count, T, mds, coco, rec_thrs, k_lo, k_hi,
-                       precision, recall):
+                       precision, recall, sel, pr, rc):
     """Fill ``precision`` (T, R, C, A, M) and ``recall`` (T, C, A, M) for classes ``k_lo:k_hi``.
 
     ``order[starts[k]:starts[k + 1]]`` are the detections of class k in (score desc, image, rank)
     order. Entries of classes without ground truth in an area range stay as they are (-1).
+    Scratch: ``sel`` int64, ``pr`` / ``rc`` float64, each at least the largest class.
     """
     A = gt_count.shape[1]
     R = len(rec_thrs)
     eps = np.spacing(1.0)
-    nmax = 0
-    for k in range(k_lo, k_hi):
-        nmax = max(nmax, starts[k + 1] - starts[k])
-    sel = np.empty(nmax, np.int64)
-    pr = np.empty(nmax)
-    rc = np.empty(nmax)
     for k in range(k_lo, k_hi):
         s0 = starts[k]
         s1 = starts[k + 1]
@@ -1704,15 +1755,15 @@ def tide_class_ap(starts, correct, n_gt, x_range):
 # Preparation passes over all detections without full-size temporaries
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
-def lookup_ids(ids, lo, table):
-    """``table[id - lo]`` per id (-1 outside the table): image / class index of each detection."""
+def lookup_ids(ids, lo, table, out):
+    """``out[i] = table[ids[i] - lo]`` (-1 outside the table): image / class index of each
+    detection."""
     n = len(ids)
-    out = np.empty(n, np.int64)
     m = len(table)
     for i in range(n):
         o = ids[i] - lo
         out[i] = table[o] if 0 <= o < m else -1
-    return out
+    return 0
 
 
 @njit(cache=True, nogil=True)
@@ -1743,17 +1794,12 @@ def first_bad_values(box, score):
 
 
 @njit(cache=True, nogil=True)
-def federated_keep(img, cat, C, allowed):
+def federated_keep(img, cat, C, allowed, pos, key):
     """Positions (and keys ``img * C + cat``) of detections of a known class whose (image, class)
-    pair is evaluated (``allowed[key]``: positive or verified negative), in file order."""
+    pair is evaluated (``allowed[key]``: positive or verified negative), in file order, written to
+    ``pos`` / ``key`` (room for every detection; untouched pages cost no memory); returns their
+    number."""
     n = len(img)
-    cnt = 0
-    for i in range(n):
-        c = cat[i]
-        if c >= 0 and allowed[img[i] * C + c]:
-            cnt += 1
-    pos = np.empty(cnt, np.int64)
-    key = np.empty(cnt, np.int64)
     j = 0
     for i in range(n):
         c = cat[i]
@@ -1763,7 +1809,7 @@ def federated_keep(img, cat, C, allowed):
                 pos[j] = i
                 key[j] = k
                 j += 1
-    return pos, key
+    return j
 
 
 # load from the disk cache without refreshing numba's registries (lt_core.detection._jit)

@@ -42,7 +42,9 @@ def map_ids(sorted_ids: np.ndarray, order: np.ndarray, ids: np.ndarray) -> np.nd
         from ._jit import use_kernels
         if use_kernels():  # one pass, no full-size temporaries
             from .kernels import lookup_ids
-            return lookup_ids(np.ascontiguousarray(ids), lo, table)
+            out = np.empty(len(ids), np.int64)
+            lookup_ids(np.ascontiguousarray(ids), lo, table, out)
+            return out
         off = ids - lo
         inside = (off >= 0) & (off <= hi - lo)
         if inside.all():
@@ -287,7 +289,10 @@ def prepare_dets(gtt: GTTable, res: DetectionResults, params: EvalParams) -> Det
         sub = len(idx) < n
         ci, ii = (cat[idx], img[idx]) if sub else (cat, img)
         n_unknown = int(np.count_nonzero(ci < 0))
-        pos, key = federated_keep(ii, ci, C, allowed)
+        pos = np.empty(len(ii), np.int64)
+        key = np.empty(len(ii), np.int64)
+        m = federated_keep(ii, ci, C, allowed, pos, key)
+        pos, key = pos[:m], key[:m]
         del allowed
         n_fed = len(idx) - n_unknown - len(pos)
         idx = idx[pos] if sub else pos
