@@ -102,8 +102,8 @@ def _accumulate_kernel(state: MatchState) -> Accumulated:
     M = len(mds)
     # stored area / maxDets-major so that every (area, maxDets) table is one contiguous block;
     # exposed with the references' axes (T, R, C, A, M) / (T, C, A, M) as transposed views
-    precision = (-np.ones((A, M, T, R, C))).transpose(2, 3, 4, 0, 1)
-    recall = (-np.ones((A, M, T, C))).transpose(2, 3, 0, 1)
+    precision = np.full((A, M, T, R, C), -1.0).transpose(2, 3, 4, 0, 1)
+    recall = np.full((A, M, T, C), -1.0).transpose(2, 3, 0, 1)
     order, starts = class_order(state)
     args = (order, starts.astype(np.int64), state.rank.astype(np.int64), state.matched, state.ignored,
             state.gt_count.astype(np.int64), T, mds, p.style == "coco", np.asarray(p.rec_thrs, np.float64))
@@ -115,7 +115,7 @@ def _accumulate_kernel(state: MatchState) -> Accumulated:
         return accumulate_classes(*args, k_lo, k_hi, precision, recall, np.empty(m, np.int64), np.empty(m),
                                   np.empty(m))
 
-    if n < 100_000 or C < 2:
+    if n < 20_000 or C < 2:
         run(0, C)
     else:
         # two threads, each about half of the detections

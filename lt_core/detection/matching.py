@@ -283,7 +283,7 @@ def _match_kernel(gtt: GTTable, dtt: DetTable, ds: slice, gs: slice, params: Eva
                    np.empty(max(gmax, 1), np.bool_))
         return match_bbox(*args, d_lo, d_hi, g_lo, g_hi, *outs, *scratch)
 
-    if nd < 200_000:
+    if nd < 20_000:
         run(0, nd, 0, ng)
     else:
         # split at a group boundary: the first detection of the middle detection's group
