@@ -53,7 +53,10 @@ def _assert_same(got, ref):
 
 @pytest.mark.parametrize("seed", range(10))
 @pytest.mark.parametrize("lvis", [False, True])
-def test_kernels_equal_numpy_path_on_tiny_scenes(seed, lvis):
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_kernels_equal_numpy_path_on_tiny_scenes(seed, lvis, native, monkeypatch):
+    """Kernels through their native records (``_native``) and through numba's dispatcher."""
+    monkeypatch.setenv("TAILSCOPE_NATIVE", native)
     gd, dets = _tiny_scene(seed, lvis)
     for md in (None, 1, 3):
         got, ref = _both(gd, dets, style="lvis" if lvis else "coco", max_dets=md)
@@ -211,3 +214,44 @@ def test_cached_kernels_load_without_numba_registries(tmp_path):
     first, second = (r.stdout.split() for r in runs)
     assert first[1:] == ["0", "1"], first  # compiled (numba refreshed its registries for that)
     assert second == ["-", "1", "0"], second  # loaded from the cache: no scipy, yaml, numba.np.linalg / arraymath
+
+
+_EVAL = r"""
+import json, sys
+from lt_core.cli import main
+rc = main(["eval-det", "--gt", sys.argv[1], "--dt", sys.argv[2], "--out", sys.argv[3]])
+print(json.dumps({"rc": rc, "numba": "numba" in sys.modules, "scipy": "scipy" in sys.modules}))
+"""
+
+
+def test_native_records_run_without_numba_and_give_the_same_report(tmp_path):
+    """First process: numba runs the kernels and their object code is recorded; second: the same
+    machine code runs from the records without importing numba, and the report is identical; a
+    damaged record is ignored (numba runs again)."""
+    import os
+    import subprocess
+
+    gt = DATA / "coco_val2014_100" / "instances_val2014_100.json.gz"
+    dt = DATA / "coco_val2014_100" / "instances_val2014_fakebbox100_results.json.gz"
+    env = dict(os.environ, TAILSCOPE_NATIVE_DIR=str(tmp_path / "native"), PYTHONPATH=str(Path(__file__).parents[1]))
+    env.pop("TAILSCOPE_NATIVE", None)
+
+    def run(tag):
+        out = tmp_path / f"{tag}.json"
+        r = subprocess.run([sys.executable, "-c", _EVAL, str(gt), str(dt), str(out)], env=env, capture_output=True,
+                           text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        return json.loads(r.stdout.strip().splitlines()[-1]), out.read_bytes()
+
+    first, rep1 = run("first")
+    assert first == {"rc": 0, "numba": True, "scipy": False}
+    records = sorted((tmp_path / "native").glob("*.native"))
+    assert {p.name.split(".")[0] for p in records} >= {"_scan_gt_kernel", "match_bbox", "accumulate_classes"}
+    second, rep2 = run("second")
+    assert second == {"rc": 0, "numba": False, "scipy": False} and rep2 == rep1
+    for p in records:  # damaged: a different object code than the header says
+        b = bytearray(p.read_bytes())
+        b[-1] ^= 0xFF
+        p.write_bytes(bytes(b))
+    third, rep3 = run("third")
+    assert third["numba"] and rep3 == rep1

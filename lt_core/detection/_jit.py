@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["backend", "set_backend", "use_kernels", "import_numba", "light_loading"]
+__all__ = ["backend", "set_backend", "use_kernels", "import_numba", "light_loading", "kernel"]
 
 _BACKEND = os.environ.get("TAILSCOPE_KERNELS", "numba").strip().lower() or "numba"
 _NUMBA = None  # None: not tried; False: not importable; else the module
@@ -47,10 +47,65 @@ def set_backend(name: str) -> str:
 
 
 def use_kernels() -> bool:
-    """True when the compiled kernels are selected and numba imports."""
+    """True when the compiled kernels are selected and numba is installed (it is imported only
+    when a kernel has no native record, see :func:`kernel`)."""
     if _BACKEND != "numba":
         return False
-    return import_numba() is not None
+    global _HAVE_NUMBA
+    if _HAVE_NUMBA is None:
+        if _NUMBA is not None:
+            _HAVE_NUMBA = bool(_NUMBA)
+        else:
+            import importlib.util
+            _HAVE_NUMBA = importlib.util.find_spec("numba") is not None
+    return _HAVE_NUMBA
+
+
+_HAVE_NUMBA = None
+_KERNELS: dict = {}
+
+
+def kernel(name: str):
+    """The compiled kernel ``name`` of :mod:`lt_core.detection.kernels`, callable with its
+    arguments: the native record of its machine code for these argument types when there is one
+    (:mod:`lt_core.detection._native`: numba is not imported), else numba's dispatcher (which
+    compiles or loads it; its object code is then recorded for the next process)."""
+    k = _KERNELS.get(name)
+    if k is None:
+        k = _KERNELS[name] = _Kernel(name)
+    return k
+
+
+class _Kernel:
+    __slots__ = ("name", "_disp")
+
+    def __init__(self, name: str):
+        self.name = name
+        self._disp = None
+
+    def dispatcher(self):
+        """numba's dispatcher of the kernel (imports numba)."""
+        if self._disp is None:
+            from . import kernels
+            self._disp = getattr(kernels, self.name)
+        return self._disp
+
+    @property
+    def py_func(self):
+        return self.dispatcher().py_func
+
+    def __call__(self, *args):
+        from . import _native
+        native = _native.enabled()
+        if native:
+            f = _native.lookup(self.name, args)
+            if f is not None:
+                return f(*args)
+        disp = self.dispatcher()
+        out = disp(*args)
+        if native:
+            _native.record(self.name, disp, args)
+        return out
 
 
 class _SkipImports:

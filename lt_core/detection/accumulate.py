@@ -93,7 +93,8 @@ def accumulate(state: MatchState) -> Accumulated:
 
 
 def _accumulate_kernel(state: MatchState) -> Accumulated:
-    from .kernels import accumulate_classes
+    from ._jit import kernel
+    accumulate_classes = kernel("accumulate_classes")
 
     p = state.params
     T, A, R = p.n_thr, p.n_area, len(p.rec_thrs)

@@ -3,7 +3,7 @@
 A results file is a JSON list of objects ``{image_id, category_id, bbox, score, ...}``. At LVIS
 v1 val scale (19,809 images x 300 detections = 5.9 M objects) building Python dicts costs
 several GB and most of the evaluation time. Here the bytes are scanned by a compiled kernel
-(:func:`lt_core.detection.kernels.scan_results`, two threads) straight into columns: any
+(:func:`lt_core.detection.jsonscan.scan_results`, two threads) straight into columns: any
 whitespace between and inside records (one per line, pretty-printed, or none), any key order,
 extra keys (skipped). Decimal numbers are converted with a correctly rounded algorithm, so every
 value is bit-identical to ``json.load``. Without numba (``TAILSCOPE_KERNELS=numpy``) pyarrow's
@@ -14,7 +14,7 @@ JSON) goes to :func:`lt_core.data.load_detection_results`, which validates entry
 names the offending entry and field.
 
 Ground truth (:func:`load_gt_fast`, what ``eval-det`` reads for box evaluation) is scanned the
-same way (:func:`lt_core.detection.kernels.scan_gt`) into the columns of
+same way (:func:`lt_core.detection.jsonscan.scan_gt`) into the columns of
 :class:`~lt_core.data.schema.DetectionGT`, without building the JSON's Python objects (seconds and
 gigabytes at LVIS v1 val scale); the text must be strict JSON as orjson reads it. Whatever the
 scanner or the value checks here do not accept as plainly valid (a wrong type, a duplicate id,
@@ -136,7 +136,7 @@ def load_results_fast(path, gt=None, name: str | None = None):
 def _scan(buf: np.ndarray):
     """Columns of a plain results list, or None (then the validating reader runs)."""
     if use_kernels():
-        from .kernels import scan_results
+        from .jsonscan import scan_results
         return scan_results(buf, release=page_releaser(buf))
     return _scan_arrow(buf)
 
@@ -192,8 +192,8 @@ def _validate(img, cat, bbox, score, gt, src) -> None:
     if len(score) == 0:
         raise InputError("the results list is empty", src)
     if use_kernels():
-        from .kernels import first_bad_values
-        bad_s, n_s, bad_b, bad_wh, n_wh = first_bad_values(bbox, score)
+        from ._jit import kernel
+        bad_s, n_s, bad_b, bad_wh, n_wh = kernel("first_bad_values")(bbox, score)
         if bad_s < 0 and bad_b < 0 and bad_wh < 0:
             _validate_ids(img, cat, gt, src)
             return
@@ -254,7 +254,7 @@ def load_gt_fast(path):
         buf, _ = read_input_bytes(p)
     except InputError:
         return loaders.load_detection_gt(path)
-    from .kernels import scan_gt
+    from .jsonscan import scan_gt
     cols = scan_gt(buf)
     gt = _gt_from_columns(cols, buf, src) if cols is not None else None
     del buf
@@ -283,7 +283,7 @@ def _strings(buf: np.ndarray, spans: np.ndarray) -> list:
 
 
 def _gt_from_columns(c: dict, buf: np.ndarray, src: str):
-    """DetectionGT from :func:`~lt_core.detection.kernels.scan_gt` columns, or None when any value
+    """DetectionGT from :func:`~lt_core.detection.jsonscan.scan_gt` columns, or None when any value
     check of :func:`lt_core.data.load_detection_gt` could fail (that reader then says why)."""
     from ..data.loaders import build_detection_gt
 

@@ -259,7 +259,8 @@ def match_shard(gtt: GTTable, dtt: DetTable, img_lo: int, img_hi: int, params: E
 
 def _match_kernel(gtt: GTTable, dtt: DetTable, ds: slice, gs: slice, params: EvalParams):
     """Matching bits from the compiled kernel; large shards split in two image halves (2 threads)."""
-    from .kernels import match_bbox, match_scratch
+    from ._jit import kernel
+    match_bbox, match_scratch = kernel("match_bbox"), kernel("match_scratch")
 
     nd = ds.stop - ds.start
     thr = np.minimum(params.iou_thrs, 1 - 1e-10)  # the references: iou = min([t, 1 - 1e-10])

@@ -41,7 +41,8 @@ def map_ids(sorted_ids: np.ndarray, order: np.ndarray, ids: np.ndarray) -> np.nd
         table[sorted_ids - lo] = order
         from ._jit import use_kernels
         if use_kernels():  # one pass, no full-size temporaries
-            from .kernels import lookup_ids
+            from ._jit import kernel
+            lookup_ids = kernel("lookup_ids")
             out = np.empty(len(ids), np.int64)
             lookup_ids(np.ascontiguousarray(ids), lo, table, out)
             return out
@@ -283,7 +284,8 @@ def prepare_dets(gtt: GTTable, res: DetectionResults, params: EvalParams) -> Det
     universe = gtt.n_images * C
     if params.style == "lvis" and use_kernels() and universe <= 256_000_000:
         # federated filter in one pass (it keeps a fraction of the detections), then sort those
-        from .kernels import federated_keep
+        from ._jit import kernel
+        federated_keep = kernel("federated_keep")
         allowed = np.zeros(universe, bool)
         allowed[gtt.allowed_keys()] = True
         sub = len(idx) < n
