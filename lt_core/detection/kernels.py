@@ -13,6 +13,7 @@ kernel                            reference path
 :func:`match_bbox`                :func:`lt_core.detection.matching.match_shard` (NumPy)
 :func:`accumulate_classes`        :func:`lt_core.detection.accumulate.accumulate` (NumPy)
 :func:`bootstrap_ap`              naive resampling (re-running the evaluation), in the tests
+:func:`bootstrap_lanes`           :func:`bootstrap_ap` (bit for bit), in the tests
 ================================  ===========================================================
 
 Floating point: the kernels do the very operations of pycocotools / lvis-api in the same
@@ -85,7 +86,8 @@ def _bits_as_f64(typingctx, u):
 def _f64_from_bits_impl(u):
     return lambda u: _bits_as_f64(u)
 
-__all__ = ["match_bbox", "match_scratch", "accumulate_classes", "bootstrap_ap", "lookup_ids", "first_bad_values",
+__all__ = ["match_bbox", "match_scratch", "accumulate_classes", "bootstrap_ap", "bootstrap_lanes", "lookup_ids",
+           "first_bad_values",
            "federated_keep", "shift_down", "tide_images", "tide_class_ap", "scan_results", "scan_gt", "POW5"]
 
 
@@ -1378,6 +1380,156 @@ def bootstrap_ap(starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt, weights, T, 
                     out_ap50[b, k] = s / R
                 total += s
             out_ap[b, k] = total / (T * R)
+    return 0
+
+
+#: replicates per call of :func:`bootstrap_lanes` (the lanes of its vector loops)
+BOOT_LANES = 64
+# rows of its scratch (BOOT_LANES values each): ground truth, 100 / ground truth, detections so
+# far, then 16 rows (one per IoU threshold) each of true positives, the largest precision's
+# numerator and denominator, the AP sum, ignored detections
+_F_NPIG, _F_INV, _F_N, _F_TP, _F_MT, _F_MD, _F_S, _F_IGN = 0, 1, 2, 3, 19, 35, 51, 67
+BOOT_ROWS = 83
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _c_exact(a, ng, inv, tie_lo, tie_hi):
+    """Recall thresholds r / 100 (r = 0..100, the references' 101 points) reached by recall
+    ``a / ng`` (integer-valued a >= 0, ng >= a), counted without a division; 0 for a = 0.
+
+    m = #{r : r * ng < 100 a} (exact integer products; within one of floor(a * 100 / ng));
+    where r = m is a tie (m * ng = 100 a) threshold m is reached when ``thr[m] <= fl(m / 100)``:
+    bit m of ``tie_lo`` / ``tie_hi``. Equal to ``searchsorted(thr, fl(a / ng), "right")``.
+    """
+    x = a * 100.0
+    k = np.floor(a * inv)
+    m = (k - 1.0) + np.float64((k - 1.0) * ng < x) + np.float64(k * ng < x) + np.float64((k + 1.0) * ng < x)
+    mi = np.int64(m)
+    tie = m * ng == x
+    bits = (tie_lo >> np.uint64(mi)) if mi < 64 else (tie_hi >> np.uint64(mi - 64))
+    ok = tie and (bits & np.uint64(1)) != np.uint64(0)
+    c = m + np.float64(ok)
+    c = c if c < 101.0 else 101.0
+    return c if a > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def bootstrap_lanes(starts_a, d_img_a, tpl_ptr_a, tpl_a, d_ign_a, g_starts_a, g_img_a, g_cnt_a, wt_a, T, R,
+                    tie_lo, tie_hi, b0, out_ap, out_ap50, st_a):
+    """:func:`bootstrap_ap` for the ``BOOT_LANES`` replicates ``b0 ..``, all at once: the same
+    numbers, bit for bit, with the replicates as the lanes of vector loops.
+
+    ``wt[image, replicate]``: the draws, transposed; ``tpl_ptr`` / ``tpl``: per detection the
+    thresholds at which it is a true positive; ``d_ign``: bit t, ignored at threshold t;
+    ``st``: scratch (``BOOT_ROWS * BOOT_LANES``); thresholds r / 100 (``_c_exact``).
+
+    Per class: pass 1 sums each replicate's weights (detections, true positives, ignored);
+    pass 2 walks the detections from the last to the first, the counts so far obtained by
+    subtraction, and treats every true-positive entry in every lane as a point of the curve.
+    An entry whose detection is not drawn in a lane repeats the previous point's true positives
+    with as many or more detections: it reaches no new recall threshold (adds exactly 0) and its
+    precision is at most the previous point's, so it never raises the running maximum of a point
+    that counts; an entry before the lane's first true positive counts no threshold. The running
+    maximum of the precision ``tp / (den + eps)`` is kept as the quotient (exact integer
+    comparisons: den + eps is den for den >= 2, and 1 / (1 + eps) lies just below 1) and divided
+    once per entry, as the reference divides once per point.
+    """
+    NB = BOOT_LANES
+    C = len(starts_a) - 1
+    BW = wt_a.shape[1]
+    eps = _EPS
+    starts, d_img, tpl_ptr, tpl, d_ign = _ptr(starts_a), _ptr(d_img_a), _ptr(tpl_ptr_a), _ptr(tpl_a), _ptr(d_ign_a)
+    g_starts, g_img, g_cnt = _ptr(g_starts_a), _ptr(g_img_a), _ptr(g_cnt_a)
+    wt = _ptr(wt_a)
+    st = _ptr(st_a)
+    for k in range(C):
+        for b in range(NB):
+            st[_F_NPIG * NB + b] = 0.0
+        for p in range(g_starts[k], g_starts[k + 1]):
+            o = g_img[p] * BW + b0
+            c = g_cnt[p]
+            for b in range(NB):
+                st[_F_NPIG * NB + b] += wt[o + b] * c
+        if starts[k] == starts[k + 1]:
+            for b in range(NB):
+                v = -1.0 if st[_F_NPIG * NB + b] == 0.0 else 0.0
+                out_ap[b0 + b, k] = v
+                out_ap50[b0 + b, k] = v
+            continue
+        for b in range(NB):
+            ng = st[_F_NPIG * NB + b]
+            st[_F_INV * NB + b] = 100.0 / (ng if ng > 0.0 else 1.0)
+            st[_F_N * NB + b] = 0.0
+        for t in range(T):
+            for b in range(NB):
+                st[(_F_TP + t) * NB + b] = 0.0
+                st[(_F_MT + t) * NB + b] = 0.0
+                st[(_F_MD + t) * NB + b] = 1.0
+                st[(_F_S + t) * NB + b] = 0.0
+                st[(_F_IGN + t) * NB + b] = 0.0
+        # pass 1: per replicate, the detections, true positives and ignored detections in all
+        for j in range(starts[k], starts[k + 1]):
+            o = d_img[j] * BW + b0
+            for b in range(NB):
+                st[_F_N * NB + b] += wt[o + b]
+            ig = d_ign[j]
+            if ig:
+                for t in range(T):
+                    if (ig >> t) & 1:
+                        for b in range(NB):
+                            st[(_F_IGN + t) * NB + b] += wt[o + b]
+            for q in range(tpl_ptr[j], tpl_ptr[j + 1]):
+                z = (_F_TP + tpl[q]) * NB
+                for b in range(NB):
+                    st[z + b] += wt[o + b]
+        # pass 2: the points from the last detection to the first
+        for j in range(starts[k + 1] - 1, starts[k] - 1, -1):
+            o = d_img[j] * BW + b0
+            for q in range(tpl_ptr[j], tpl_ptr[j + 1]):
+                t = tpl[q]
+                zt, zm, zd, zs, zi = (_F_TP + t) * NB, (_F_MT + t) * NB, (_F_MD + t) * NB, (_F_S + t) * NB, \
+                    (_F_IGN + t) * NB
+                for b in range(NB):
+                    w = np.float64(wt[o + b])
+                    a = st[zt + b]                       # true positives up to this detection
+                    d = st[_F_N * NB + b] - st[zi + b]   # (fpc + fp) + tp of the reference kernel
+                    mt = st[zm + b]
+                    md = st[zd + b]
+                    d1 = d == 1.0 and a == 1.0
+                    m1 = md == 1.0 and mt == 1.0
+                    if d1 == m1:
+                        up = (a * md > mt * d) and not d1
+                    else:
+                        up = (mt < md) if d1 else (a == d)
+                    mt = a if up else mt
+                    md = d if up else md
+                    st[zm + b] = mt
+                    st[zd + b] = md
+                    ng = st[_F_NPIG * NB + b]
+                    ng = ng if ng > 0.0 else 1.0  # a class without ground truth in the lane: no AP
+                    inv = st[_F_INV * NB + b]
+                    c = _c_exact(a, ng, inv, tie_lo, tie_hi)
+                    c_prev = _c_exact(a - w, ng, inv, tie_lo, tie_hi)
+                    st[zs + b] += (c - c_prev) * (mt / (md + eps))
+                    st[zt + b] = a - w
+            for b in range(NB):
+                st[_F_N * NB + b] -= wt[o + b]
+            ig = d_ign[j]
+            if ig:
+                for t in range(T):
+                    if (ig >> t) & 1:
+                        for b in range(NB):
+                            st[(_F_IGN + t) * NB + b] -= wt[o + b]
+        for b in range(NB):
+            if st[_F_NPIG * NB + b] == 0.0:
+                out_ap[b0 + b, k] = -1.0
+                out_ap50[b0 + b, k] = -1.0
+                continue
+            total = 0.0
+            for t in range(T):
+                total += st[(_F_S + t) * NB + b]
+            out_ap[b0 + b, k] = total / (T * R)
+            out_ap50[b0 + b, k] = st[_F_S * NB + b] / R
     return 0
 
 
