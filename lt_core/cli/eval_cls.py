@@ -48,7 +48,8 @@ positives; n_classes = the classes averaged)."""
 
 def add_arguments(p) -> None:
     p.add_argument("--labels", required=True, metavar="TEST_LABELS", help="true labels of the evaluated samples")
-    p.add_argument("--preds", required=True, metavar="SCORES", help="N x C scores or N predicted class ids")
+    p.add_argument("--preds", required=True, metavar="SCORES",
+                   help="N x C scores or N predicted class ids (with --dask also a folder written by 'convert scores')")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--train-labels", metavar="TRAIN_LABELS", help="training labels (counted per class)")
     g.add_argument("--train-counts", metavar="COUNTS", help="CSV with class_id,count[,name]")
@@ -66,6 +67,9 @@ def add_arguments(p) -> None:
                    help="evaluate single-label: keep the first label of rows with several, or drop them (counted)")
     p.add_argument("--threshold", type=float, default=0.5, metavar="T",
                    help="multi-label: predict a class when its probability >= T (default 0.5)")
+    from .dask_run import add_dask_argument
+
+    add_dask_argument(p)
 
 
 def _pct(x) -> str:
@@ -165,6 +169,10 @@ def _run_multilabel(args, scheme) -> int:
 
 def run(args) -> int:
     scheme = parse_bins(args.bins)
+    if getattr(args, "dask", None):  # the same report, computed on a Dask cluster (lt_core.distributed)
+        from .dask_run import eval_cls
+
+        return eval_cls(args, scheme)
     if args.multi_label:
         return _run_multilabel(args, scheme)
     policy = args.multi_label_rows or "auto"
