@@ -1763,7 +1763,8 @@ def federated_keep(img, cat, C, allowed, pos, key):
     return j
 
 
-from .jsonscan import POW5, scan_gt, scan_results  # noqa: E402,F401  (the scanners' Python side)
+from .jsonscan import (_K_BOX, _K_CAT, _K_IMG, _K_SCORE, _K_SEG, _P10, POW5,  # noqa: E402,F401
+                       scan_gt, scan_results)  # the scanners' Python side and constants
 
 # load from the disk cache without refreshing numba's registries (lt_core.detection._jit)
 for _f in list(globals().values()):
