@@ -100,7 +100,10 @@ class _Kernel:
         if native:
             f = _native.lookup(self.name, args)
             if f is not None:
-                return f(*args)
+                try:
+                    return f(*args)
+                except _native.NativeFailed:  # numba's dispatcher computes it (or raises numba's error)
+                    pass
         disp = self.dispatcher()
         out = disp(*args)
         if native:

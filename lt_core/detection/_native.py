@@ -20,9 +20,20 @@ only for argument and return types this module can pass (arrays, integers, float
 record is valid for one ``kernels.py`` (its bytes), numba and llvmlite install, Python version
 and CPU; anything else — or ``TAILSCOPE_NATIVE=0`` — runs numba's dispatcher (and records).
 
-Files: ``<kernel>.<argument types>.native`` (a JSON header line, then the object code) in
-``TAILSCOPE_NATIVE_DIR`` when set, else ``NUMBA_CACHE_DIR/tailscope`` when that is set, else
+Robustness: a record is only an optimisation. Whatever goes wrong with one — no llvmlite, a
+missing, truncated or damaged file (its size and SHA-256 are checked), a record of another
+``kernels.py``, numba / llvmlite version, Python, CPU or ``NUMBA_*`` setting (the stamp), a
+folder that cannot be written, arguments ctypes cannot convert, a kernel that reports an error
+— the call goes to numba's dispatcher, which computes the same numbers (or raises numba's
+exception) and records again. A record is written whole, to a temporary file renamed into
+place, so processes writing the same record at once leave one complete file; it is taken only
+when numba's cache entry was compiled from the very bytes of ``kernels.py`` that the stamp hashes.
+
+Files: ``<kernel>.<argument types>.<stamp>.native`` (a JSON header line, then the object code)
+in ``TAILSCOPE_NATIVE_DIR`` when set, else ``NUMBA_CACHE_DIR/tailscope`` when that is set, else
 ``__pycache__/native`` next to this module when writable, else ``~/.cache/tailscope/native``.
+Records of other stamps older than a day are removed when a record is written; the folder can
+be deleted at any time.
 """
 from __future__ import annotations
 
@@ -37,19 +48,24 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["enabled", "lookup", "record", "cache_dir"]
+__all__ = ["enabled", "lookup", "record", "cache_dir", "NativeFailed"]
 
 _FORMAT = 1
 _LOCK = threading.RLock()
 _MISSING = object()
 _ENTRIES: dict = {}       # (name, key) -> callable or None
 _RECORDED: set = set()
-_STAMP: list = []
+_STAMP: list = []        # [stamp, numba source stamps of the hashed kernels.py: digest, (mtime, size)]
 _LL: list = []            # [llvmlite.binding, abort address] once initialised
 #: reached only when a reference count falls to zero: never, for the arrays passed here (no count)
 _NO_COUNT = frozenset({"NRT_MemInfo_call_dtor"})
 _CTYPES = {"ptr": ctypes.c_void_p, "i64": ctypes.c_int64, "i32": ctypes.c_int32, "i16": ctypes.c_int16,
            "i8": ctypes.c_int8, "i1": ctypes.c_bool, "double": ctypes.c_double, "float": ctypes.c_float}
+
+
+class NativeFailed(Exception):
+    """A native call that did not run (arguments ctypes cannot convert) or whose kernel reported
+    an error: the caller runs numba's dispatcher instead (:func:`lt_core.detection._jit.kernel`)."""
 
 
 def enabled() -> bool:
@@ -95,27 +111,42 @@ def _key(args) -> str | None:
 
 
 def _file(name: str, key: str) -> Path:
-    return cache_dir() / f"{name}.{hashlib.sha1(key.encode()).hexdigest()[:20]}.native"
+    return cache_dir() / f"{name}.{hashlib.sha1(key.encode()).hexdigest()[:20]}.{_stamp()[:16]}.native"
 
 
 def _stamp() -> str:
-    """What a record is valid for: kernels.py's bytes, numba / llvmlite installs, Python, CPU."""
+    """What a record is valid for: kernels.py's bytes, numba / llvmlite installs (version files,
+    paths, sizes, times), Python, CPU and the ``NUMBA_*`` settings that change the code."""
     if not _STAMP:
         import importlib.util
 
-        h = hashlib.sha256((Path(__file__).resolve().parent / "kernels.py").read_bytes())
+        src = Path(__file__).resolve().parent / "kernels.py"
+        for _ in range(5):  # the bytes hashed are those of one version of the file (not one being written)
+            st0 = os.stat(src)
+            code = src.read_bytes()
+            st1 = os.stat(src)
+            if (st0.st_mtime_ns, st0.st_size) == (st1.st_mtime_ns, st1.st_size) and st1.st_size == len(code):
+                break
+        else:
+            raise OSError(f"{src} keeps changing")
+        digest = hashlib.sha256(code).digest()
+        h = hashlib.sha256(digest)
         for mod in ("numba", "llvmlite"):
             spec = importlib.util.find_spec(mod)
             origin = spec.origin if spec is not None else None
             st = os.stat(origin) if origin else None
             h.update(f"{mod}:{origin}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}".encode())
+            version = Path(origin).with_name("_version.py") if origin else None
+            if version is not None and version.is_file():
+                h.update(version.read_bytes())
         h.update(sys.version.encode())
-        for var in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "NUMBA_OPT", "NUMBA_BOUNDSCHECK"):
+        for var in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "NUMBA_OPT", "NUMBA_BOUNDSCHECK", "NUMBA_FASTMATH",
+                    "NUMBA_LOOP_VECTORIZE", "NUMBA_SLP_VECTORIZE"):
             h.update(f"{var}={os.environ.get(var, '')}".encode())
         ll = _llvm()[0]
         h.update(ll.get_host_cpu_name().encode())
         h.update(ll.get_host_cpu_features().flatten().encode())
-        _STAMP.append(h.hexdigest())
+        _STAMP.extend([h.hexdigest(), (digest, (st1.st_mtime, st1.st_size))])
     return _STAMP[0]
 
 
@@ -206,9 +237,12 @@ def _caller(name, cfunc, arg_kinds, ret, engine):
                 flat.append(a)
         out = (ctypes.c_int64 * n_ret)()
         exc = ctypes.c_void_p()
-        status = cfunc(ctypes.byref(out), ctypes.byref(exc), *flat)
-        if status not in (0, -2):  # numba's RETCODE_OK / RETCODE_NONE
-            raise RuntimeError(f"compiled kernel {name} failed (status {status})")
+        try:
+            status = cfunc(ctypes.byref(out), ctypes.byref(exc), *flat)
+        except ctypes.ArgumentError as e:  # converted before the call: nothing ran
+            raise NativeFailed(f"{name}: {e}") from None
+        if status not in (0, -2):  # numba's RETCODE_OK / RETCODE_NONE: numba raises the exception
+            raise NativeFailed(f"compiled kernel {name} reported status {status}")
         if not ret:
             return None
         vals = struct.unpack(fmt, bytes(out)[:ret_size])
@@ -298,6 +332,10 @@ def _record(name, disp, args, key):
     cache = getattr(cache, "_cache", cache)  # _jit.light_loading wraps numba's FunctionCache
     if not hasattr(cache, "_cache_file"):
         return
+    _stamp()
+    digest, stat = _STAMP[1]
+    if getattr(cache._cache_file, "_source_stamp", None) not in (digest, stat):
+        return  # numba's entries are of another version of kernels.py than the one hashed
     data = cache._cache_file.load(cache._index_key(argtypes, cpu_target.target_context.codegen()))
     if data is None:
         return
@@ -324,5 +362,31 @@ def _record(name, disp, args, key):
     path = _file(name, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(json.dumps(head).encode() + b"\n" + obj)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(json.dumps(head).encode() + b"\n" + obj)
+        os.replace(tmp, path)  # atomic: readers see no record or a whole one
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    _prune(path)
+
+
+def _prune(path: Path, age_s: float = 86400.0) -> None:
+    """Remove records of the same kernel and argument types for other stamps, older than a day
+    (another ``kernels.py`` or install; a day: two checkouts sharing a folder keep theirs)."""
+    import time
+
+    stem = path.name.rsplit(".", 2)[0]  # <kernel>.<argument types>
+    now = time.time()
+    for other in [*path.parent.glob(f"{stem}.*.native"), path.parent / f"{stem}.native"]:  # (format 1 names)
+        if other.name == path.name:
+            continue
+        try:
+            if other.exists() and now - other.stat().st_mtime > age_s:
+                other.unlink()
+        except OSError:
+            pass
