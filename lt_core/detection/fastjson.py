@@ -49,8 +49,10 @@ def read_input_bytes(path, populate: bool = True) -> tuple[np.ndarray, str]:
     the file is only read. A plain file is a read-only memory map of the page cache (no copy),
     its pages mapped at once with ``populate`` (else on first access: see :func:`page_releaser`).
     """
+    from ..data.names import display_name
+
     p = Path(path)
-    src = str(p)
+    src = display_name(p)  # the user's name for an upload or a workspace copy
     if not p.exists():
         raise InputError("no such JSON file", src)
     if p.is_dir():
@@ -121,8 +123,10 @@ def load_results_fast(path, gt=None, name: str | None = None):
     """
     from ..data.schema import DetectionResults
 
+    from ..data.names import file_name
+
     p = Path(path)
-    nm = name or p.name.split(".")[0]
+    nm = name or file_name(p).split(".")[0]
     buf, src = read_input_bytes(p, populate=False)
     cols = _scan(buf)
     del buf
