@@ -128,6 +128,53 @@ def test_bootstrap_ci_is_seeded_contains_estimate_and_shrinks_with_data():
     assert cmp["AP"]["low"] <= cmp["AP"]["delta"] <= cmp["AP"]["high"] < 0
 
 
+@pytest.mark.parametrize("which", ["coco_real", "coco_jitter", "lvis_jitter", "lvis_ties"])
+def test_replicates_in_lanes_equal_one_replicate_at_a_time_bit_for_bit(which):
+    """kernels.bootstrap_lanes (64 replicates as vector lanes) against kernels.bootstrap_ap (one at
+    a time): the same bits for every class and replicate; a number of replicates that is not a
+    multiple of 64, weights far above the usual draws, classes without ground truth, LVIS
+    not-exhaustive classes (ignored detections), tied scores."""
+    from lt_core.detection import kernels
+    from lt_core.detection.bootstrap import _replicates_in_lanes, _tables
+    gd = _load(COCO_GT if which.startswith("coco") else LVIS_GT)
+    if which == "coco_real":
+        dets = _load(COCO_BBOX)
+    else:
+        dets = jitter_dets(gd, 7, round_scores=2 if which == "lvis_ties" else None, heavy_images=1)
+    gt = _gt_from_dict(gd, "gt.json")
+    ev = evaluate_detections(gt, _results_from_list(dets, gt, "d", "d.json"))
+    st = ev.state
+    W = resample_weights(len(st.image_ids), 77, seed=5)
+    W[3] *= 40          # heavy weights
+    W[4] = 0
+    W[4, :3] = 1        # nearly every image left out
+    tabs = _tables(st)
+    T, rec, C = st.params.n_thr, np.asarray(st.params.rec_thrs, np.float64), len(st.class_ids)
+    ref, ref50 = np.empty((77, C)), np.empty((77, C))
+    kernels.bootstrap_ap(*tabs, W, T, rec, 0, 77, ref, ref50)
+    for threads in (1, 2):
+        ap, ap50 = _replicates_in_lanes(tabs, W, T, rec, C, threads)
+        assert np.array_equal(ap.view(np.uint64), ref.view(np.uint64))
+        assert np.array_equal(ap50.view(np.uint64), ref50.view(np.uint64))
+    assert (ref == -1).any() and (ref > 0).any()
+
+
+def test_recall_threshold_count_without_division():
+    """kernels._c_exact against searchsorted(rec_thrs, a / ng, "right") for every a <= ng <= 1200."""
+    from lt_core.detection import kernels
+    from lt_core.detection.params import EvalParams
+    rec = np.asarray(EvalParams.make("coco", "bbox", None).rec_thrs, np.float64)
+    tie = [rec[r] <= r / 100.0 for r in range(101)]
+    lo = np.uint64(sum(1 << r for r in range(64) if tie[r]))
+    hi = np.uint64(sum(1 << (r - 64) for r in range(64, 101) if tie[r]))
+    f = kernels._c_exact.py_func
+    for ng in list(range(1, 1201)) + [4999, 10007, 65536, 999983]:
+        a = np.unique(np.r_[np.arange(0, min(ng, 1200) + 1), np.linspace(0, ng, 301).round(), ng]).astype(float)
+        want = np.where(a > 0, np.searchsorted(rec, a / ng, "right"), 0)
+        got = np.array([f(x, float(ng), 100.0 / ng, lo, hi) for x in a])
+        assert np.array_equal(got, want), ng
+
+
 # ---------------------------------------------------------------------------------------- TIDE
 def _tidecv_run(gd, dets, lvis: bool):
     """tidecv on in-memory data, built exactly as its datasets.COCO / datasets.LVIS loaders do (boxes)."""

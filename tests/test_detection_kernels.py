@@ -53,7 +53,10 @@ def _assert_same(got, ref):
 
 @pytest.mark.parametrize("seed", range(10))
 @pytest.mark.parametrize("lvis", [False, True])
-def test_kernels_equal_numpy_path_on_tiny_scenes(seed, lvis):
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_kernels_equal_numpy_path_on_tiny_scenes(seed, lvis, native, monkeypatch):
+    """Kernels through their native records (``_native``) and through numba's dispatcher."""
+    monkeypatch.setenv("TAILSCOPE_NATIVE", native)
     gd, dets = _tiny_scene(seed, lvis)
     for md in (None, 1, 3):
         got, ref = _both(gd, dets, style="lvis" if lvis else "coco", max_dets=md)
@@ -135,6 +138,38 @@ def test_float_parser_is_correctly_rounded_on_hard_cases():
     assert np.array_equal(box[:, 0].view(np.uint64), want.view(np.uint64))
 
 
+@pytest.mark.parametrize("trap", [False, True])
+def test_json_scanner_in_chunks_and_halves(trap):
+    """Two threads, small chunks, numbers of over 19 digits in both halves; with ``trap`` the middle
+    record holds a string that looks like a record boundary (the split is refused: one pass)."""
+    from lt_core.detection.kernels import scan_results
+    rng = random.Random(3)
+    dets = [{"image_id": rng.randint(1, 50), "category_id": rng.randint(1, 9),
+             "bbox": [_number(rng), _number(rng), abs(_number(rng)) + 1, abs(_number(rng)) + 1],
+             "score": _number(rng)} for _ in range(2000)]
+    text = json.dumps(dets)
+    for k in (3, 700, 1500, 1999):
+        text = text.replace(json.dumps(dets[k]), json.dumps(dets[k]).replace(
+            '"score": ', '"score": 0.1234567890123456789012345678, "s2": ', 1), 1)
+    if trap:  # the half-way point falls inside a string that holds "}, {"
+        start = text.rindex('{"image_id"', 0, len(text) // 2)
+        note = '"note": "' + "p" * 800 + 'x}, {\\"y", '
+        text = text[:start + 1] + note + text[start + 1:]
+        from lt_core.detection.kernels import _find_split
+        buf = np.frombuffer(text.encode(), np.uint8)
+        at = _find_split(buf, 1 + (len(buf) - 1) // 2, len(buf))
+        assert start < at < start + len(note)
+    ref = _results_from_list(json.loads(text), None, "d", "d.json")
+    spans = []
+    img, cat, box, score = scan_results(np.frombuffer(text.encode(), np.uint8), threads=2, chunk=4096,
+                                        two_threads_from=0, release=lambda a, b: spans.append((a, b)))
+    assert np.array_equal(img, ref.image_id) and np.array_equal(cat, ref.category_id)
+    assert np.array_equal(box.view(np.uint64), ref.bbox.view(np.uint64))
+    assert np.array_equal(score.view(np.uint64), ref.score.view(np.uint64))
+    assert len(spans) > 20 and all(a < b for a, b in spans)
+    assert trap or len(set(spans)) == len(spans)  # (a refused split reads the consumed chunks again)
+
+
 @pytest.mark.parametrize("text", [
     '[{"image_id": 1.5, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}]',
     '[{"image_id": true, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}]',
@@ -147,3 +182,35 @@ def test_float_parser_is_correctly_rounded_on_hard_cases():
 def test_json_scanner_hands_anything_unusual_to_the_validating_reader(text):
     from lt_core.detection.kernels import scan_results
     assert scan_results(np.frombuffer(text.encode(), np.uint8)) is None
+
+
+_START_UP = r"""
+import sys
+import numpy as np
+from lt_core.detection import kernels
+ids = np.array([5, 7, 9, 11, 99], np.int64)
+out = np.empty(5, np.int64)
+kernels.lookup_ids(ids, 5, np.array([0, -1, 1, -1, 2, -1, 3], np.int64), out)
+assert out.tolist() == [0, 1, 2, 3, -1], out
+st = kernels.lookup_ids.stats
+print(','.join(m for m in ('scipy', 'yaml', 'numba.np.linalg', 'numba.np.arraymath') if m in sys.modules) or '-',
+      sum(st.cache_hits.values()), sum(st.cache_misses.values()))
+import scipy.linalg  # importable again afterwards
+"""
+
+
+def test_cached_kernels_load_without_numba_registries(tmp_path):
+    """A process that only runs cached kernels imports neither SciPy nor numba's compile-time
+    registries (``_jit.light_loading``); a cache miss still compiles (fresh cache folder), and the
+    next process loads that compiled kernel."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(Path(__file__).parents[1]))
+    runs = [subprocess.run([sys.executable, "-c", _START_UP], env=env, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=300) for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr[-2000:]
+    first, second = (r.stdout.split() for r in runs)
+    assert first[1:] == ["0", "1"], first  # compiled (numba refreshed its registries for that)
+    assert second == ["-", "1", "0"], second  # loaded from the cache: no scipy, yaml, numba.np.linalg / arraymath

@@ -1155,7 +1155,7 @@ def _count_field(cats: list, key: str, p) -> np.ndarray:
     out = np.zeros(len(cats), np.int64)
     for i, c in enumerate(cats):
         v = c.get(key)
-        if type(v) is not int or v < 0:
+        if type(v) is not int or not 0 <= v < 2 ** 63:
             raise InputError(f"categories[{i}] (id {c.get('id')}) has {key} {str(v)[:40]!r} ({_type_name(v)}): "
                              "expected an integer >= 0", _name(p), f"categories.{key}")
         out[i] = v
@@ -1291,24 +1291,14 @@ def _gt_from_dict(d: Any, source: str) -> DetectionGT:
         neg = _id_lists(images, "neg_category_ids", cat_ids, p)
         nex = _id_lists(images, "not_exhaustive_category_ids", cat_ids, p)
     names = [str(c["name"]) for c in cats]
-    table0 = ClassTable(cat_ids, names, np.zeros(len(cats), np.int64), source=_name(p))
-    ci = table0.index_of(ann_cat) if len(ann_cat) else np.zeros(0, np.int64)
-    if len(ci):
-        pairs = np.unique(np.stack([ann_img, ci]), axis=1)
-        file_imgs = np.bincount(pairs[1], minlength=len(cats))
-    else:
-        file_imgs = np.zeros(len(cats), np.int64)
-    file_inst = np.bincount(ci, minlength=len(cats))
     has_counts = all("image_count" in c for c in cats)
     if any("image_count" in c for c in cats) and not has_counts:
         i = next(i for i, c in enumerate(cats) if "image_count" not in c)
         raise InputError(f"categories[{i}] (id {cats[i].get('id')}) has no image_count while others have one",
                          _name(p), "categories.image_count")
-    img_count = _count_field(cats, "image_count", p) if has_counts else file_imgs
-    if has_counts and any("instance_count" in c for c in cats):
-        inst = _count_field(cats, "instance_count", p)
-    else:
-        inst = file_inst if not has_counts else np.zeros(len(cats), np.int64)
+    img_count = _count_field(cats, "image_count", p) if has_counts else None
+    inst = _count_field(cats, "instance_count", p) if has_counts and any("instance_count" in c for c in cats) \
+        else None
     freq = None
     if any("frequency" in c for c in cats):
         freq = np.array([c.get("frequency") for c in cats], dtype=object)
@@ -1316,6 +1306,42 @@ def _gt_from_dict(d: Any, source: str) -> DetectionGT:
         if bad:
             raise InputError(f"categories[{bad[0]}] has frequency {str(freq[bad[0]])[:20]!r}: LVIS 'frequency' must be "
                              "one of r, c, f", _name(p), "categories.frequency")
+    has_seg = any("segmentation" in a for a in anns[:100])
+    return build_detection_gt(img_ids, sizes, ann_id, ann_img, ann_cat, bbox, area, crowd, cat_ids, names, img_count,
+                              inst, freq, neg, nex, has_seg, d, p)
+
+
+def _images_per_class(ann_img: np.ndarray, ci: np.ndarray, n_classes: int) -> np.ndarray:
+    """Distinct images per class index (C,) of annotations (image id, class index)."""
+    if not len(ci):
+        return np.zeros(n_classes, np.int64)
+    lo, hi = int(ann_img.min()), int(ann_img.max())
+    span = hi - lo + 1
+    if 0 < span and n_classes * span < 2 ** 62:
+        keys = np.unique(ci.astype(np.int64) * span + (ann_img - lo))
+        return np.bincount(keys // span, minlength=n_classes)
+    pairs = np.unique(np.stack([ann_img, ci]), axis=1)
+    return np.bincount(pairs[1], minlength=n_classes)
+
+
+def build_detection_gt(img_ids, sizes, ann_id, ann_img, ann_cat, bbox, area, crowd, cat_ids, names, img_count,
+                       inst, freq, neg, nex, has_seg: bool, raw, source: str, ann_ignore=None) -> DetectionGT:
+    """:class:`DetectionGT` from validated columns (the last step of :func:`load_detection_gt`;
+    also used by the compiled reader :func:`lt_core.detection.fastjson.load_gt_fast`).
+
+    ``img_count`` / ``inst``: the categories' ``image_count`` / ``instance_count`` (None when the
+    file has none: counted in the file); ``freq``: the ``frequency`` letters or None.
+    """
+    p = source
+    n_cats = len(cat_ids)
+    table0 = ClassTable(cat_ids, names, np.zeros(n_cats, np.int64), source=_name(p))
+    ci = table0.index_of(ann_cat) if len(ann_cat) else np.zeros(0, np.int64)
+    has_counts = img_count is not None
+    if not has_counts:
+        img_count = _images_per_class(ann_img, ci, n_cats)
+        inst = np.bincount(ci, minlength=n_cats)
+    elif inst is None:
+        inst = np.zeros(n_cats, np.int64)
     fname = Path(str(p)).name
     if has_counts and freq is not None and _contradicts_frequency(img_count, freq):
         # e.g. a val subset whose image_count was recounted on its own images: not train counts
@@ -1325,9 +1351,8 @@ def _gt_from_dict(d: Any, source: str) -> DetectionGT:
     else:
         count_source = f"the evaluation split: images per class in {fname}"
     table = ClassTable(cat_ids, names, img_count, inst, freq, _name(p), count_source)
-    has_seg = any("segmentation" in a for a in anns[:100])
-    return DetectionGT(img_ids, sizes, ann_id, ann_img, ann_cat, bbox, area, crowd, table, neg, nex, has_seg, d, p,
-                       has_image_count=has_counts)
+    return DetectionGT(img_ids, sizes, ann_id, ann_img, ann_cat, bbox, area, crowd, table, neg, nex, has_seg, raw, p,
+                       has_image_count=has_counts, ann_ignore=ann_ignore)
 
 
 def load_detection_results(path, gt: DetectionGT | None = None, name: str | None = None) -> DetectionResults:

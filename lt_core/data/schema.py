@@ -596,8 +596,12 @@ class DetectionGT:
     categories : ClassTable
         ``train_count`` = LVIS ``image_count`` when present, else images with the class in
         this file; ``train_instances`` = ``instance_count`` (else instances in this file).
-    raw : dict
-        The parsed JSON (for exports that add fields, and for reference tools in tests).
+    raw : dict or None
+        The parsed JSON (for exports that add fields, and for reference tools in tests); None
+        from the compiled reader of ``eval-det`` (:func:`lt_core.detection.fastjson.load_gt_fast`).
+    ann_ignore : ndarray (A,) bool or None
+        The annotations' LVIS ``ignore`` flag (truth value, missing = False) when read without
+        ``raw``; else None (it is read from ``raw``).
     """
 
     image_ids: np.ndarray
@@ -615,6 +619,7 @@ class DetectionGT:
     raw: dict | None = None
     source: str = ""
     has_image_count: bool = False  # the file's categories carry their own (train) ``image_count``
+    ann_ignore: np.ndarray | None = None
 
     @property
     def is_lvis(self) -> bool:

@@ -93,7 +93,8 @@ def accumulate(state: MatchState) -> Accumulated:
 
 
 def _accumulate_kernel(state: MatchState) -> Accumulated:
-    from .kernels import accumulate_classes
+    from ._jit import kernel
+    accumulate_classes = kernel("accumulate_classes")
 
     p = state.params
     T, A, R = p.n_thr, p.n_area, len(p.rec_thrs)
@@ -102,22 +103,29 @@ def _accumulate_kernel(state: MatchState) -> Accumulated:
     M = len(mds)
     # stored area / maxDets-major so that every (area, maxDets) table is one contiguous block;
     # exposed with the references' axes (T, R, C, A, M) / (T, C, A, M) as transposed views
-    precision = (-np.ones((A, M, T, R, C))).transpose(2, 3, 4, 0, 1)
-    recall = (-np.ones((A, M, T, C))).transpose(2, 3, 0, 1)
+    precision = np.full((A, M, T, R, C), -1.0).transpose(2, 3, 4, 0, 1)
+    recall = np.full((A, M, T, C), -1.0).transpose(2, 3, 0, 1)
     order, starts = class_order(state)
     args = (order, starts.astype(np.int64), state.rank.astype(np.int64), state.matched, state.ignored,
             state.gt_count.astype(np.int64), T, mds, p.style == "coco", np.asarray(p.rec_thrs, np.float64))
     n = len(order)
-    if n < 100_000 or C < 2:
-        accumulate_classes(*args, 0, C, precision, recall)
+    sizes = np.diff(starts)
+
+    def run(k_lo, k_hi):
+        m = max(int(sizes[k_lo:k_hi].max()) if k_hi > k_lo else 0, 1)
+        return accumulate_classes(*args, k_lo, k_hi, precision, recall, np.empty(m, np.int64), np.empty(m),
+                                  np.empty(m))
+
+    if n < 20_000 or C < 2:
+        run(0, C)
     else:
         # two threads, each about half of the detections
         kmid = int(np.searchsorted(starts, n // 2))
         kmid = min(max(kmid, 1), C - 1)
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(2) as ex:
-            f1 = ex.submit(accumulate_classes, *args, 0, kmid, precision, recall)
-            f2 = ex.submit(accumulate_classes, *args, kmid, C, precision, recall)
+            f1 = ex.submit(run, 0, kmid)
+            f2 = ex.submit(run, kmid, C)
             f1.result()
             f2.result()
     return Accumulated(precision=precision, recall=recall, max_dets=tuple(int(x) for x in mds),

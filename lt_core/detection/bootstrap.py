@@ -30,9 +30,11 @@ miss its own estimate; the shifted one keeps the bootstrap spread around the dat
 A paired comparison draws the same images for both results files (same ground truth) and
 reports the percentile interval of the replicate differences.
 
-Cost: one pass over the kept detections per replicate and IoU threshold (compiled, two
-threads); no matching is redone. Detections that can never change AP are dropped first: those
-ignored at every threshold, and a class's trailing false positives after its last true positive.
+Cost: two passes over the kept detections per class for 64 replicates at a time (the replicates
+are the lanes of the compiled vector loops, :func:`lt_core.detection.kernels.bootstrap_lanes`;
+blocks of replicates on two threads); no matching is redone. Detections that can never change AP
+are dropped first: those ignored at every threshold, and a class's trailing false positives after
+its last true positive.
 """
 from __future__ import annotations
 
@@ -144,17 +146,26 @@ def _tables(state):
 
 def replicate_class_ap(state, weights: np.ndarray, threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Per-class AP and AP50 (B, C) of each replicate (``weights``: (B, I) draws per image, images
-    in ``state.image_ids`` order); -1 where the class has no ground truth in the replicate."""
-    from . import kernels
+    in ``state.image_ids`` order); -1 where the class has no ground truth in the replicate.
 
+    Compiled: :func:`~lt_core.detection.kernels.bootstrap_lanes` (64 replicates per call as the
+    lanes of vector loops; blocks over two threads) for the references' 101 recall thresholds,
+    else :func:`~lt_core.detection.kernels.bootstrap_ap` (one replicate at a time; its Python
+    source is the NumPy backend's path). Both give the same bits.
+    """
     tabs = _tables(state)
     B = weights.shape[0]
     C = len(state.class_ids)
-    ap = np.empty((B, C))
-    ap50 = np.empty((B, C))
     T = state.params.n_thr
     rec = np.asarray(state.params.rec_thrs, np.float64)
     w = np.ascontiguousarray(weights, dtype=np.int32)
+    R = len(rec)
+    lanes_ok = R == 101 and np.array_equal(rec, np.arange(R) * 0.01) and (w.size == 0 or w.min() >= 0)
+    if use_kernels() and lanes_ok:
+        return _replicates_in_lanes(tabs, w, T, rec, C, threads)
+    from . import kernels
+    ap = np.empty((B, C))
+    ap50 = np.empty((B, C))
     fn = kernels.bootstrap_ap if use_kernels() else kernels.bootstrap_ap.py_func
     if threads > 1 and B >= 8 and use_kernels():
         from concurrent.futures import ThreadPoolExecutor
@@ -166,6 +177,49 @@ def replicate_class_ap(state, weights: np.ndarray, threads: int = 2) -> tuple[np
     else:
         fn(*tabs, w, T, rec, 0, B, ap, ap50)
     return ap, ap50
+
+
+_LANES = 64  # = kernels.BOOT_LANES (not imported here: that module imports numba)
+_ROWS = 83   # = kernels.BOOT_ROWS
+
+
+def _replicates_in_lanes(tabs, w: np.ndarray, T: int, rec: np.ndarray, C: int, threads: int):
+    from ._jit import kernel
+
+    d_starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt = tabs
+    B, n_img = w.shape
+    full = (1 << T) - 1
+    d_ign = (full & ~(d_tp.astype(np.int64) | d_fp.astype(np.int64))).astype(np.uint16)
+    bits = ((d_tp.astype(np.int64)[:, None] >> np.arange(T)) & 1).astype(bool)   # (N, T)
+    tpl_ptr = np.r_[0, np.cumsum(bits.sum(1))].astype(np.int64)
+    tpl = np.nonzero(bits)[1].astype(np.int64)     # per detection, its true-positive thresholds
+    # thresholds r / 100 reached at a tie (recall exactly r / 100): thr[r] <= fl(r / 100)
+    tie = [rec[r] <= r / 100.0 for r in range(len(rec))]
+    tie_lo = np.uint64(sum(1 << r for r in range(min(64, len(rec))) if tie[r]))
+    tie_hi = np.uint64(sum(1 << (r - 64) for r in range(64, len(rec)) if tie[r]))
+    Bp = -(-B // _LANES) * _LANES
+    wt = np.zeros((n_img, Bp), np.int32)       # the draws transposed: one row per image
+    wt[:, :B] = w.T
+    ap = np.empty((Bp, C))
+    ap50 = np.empty((Bp, C))
+    lanes = kernel("bootstrap_lanes")
+    args = (d_starts, d_img, tpl_ptr, tpl, d_ign, g_starts, g_img, g_cnt, wt, T, len(rec), tie_lo, tie_hi)
+    blocks = list(range(0, Bp, _LANES))
+
+    def run(my_blocks):
+        st = np.empty(_ROWS * _LANES)
+        for b0 in my_blocks:
+            lanes(*args, b0, ap, ap50, st)
+
+    if threads > 1 and len(blocks) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(threads) as ex:
+            futs = [ex.submit(run, blocks[i::threads]) for i in range(threads)]
+            for f in futs:
+                f.result()
+    else:
+        run(blocks)
+    return ap[:B], ap50[:B]
 
 
 def _groups(ev, scheme) -> dict:

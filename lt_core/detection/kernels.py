@@ -1,15 +1,19 @@
 """Compiled kernels (numba, ``nogil``, cached on disk) of the detection evaluator.
 
-Imported only when :func:`lt_core.detection._jit.use_kernels` says so; every kernel has a
-pure-NumPy counterpart (the reference path the tests compare against):
+Called through :func:`lt_core.detection._jit.kernel` (which runs their machine code from the
+native cache without importing numba when it can, see :mod:`lt_core.detection._native`); the
+JSON scanners' Python side is :mod:`lt_core.detection.jsonscan`. Every kernel has a pure-NumPy
+counterpart (the reference path the tests compare against):
 
 ================================  ===========================================================
 kernel                            reference path
 ================================  ===========================================================
-:func:`scan_results`              ``orjson`` + :func:`lt_core.data.loaders._results_from_list`
+:func:`_scan_region` (scanner)    ``orjson`` + :func:`lt_core.data.loaders._results_from_list`
+:func:`_scan_gt_kernel` (scanner) ``orjson`` + :func:`lt_core.data.loaders.load_detection_gt`
 :func:`match_bbox`                :func:`lt_core.detection.matching.match_shard` (NumPy)
 :func:`accumulate_classes`        :func:`lt_core.detection.accumulate.accumulate` (NumPy)
 :func:`bootstrap_ap`              naive resampling (re-running the evaluation), in the tests
+:func:`bootstrap_lanes`           :func:`bootstrap_ap` (bit for bit), in the tests
 ================================  ===========================================================
 
 Floating point: the kernels do the very operations of pycocotools / lvis-api in the same
@@ -22,46 +26,74 @@ second"; as in fast_float and Rust's core library), which is correctly rounded l
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-__all__ = ["scan_results", "match_bbox", "accumulate_classes", "bootstrap_ap", "POW5"]
+from ._jit import import_numba, light_loading
+
+import_numba()  # without SciPy / PyYAML (see lt_core.detection._jit)
+from numba import njit, types  # noqa: E402
+from numba.core.dispatcher import Dispatcher  # noqa: E402
+from numba.extending import intrinsic, overload  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
-# Eisel-Lemire: 128-bit truncated powers of five for 10^-342 .. 10^308 (the fast_float table)
+# Raw data pointers for the inner loops
 # ---------------------------------------------------------------------------------------------
-def _pow5_table() -> np.ndarray:
-    out = []
-    for q in range(-342, 0):
-        p5 = 5 ** -q
-        z = p5.bit_length()
-        if (1 << (z - 1)) == p5:  # pragma: no cover - 5^k is never a power of two
-            z -= 1
-        if q >= -27:
-            b = z + 127
-            c = 2 ** b // p5 + 1
-        else:
-            b = 2 * z + 2 * 64
-            c = 2 ** b // p5 + 1
-            while c >= (1 << 128):
-                c //= 2
-        out.append(c)
-    for q in range(0, 309):
-        p5 = 5 ** q
-        while p5 < (1 << 127):
-            p5 *= 2
-        while p5 >= (1 << 128):
-            p5 //= 2
-        out.append(p5)
-    arr = np.empty(2 * len(out), np.uint64)
-    for i, c in enumerate(out):
-        arr[2 * i] = c >> 64
-        arr[2 * i + 1] = c & ((1 << 64) - 1)
-    return arr
+# numba reference-counts every array a function receives, inlined helpers included: a helper
+# called per byte or per box with an array argument puts atomic increments / decrements (and an
+# optimisation barrier) into the innermost loop (measured: the results scanner spent two thirds
+# of its time in NRT_incref / NRT_decref). The helpers therefore take the arrays' data pointers
+# (``_ptr``: ``p[i]`` reads / writes element i, no wraparound of negative indices, no count); the
+# arrays stay alive in the kernel that passes them. In plain Python (``py_func``) ``_ptr`` is the
+# array itself.
+def _ptr(a):
+    return a
 
 
-POW5 = _pow5_table()
+@intrinsic
+def _data_pointer(typingctx, arr):
+    if not isinstance(arr, types.Array):
+        return None
 
+    def codegen(context, builder, signature, args):
+        return context.make_array(arr)(context, builder, value=args[0]).data
+
+    return types.CPointer(arr.dtype)(arr), codegen
+
+
+@overload(_ptr, inline="always")
+def _ptr_impl(a):
+    if isinstance(a, types.Array):
+        return lambda a: _data_pointer(a)
+    return None
+
+
+def _f64_from_bits(u):
+    return np.array([u], np.uint64).view(np.float64)[0]
+
+
+@intrinsic
+def _bits_as_f64(typingctx, u):
+    if u != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return types.float64(types.uint64), codegen
+
+
+@overload(_f64_from_bits, inline="always")
+def _f64_from_bits_impl(u):
+    return lambda u: _bits_as_f64(u)
+
+__all__ = ["match_bbox", "match_scratch", "accumulate_classes", "bootstrap_ap", "bootstrap_lanes", "lookup_ids",
+           "first_bad_values",
+           "federated_keep", "shift_down", "tide_images", "tide_class_ap", "scan_results", "scan_gt", "POW5"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Eisel-Lemire (the table of powers of five: lt_core.detection.jsonscan.POW5)
+# ---------------------------------------------------------------------------------------------
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)
 _M32 = np.uint64(0xFFFFFFFF)
@@ -156,15 +188,14 @@ def _eisel_lemire(w, q, neg, pow5):
     return sign | (np.uint64(power2) << _S52) | mant
 
 
-_P10 = np.array([10.0 ** k for k in range(23)])
 _TWO53 = np.uint64(1 << 53)
+_EPS = np.spacing(1.0)  # the references' eps (a compile-time constant: no libm call in the kernels)
 
 
 @njit(cache=True, nogil=True)
-def _el_float(w, q, neg, pow5, u1, f1):
-    """Eisel-Lemire, its IEEE bits turned into the float through a view (``f1`` views ``u1``)."""
-    u1[0] = _eisel_lemire(w, q, neg, pow5)
-    return f1[0]
+def _el_float(w, q, neg, pow5):
+    """Eisel-Lemire as a float (``pow5``: :data:`POW5`'s data pointer)."""
+    return _f64_from_bits(_eisel_lemire(w, q, neg, pow5))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -297,24 +328,18 @@ def _skip_value(buf, i, n):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _key_is(buf, s, e, key):
-    if e - s != len(key):
+def _key_is(buf, s, e, key, klen):
+    """``buf[s:e]`` equals the ``klen`` bytes of ``key`` (both data pointers)."""
+    if e - s != klen:
         return False
-    for k in range(len(key)):
+    for k in range(klen):
         if buf[s + k] != key[k]:
             return False
     return True
 
 
-_K_IMG = np.frombuffer(b"image_id", np.uint8).copy()
-_K_CAT = np.frombuffer(b"category_id", np.uint8).copy()
-_K_BOX = np.frombuffer(b"bbox", np.uint8).copy()
-_K_SCORE = np.frombuffer(b"score", np.uint8).copy()
-_K_SEG = np.frombuffer(b"segmentation", np.uint8).copy()
-
-
 @njit(cache=True, nogil=True)
-def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_score, k_seg,
+def _scan_region(buf_a, i, stop_at, pow5_a, p10_a, k_img_a, k_cat_a, k_box_a, k_score_a, k_seg_a,
                  img, cat, box, score, slow_pos, slow_len, slow_slot):
     """Parse records ``{...}`` from ``i`` (at a '{') on.
 
@@ -326,8 +351,11 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
     reader), 2 masks present, 3 out of capacity.
     Returns ``(status, end position, records, slow numbers)``.
     """
-    n = len(buf)
+    n = len(buf_a)
     cap = len(img)
+    buf, pow5, p10 = _ptr(buf_a), _ptr(pow5_a), _ptr(p10_a)
+    k_img, k_cat, k_box, k_score, k_seg = _ptr(k_img_a), _ptr(k_cat_a), _ptr(k_box_a), _ptr(k_score_a), _ptr(k_seg_a)
+    n_img, n_cat, n_box, n_score, n_seg = len(k_img_a), len(k_cat_a), len(k_box_a), len(k_score_a), len(k_seg_a)
     ns = 0
     r = 0
     while True:
@@ -361,7 +389,7 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
             i = _skip_ws(buf, i + 1, n)
             if i >= n:
                 return 1, i, r, ns
-            if _key_is(buf, ks, ke, k_img) or _key_is(buf, ks, ke, k_cat):
+            if _key_is(buf, ks, ke, k_img, n_img) or _key_is(buf, ks, ke, k_cat, n_cat):
                 e, w, q, neg, kind = _lex_number(buf, i, n)
                 if kind != 0 or w > np.uint64(9007199254740991):
                     return 1, i, r, ns
@@ -375,7 +403,7 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                     cat[r] = v
                     have |= 2
                 i = e
-            elif _key_is(buf, ks, ke, k_score):
+            elif _key_is(buf, ks, ke, k_score, n_score):
                 e, w, q, neg, kind = _lex_number(buf, i, n)
                 if kind < 0:
                     return 1, i, r, ns
@@ -387,21 +415,20 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                     slow_slot[ns] = r * 5 + 4
                     ns += 1
                 elif w <= _TWO53 and q >= -22 and q <= 22:
-                    # Clinger's exact fast path (w <= 2^53, |q| <= 22: one correctly rounded
-                    # operation), written out here: numba's inlining of a helper for it was 3x slower
+                    # Clinger's exact fast path (w <= 2^53, |q| <= 22: one correctly rounded operation)
                     v = np.float64(w)
                     if q < 0:
                         v = v / p10[-q]
                     else:
                         v = v * p10[q]
-                    if neg:
+                    if neg and (kind == 1 or w != _U0):  # the integer -0 is 0 in Python
                         v = -v
                     score[r] = v
                 else:
-                    score[r] = _el_float(w, q, neg, pow5, u1, f1)
+                    score[r] = _el_float(w, q, neg, pow5)
                 have |= 4
                 i = e
-            elif _key_is(buf, ks, ke, k_box):
+            elif _key_is(buf, ks, ke, k_box, n_box):
                 if buf[i] != 91:
                     return 1, i, r, ns
                 i += 1
@@ -425,11 +452,11 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                             v = v / p10[-q]
                         else:
                             v = v * p10[q]
-                        if neg:
+                        if neg and (kind == 1 or w != _U0):
                             v = -v
                         box[r * 4 + k] = v
                     else:
-                        box[r * 4 + k] = _el_float(w, q, neg, pow5, u1, f1)
+                        box[r * 4 + k] = _el_float(w, q, neg, pow5)
                     i = _skip_ws(buf, e, n)
                     if i >= n:
                         return 1, i, r, ns
@@ -441,7 +468,7 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
                     return 1, i, r, ns
                 i += 1
                 have |= 8
-            elif _key_is(buf, ks, ke, k_seg):
+            elif _key_is(buf, ks, ke, k_seg, n_seg):
                 return 2, i, r, ns
             else:
                 e = _skip_value(buf, i, n)
@@ -476,9 +503,10 @@ def _scan_region(buf, i, stop_at, pow5, p10, u1, f1, k_img, k_cat, k_box, k_scor
 
 
 @njit(cache=True, nogil=True)
-def _find_split(buf, lo, hi):
+def _find_split(buf_a, lo, hi):
     """First ``}`` ws* ``,`` ws* ``{`` at or after ``lo``; returns the '{' position or -1."""
-    n = len(buf)
+    n = len(buf_a)
+    buf = _ptr(buf_a)
     i = lo
     while i < hi:
         if buf[i] == 125:
@@ -491,126 +519,614 @@ def _find_split(buf, lo, hi):
     return -1
 
 
-def scan_results(buf: np.ndarray, threads: int = 2):
-    """Parse a COCO results list (bytes as a uint8 array) into columns.
+@njit(cache=True, nogil=True)
+def shift_down(a, dst, src, count):
+    """``a[dst:dst + count] = a[src:src + count]`` for ``dst <= src`` (overlap allowed), in place."""
+    for k in range(count):
+        a[dst + k] = a[src + k]
+    return 0
 
-    Returns ``(image_id int64 (N,), category_id int64 (N,), bbox float64 (N, 4), score float64
-    (N,))`` or ``None`` when the file is not a plain list of flat records with integer ids and
-    numeric boxes / scores (the caller then uses the validating reader, which names the
-    offending entry). Any layout of whitespace, key order and extra keys is read here. Large
-    buffers are split in two halves parsed by two threads (the kernels release the GIL); the
-    split is checked to fall between two records.
-    """
-    n = len(buf)
-    i = 0
-    while i < n and buf[i] in (32, 9, 10, 13):
-        i += 1
-    if i >= n or buf[i] != 91:
-        return None
+
+# ---------------------------------------------------------------------------------------------
+# COCO / LVIS ground-truth JSON scanner (strict JSON; anything unusual goes to the Python reader)
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True, inline="always")
+def _cont(buf, i, n, lo, hi):
+    """True when ``buf[i]`` is a UTF-8 continuation byte in [lo, hi]."""
+    return i < n and lo <= buf[i] <= hi
+
+
+@njit(cache=True, nogil=True)
+def _hex4(buf, i, n):
+    """Value of 4 hex digits at ``i`` (-1 if not hex)."""
+    if i + 4 > n:
+        return -1
+    v = 0
+    for k in range(4):
+        c = buf[i + k]
+        if 48 <= c <= 57:
+            d = c - 48
+        elif 97 <= c <= 102:
+            d = c - 87
+        elif 65 <= c <= 70:
+            d = c - 55
+        else:
+            return -1
+        v = v * 16 + d
+    return v
+
+
+@njit(cache=True, nogil=True)
+def _json_string(buf, i, n):
+    """A strict JSON string at ``i`` (the opening quote): valid UTF-8, no control characters,
+    valid escapes. Returns ``(end after the closing quote, has escapes)``; end -1 when invalid or
+    when an escape encodes a UTF-16 surrogate (left to the Python reader)."""
     i += 1
-    while i < n and buf[i] in (32, 9, 10, 13):
-        i += 1
-    if i >= n or buf[i] != 123:
-        return None
-    cap = (n - i) // 57 + 2
-    keys = (_K_IMG, _K_CAT, _K_BOX, _K_SCORE, _K_SEG)
-    split = -1
-    if threads > 1 and n > (16 << 20):
-        split = int(_find_split(buf, i + (n - i) // 2, n))
-    regions = [(i, split)] + ([(split, -1)] if split > 0 else [])
-    if split > 0:
-        cap = (max(split - i, n - split)) // 57 + 2
-
-    def run(lo, stop):
-        img = np.empty(cap, np.int64)
-        cat = np.empty(cap, np.int64)
-        box = np.empty(cap * 4, np.float64)
-        score = np.empty(cap, np.float64)
-        u1 = np.zeros(1, np.uint64)
-        f1 = u1.view(np.float64)
-        scap = max(cap // 16, 1024)
-        while True:
-            sp = np.empty(scap, np.int64)
-            sl = np.empty(scap, np.int64)
-            ss = np.empty(scap, np.int64)
-            st, end, r, ns = _scan_region(buf, lo, stop, POW5, _P10, u1, f1, *keys, img, cat, box, score, sp, sl, ss)
-            if st == 3 and ns >= scap and r < cap:
-                scap *= 8
+    esc = False
+    while i < n:
+        c = buf[i]
+        if c == 34:
+            return i + 1, esc
+        if c == 92:
+            esc = True
+            if i + 1 >= n:
+                return -1, esc
+            e = buf[i + 1]
+            if e == 117:  # \uXXXX
+                v = _hex4(buf, i + 2, n)
+                if v < 0 or 0xD800 <= v <= 0xDFFF:
+                    return -1, esc
+                i += 6
                 continue
-            return st, end, r, ns, img, cat, box, score, sp, sl, ss
+            if e == 34 or e == 92 or e == 47 or e == 98 or e == 102 or e == 110 or e == 114 or e == 116:
+                i += 2
+                continue
+            return -1, esc
+        if c < 32:
+            return -1, esc
+        if c < 128:
+            i += 1
+            continue
+        # UTF-8 sequences (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF)
+        if 0xC2 <= c <= 0xDF:
+            if not _cont(buf, i + 1, n, 0x80, 0xBF):
+                return -1, esc
+            i += 2
+        elif c == 0xE0 or c == 0xED or 0xE1 <= c <= 0xEF:
+            lo = 0xA0 if c == 0xE0 else 0x80
+            hi = 0x9F if c == 0xED else 0xBF
+            if not (_cont(buf, i + 1, n, lo, hi) and _cont(buf, i + 2, n, 0x80, 0xBF)):
+                return -1, esc
+            i += 3
+        elif 0xF0 <= c <= 0xF4:
+            lo = 0x90 if c == 0xF0 else 0x80
+            hi = 0x8F if c == 0xF4 else 0xBF
+            if not (_cont(buf, i + 1, n, lo, hi) and _cont(buf, i + 2, n, 0x80, 0xBF)
+                    and _cont(buf, i + 3, n, 0x80, 0xBF)):
+                return -1, esc
+            i += 4
+        else:
+            return -1, esc
+    return -1, esc
 
-    if len(regions) == 2:
-        from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(2) as ex:
-            futs = [ex.submit(run, lo, stop) for lo, stop in regions]
-            outs = [f.result() for f in futs]
-        if not (outs[0][0] == 4 and outs[0][1] == split and outs[1][0] == 0):
-            if outs[0][0] in (1, 2) or outs[1][0] == 2:
-                return None
-            outs = [run(i, -1)]  # the split was not between two records: one pass
-    else:
-        outs = [run(i, -1)]
-    if any(o[0] not in (0, 4) for o in outs):
-        return None
-    imgs, cats, boxes, scores = [], [], [], []
-    for st, end, r, ns, img, cat, box, score, sp, sl, ss in outs:
-        for k in range(ns):  # more than 19 significant digits: Python's float
-            p, ln, slot = int(sp[k]), int(sl[k]), int(ss[k])
-            v = float(bytes(buf[p:p + ln]))
-            if slot % 5 == 4:
-                score[slot // 5] = v
+
+@njit(cache=True, nogil=True)
+def _json_literal(buf, i, n):
+    """``true`` / ``false`` / ``null`` at ``i``: (end, 1 true / 0 false / 2 null), end -1 if none."""
+    if i + 4 <= n and buf[i] == 116 and buf[i + 1] == 114 and buf[i + 2] == 117 and buf[i + 3] == 101:
+        return i + 4, 1
+    if i + 5 <= n and buf[i] == 102 and buf[i + 1] == 97 and buf[i + 2] == 108 and buf[i + 3] == 115 \
+            and buf[i + 4] == 101:
+        return i + 5, 0
+    if i + 4 <= n and buf[i] == 110 and buf[i + 1] == 117 and buf[i + 2] == 108 and buf[i + 3] == 108:
+        return i + 4, 2
+    return -1, 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _number_ok(kind, q):
+    """A number the Python reader reads as a finite value: not more than 19 significant digits
+    (those go to Python) and an exponent far from overflow."""
+    return kind >= 0 and kind != 2 and -300 <= q <= 300
+
+
+@njit(cache=True, nogil=True)
+def _skip_json(buf, i, n, stack, max_depth):
+    """Skip one strict JSON value at ``i`` (no whitespace before it); returns its end, -1 when the
+    text is not strict JSON (or nests deeper than ``max_depth``, the size of ``stack``)."""
+    depth = 0
+    while True:
+        # a value at i
+        if i >= n:
+            return -1
+        c = buf[i]
+        if c == 123 or c == 91:
+            if depth >= max_depth:
+                return -1
+            stack[depth] = c
+            depth += 1
+            i = _skip_ws(buf, i + 1, n)
+            if i >= n:
+                return -1
+            if (c == 123 and buf[i] == 125) or (c == 91 and buf[i] == 93):
+                depth -= 1
+                i += 1
+            elif c == 123:
+                if buf[i] != 34:
+                    return -1
+                i, esc = _json_string(buf, i, n)
+                if i < 0:
+                    return -1
+                i = _skip_ws(buf, i, n)
+                if i >= n or buf[i] != 58:
+                    return -1
+                i = _skip_ws(buf, i + 1, n)
+                continue
             else:
-                box[(slot // 5) * 4 + slot % 5] = v
-        imgs.append(img[:r])
-        cats.append(cat[:r])
-        boxes.append(box[:r * 4].reshape(r, 4))
-        scores.append(score[:r])
-    if len(outs) == 1:
-        return imgs[0], cats[0], boxes[0], scores[0]
-    return (np.concatenate(imgs), np.concatenate(cats), np.concatenate(boxes), np.concatenate(scores))
+                continue
+        elif c == 34:
+            i, esc = _json_string(buf, i, n)
+            if i < 0:
+                return -1
+        elif c == 45 or 48 <= c <= 57:
+            e, w, q, neg, kind = _lex_number(buf, i, n)
+            if not _number_ok(kind, q):
+                return -1
+            i = e
+        else:
+            i, v = _json_literal(buf, i, n)
+            if i < 0:
+                return -1
+        # after a value: close containers, or go on to the next element
+        while True:
+            if depth == 0:
+                return i
+            i = _skip_ws(buf, i, n)
+            if i >= n:
+                return -1
+            c = buf[i]
+            top = stack[depth - 1]
+            if c == 44:
+                i = _skip_ws(buf, i + 1, n)
+                if top == 123:
+                    if i >= n or buf[i] != 34:
+                        return -1
+                    i, esc = _json_string(buf, i, n)
+                    if i < 0:
+                        return -1
+                    i = _skip_ws(buf, i, n)
+                    if i >= n or buf[i] != 58:
+                        return -1
+                    i = _skip_ws(buf, i + 1, n)
+                break
+            if (c == 125 and top == 123) or (c == 93 and top == 91):
+                depth -= 1
+                i += 1
+                continue
+            return -1
+
+
+@njit(cache=True, nogil=True)
+def _gt_key(buf, ks, ke, keys, off, lo, hi):
+    """Index in [lo, hi) of the key ``buf[ks:ke]`` among the known keys, -1 if none."""
+    ln = ke - ks
+    for k in range(lo, hi):
+        a = off[k]
+        if off[k + 1] - a != ln:
+            continue
+        same = True
+        for j in range(ln):
+            if buf[ks + j] != keys[a + j]:
+                same = False
+                break
+        if same:
+            return k
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _gt_int(buf, i, n):
+    """A JSON integer (|v| < 2^53) at ``i``: (end, value); end -1 otherwise."""
+    e, w, q, neg, kind = _lex_number(buf, i, n)
+    if kind != 0 or w > np.uint64(9007199254740991):
+        return -1, np.int64(0)
+    v = np.int64(w)
+    return e, -v if neg else v
+
+
+@njit(cache=True, nogil=True)
+def _gt_float(buf, i, n, pow5, p10):
+    """A JSON number at ``i`` as float64, the value Python's reader gives: (end, value, is an
+    integer); end -1 when it is not a number or is left to Python."""
+    e, w, q, neg, kind = _lex_number(buf, i, n)
+    if not _number_ok(kind, q):
+        return -1, 0.0, False
+    if kind == 0:
+        v = np.float64(w)  # int -> float: round to nearest even, as float(int); -0 is 0
+        return e, -v if neg and w != _U0 else v, True
+    if w <= _TWO53 and -22 <= q <= 22:
+        v = np.float64(w)
+        if q < 0:
+            v = v / p10[-q]
+        else:
+            v = v * p10[q]
+        return e, -v if neg else v, False
+    return e, _el_float(w, q, neg, pow5), False
+
+
+@njit(cache=True, nogil=True)
+def _gt_int_list(buf, i, n, out, cap, at):
+    """``[int, ...]`` at ``i`` into ``out[at:cap]``: (end, count); end -1 when not a flat list of
+    integers, -2 when ``out`` is full."""
+    if i >= n or buf[i] != 91:
+        return -1, 0
+    i = _skip_ws(buf, i + 1, n)
+    cnt = 0
+    if i < n and buf[i] == 93:
+        return i + 1, 0
+    while True:
+        e, v = _gt_int(buf, i, n)
+        if e < 0:
+            return -1, cnt
+        if at + cnt >= cap:
+            return -2, cnt
+        out[at + cnt] = v
+        cnt += 1
+        i = _skip_ws(buf, e, n)
+        if i >= n:
+            return -1, cnt
+        if buf[i] == 93:
+            return i + 1, cnt
+        if buf[i] != 44:
+            return -1, cnt
+        i = _skip_ws(buf, i + 1, n)
+
+
+@njit(cache=True, nogil=True)
+def _scan_gt_kernel(buf_a, pow5_a, p10_a, keys_a, off_a, stack_a,
+                    img_i, img_f, img_fl, img_neg, img_nel, neg_buf, nel_buf,
+                    ann_i, ann_f, ann_fl, cat_i, cat_s, cat_fl, counts):
+    """Parse a COCO / LVIS ground-truth object into columns (see :func:`scan_gt`).
+
+    ``counts`` gets: images, annotations, categories, negative ids, not-exhaustive ids, status
+    (0 done, 1 left to the Python reader, 3 an output is full: ``counts[6]`` says which),
+    position.
+    """
+    n = len(buf_a)
+    buf, pow5, p10, keys, off, stack = _ptr(buf_a), _ptr(pow5_a), _ptr(p10_a), _ptr(keys_a), _ptr(off_a), _ptr(stack_a)
+    max_depth = len(stack_a)
+    neg_p, neg_cap, nel_p, nel_cap = _ptr(neg_buf), len(neg_buf), _ptr(nel_buf), len(nel_buf)
+    ni = 0
+    na = 0
+    nc = 0
+    nneg = 0
+    nnel = 0
+    counts[5] = 1
+    i = _skip_ws(buf, 0, n)
+    if i >= n or buf[i] != 123:
+        return
+    i = _skip_ws(buf, i + 1, n)
+    seen_top = 0
+    first = True
+    while True:
+        if i >= n:
+            return
+        if first and buf[i] == 125:
+            return  # {} : no images / annotations / categories
+        first = False
+        if buf[i] != 34:
+            return
+        ks = i + 1
+        i, esc = _json_string(buf, i, n)
+        if i < 0 or esc:
+            return
+        ke = i - 1
+        i = _skip_ws(buf, i, n)
+        if i >= n or buf[i] != 58:
+            return
+        i = _skip_ws(buf, i + 1, n)
+        if i >= n:
+            return
+        top = _gt_key(buf, ks, ke, keys, off, 0, 3)
+        if top < 0:
+            i = _skip_json(buf, i, n, stack, max_depth)
+            if i < 0:
+                return
+        else:
+            if seen_top & (1 << top):
+                return  # a repeated key: the last one counts in Python; left to it
+            seen_top |= 1 << top
+            if buf[i] != 91:
+                return
+            i = _skip_ws(buf, i + 1, n)
+            if i >= n:
+                return
+            empty = buf[i] == 93
+            if empty:
+                i += 1
+            while not empty:
+                if buf[i] != 123:
+                    return
+                i = _skip_ws(buf, i + 1, n)
+                have = 0
+                if top == 0 and ni >= len(img_i):
+                    counts[5] = 3
+                    counts[6] = 0
+                    return
+                if top == 1 and na >= len(ann_i):
+                    counts[5] = 3
+                    counts[6] = 1
+                    return
+                if top == 2 and nc >= len(cat_i):
+                    counts[5] = 3
+                    counts[6] = 2
+                    return
+                if top == 0:
+                    img_f[ni, 0] = 0.0
+                    img_f[ni, 1] = 0.0
+                    img_fl[ni] = 0
+                    img_neg[ni, 0] = nneg
+                    img_neg[ni, 1] = 0
+                    img_nel[ni, 0] = nnel
+                    img_nel[ni, 1] = 0
+                elif top == 1:
+                    ann_f[na, 4] = 0.0
+                    ann_fl[na] = 0
+                else:
+                    cat_i[nc, 1] = 0
+                    cat_i[nc, 2] = 0
+                    cat_fl[nc] = 0
+                obj_first = True
+                while True:
+                    if i >= n:
+                        return
+                    if obj_first and buf[i] == 125:
+                        break  # {}: required keys are missing, seen below
+                    obj_first = False
+                    if buf[i] != 34:
+                        return
+                    ks = i + 1
+                    i, esc = _json_string(buf, i, n)
+                    if i < 0 or esc:
+                        return
+                    ke = i - 1
+                    i = _skip_ws(buf, i, n)
+                    if i >= n or buf[i] != 58:
+                        return
+                    i = _skip_ws(buf, i + 1, n)
+                    if i >= n:
+                        return
+                    k = _gt_key(buf, ks, ke, keys, off, 3, 19)
+                    if k >= 0:
+                        if have & (1 << k):
+                            return  # repeated key
+                        have |= 1 << k
+                    e = -1
+                    if top == 0:  # ------------------------------------------------ an image
+                        if k == 3:
+                            e, v = _gt_int(buf, i, n)
+                            img_i[ni] = v
+                        elif k == 4 or k == 5:
+                            e, x, is_int = _gt_float(buf, i, n, pow5, p10)
+                            img_f[ni, k - 4] = x
+                            img_fl[ni] |= 1 << (k - 4)
+                        elif k == 6:
+                            e, cnt = _gt_int_list(buf, i, n, neg_p, neg_cap, nneg)
+                            if e == -2:
+                                counts[5] = 3
+                                counts[6] = 3
+                                return
+                            img_neg[ni, 1] = cnt
+                            nneg += cnt
+                            img_fl[ni] |= 4
+                        elif k == 7:
+                            e, cnt = _gt_int_list(buf, i, n, nel_p, nel_cap, nnel)
+                            if e == -2:
+                                counts[5] = 3
+                                counts[6] = 4
+                                return
+                            img_nel[ni, 1] = cnt
+                            nnel += cnt
+                            img_fl[ni] |= 8
+                        else:
+                            e = _skip_json(buf, i, n, stack, max_depth)
+                    elif top == 1:  # ------------------------------------------ an annotation
+                        if k == 3 or k == 8 or k == 9:
+                            e, v = _gt_int(buf, i, n)
+                            ann_i[na, 0 if k == 3 else k - 7] = v
+                        elif k == 10:
+                            if buf[i] != 91:
+                                return
+                            i = _skip_ws(buf, i + 1, n)
+                            for b in range(4):
+                                e, x, is_int = _gt_float(buf, i, n, pow5, p10)
+                                if e < 0:
+                                    return
+                                ann_f[na, b] = x
+                                i = _skip_ws(buf, e, n)
+                                if i >= n:
+                                    return
+                                if b < 3:
+                                    if buf[i] != 44:
+                                        return
+                                    i = _skip_ws(buf, i + 1, n)
+                            if buf[i] != 93:
+                                return
+                            e = i + 1
+                        elif k == 11:
+                            e, x, is_int = _gt_float(buf, i, n, pow5, p10)
+                            ann_f[na, 4] = x
+                            ann_fl[na] |= 1
+                        elif k == 12 or k == 13:
+                            # iscrowd: an integer or a boolean; ignore: any number, boolean or null
+                            c = buf[i]
+                            if c == 116 or c == 102 or c == 110:
+                                e, lit = _json_literal(buf, i, n)
+                                if lit == 2 and k == 12:
+                                    return
+                                truth = lit == 1
+                            else:
+                                e, x, is_int = _gt_float(buf, i, n, pow5, p10)
+                                if k == 12 and not is_int:
+                                    return
+                                truth = x != 0.0
+                            if truth:
+                                ann_fl[na] |= 2 if k == 12 else 4
+                        elif k == 14:
+                            e = _skip_json(buf, i, n, stack, max_depth)
+                            ann_fl[na] |= 8
+                        else:
+                            e = _skip_json(buf, i, n, stack, max_depth)
+                    else:  # --------------------------------------------------------- a category
+                        if k == 3:
+                            e, v = _gt_int(buf, i, n)
+                            cat_i[nc, 0] = v
+                        elif k == 15 or k == 16:
+                            if buf[i] != 34:
+                                return  # a name / frequency that is not a string: Python
+                            j = 0 if k == 15 else 3
+                            cat_s[nc, j] = i + 1
+                            e, esc = _json_string(buf, i, n)
+                            cat_s[nc, j + 1] = e - 1
+                            cat_s[nc, j + 2] = 1 if esc else 0
+                        elif k == 17 or k == 18:
+                            # a count: an integer >= 0, else marked bad (an error only where used)
+                            bit = 1 if k == 17 else 4
+                            c = buf[i]
+                            if c == 45 or 48 <= c <= 57:
+                                e, v = _gt_int(buf, i, n)
+                                if e < 0 or v < 0:
+                                    e = _skip_json(buf, i, n, stack, max_depth)
+                                    cat_fl[nc] |= bit << 1
+                                else:
+                                    cat_i[nc, k - 16] = v
+                            else:
+                                e = _skip_json(buf, i, n, stack, max_depth)
+                                cat_fl[nc] |= bit << 1
+                            cat_fl[nc] |= bit
+                        else:
+                            e = _skip_json(buf, i, n, stack, max_depth)
+                    if e < 0:
+                        return
+                    i = _skip_ws(buf, e, n)
+                    if i >= n:
+                        return
+                    if buf[i] == 44:
+                        i = _skip_ws(buf, i + 1, n)
+                        continue
+                    if buf[i] == 125:
+                        break
+                    return
+                i += 1  # past '}'
+                if top == 0:
+                    if not (have & (1 << 3)):
+                        return
+                    ni += 1
+                elif top == 1:
+                    if (have & 0x708) != 0x708:  # id, image_id, category_id, bbox
+                        return
+                    na += 1
+                else:
+                    if (have & ((1 << 3) | (1 << 15))) != ((1 << 3) | (1 << 15)):
+                        return
+                    nc += 1
+                i = _skip_ws(buf, i, n)
+                if i >= n:
+                    return
+                if buf[i] == 44:
+                    i = _skip_ws(buf, i + 1, n)
+                    continue
+                if buf[i] == 93:
+                    i += 1
+                    break
+                return
+        i = _skip_ws(buf, i, n)
+        if i >= n:
+            return
+        if buf[i] == 44:
+            i = _skip_ws(buf, i + 1, n)
+            continue
+        if buf[i] == 125:
+            i = _skip_ws(buf, i + 1, n)
+            if i != n or seen_top != 7:
+                return
+            break
+        return
+    counts[0] = ni
+    counts[1] = na
+    counts[2] = nc
+    counts[3] = nneg
+    counts[4] = nnel
+    counts[5] = 0
+    counts[7] = i
 
 
 # ---------------------------------------------------------------------------------------------
 # Matching (pycocotools COCOeval.evaluateImg / lvis-api LVISEval.evaluate_img), all groups
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True, inline="always")
-def _bb_iou(d, g, crowd):
-    """maskApi.c ``bbIou`` for one pair (same operation order)."""
-    da = d[2] * d[3]
-    w = min(d[2] + d[0], g[2] + g[0]) - max(d[0], g[0])
+def _bb_iou4(d0, d1, d2, d3, g0, g1, g2, g3, crowd):
+    """maskApi.c ``bbIou`` for one pair of boxes (x, y, w, h), same operation order (scalars: no
+    row views, whose reference counts would sit in the innermost loop)."""
+    da = d2 * d3
+    w = min(d2 + d0, g2 + g0) - max(d0, g0)
     if w <= 0:
         return 0.0
-    h = min(d[3] + d[1], g[3] + g[1]) - max(d[1], g[1])
+    h = min(d3 + d1, g3 + g1) - max(d1, g1)
     if h <= 0:
         return 0.0
     i = w * h
     if crowd:
         u = da
     else:
-        ga = g[2] * g[3]
+        ga = g2 * g3
         u = da + ga - i
     return i / u
+
+
+
+@njit(cache=True, nogil=True)
+def match_scratch(d_key, g_key, d_lo, d_hi, g_lo, g_hi):
+    """Scratch sizes of :func:`match_bbox` on ``d_lo:d_hi``: the largest (detections x ground
+    truth) and ground truth of one (image, category) group."""
+    gi = g_lo
+    d = d_lo
+    pairs = 0
+    gmax = 0
+    while d < d_hi:
+        k = d_key[d]
+        de = d
+        while de < d_hi and d_key[de] == k:
+            de += 1
+        while gi < g_hi and g_key[gi] < k:
+            gi += 1
+        ge = gi
+        while ge < g_hi and g_key[ge] == k:
+            ge += 1
+        pairs = max(pairs, (de - d) * (ge - gi))
+        gmax = max(gmax, ge - gi)
+        d = de
+        gi = ge
+    return pairs, gmax
 
 
 @njit(cache=True, nogil=True)
 def match_bbox(d_key, d_box, d_area, d_nel, g_key, g_box, g_area, g_ignore, g_crowd,
                thr, area_lo, area_hi, d_lo, d_hi, g_lo, g_hi,
-               matched, ignored, match_g, best_iou):
+               matched, ignored, match_g, best_iou, iou, order, gig, taken):
     """Greedy matching of every (image, category) group of detections ``d_lo:d_hi``.
 
     Detections are sorted by key, then score (desc, stable); ground truth by key (file order).
     Writes, per detection: ``matched`` / ``ignored`` bits ``a * T + t``; ``match_g``: the ground
     truth (index) matched at IoU threshold 0 and area range 0, -1 if none; ``best_iou``: the
-    largest IoU with a ground truth of its group (0 if none).
+    largest IoU with a ground truth of its group (0 if none). Scratch (sizes from
+    :func:`match_scratch`): ``iou`` (pairs,) float64, ``order`` (ng,) int64, ``gig`` /
+    ``taken`` (ng,) bool.
     """
     T = len(thr)
     A = len(area_lo)
     gi = g_lo
     d = d_lo
-    iou = np.empty(64 * 64)
-    order = np.empty(64, np.int64)
-    gig = np.empty(64, np.bool_)
-    taken = np.empty(64, np.bool_)
     while d < d_hi:
         k = d_key[d]
         de = d
@@ -629,16 +1145,12 @@ def match_bbox(d_key, d_box, d_area, d_nel, g_key, g_box, g_area, g_ignore, g_cr
             match_g[d + j] = -1
             best_iou[d + j] = 0.0
         if ng > 0:
-            if nd * ng > len(iou):
-                iou = np.empty(max(nd * ng, 2 * len(iou)))
-            if ng > len(order):
-                order = np.empty(2 * ng, np.int64)
-                gig = np.empty(2 * ng, np.bool_)
-                taken = np.empty(2 * ng, np.bool_)
             for j in range(nd):
                 bi = 0.0
+                dx, dy, dw, dh = d_box[d + j, 0], d_box[d + j, 1], d_box[d + j, 2], d_box[d + j, 3]
                 for q in range(ng):
-                    v = _bb_iou(d_box[d + j], g_box[gi + q], g_crowd[gi + q])
+                    v = _bb_iou4(dx, dy, dw, dh, g_box[gi + q, 0], g_box[gi + q, 1], g_box[gi + q, 2],
+                                 g_box[gi + q, 3], g_crowd[gi + q])
                     iou[j * ng + q] = v
                     if v > bi:
                         bi = v
@@ -697,21 +1209,16 @@ def match_bbox(d_key, d_box, d_area, d_nel, g_key, g_box, g_area, g_ignore, g_cr
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
 def accumulate_classes(order, starts, rank, mbits, ibits, gt_count, T, mds, coco, rec_thrs, k_lo, k_hi,
-                       precision, recall):
+                       precision, recall, sel, pr, rc):
     """Fill ``precision`` (T, R, C, A, M) and ``recall`` (T, C, A, M) for classes ``k_lo:k_hi``.
 
     ``order[starts[k]:starts[k + 1]]`` are the detections of class k in (score desc, image, rank)
     order. Entries of classes without ground truth in an area range stay as they are (-1).
+    Scratch: ``sel`` int64, ``pr`` / ``rc`` float64, each at least the largest class.
     """
     A = gt_count.shape[1]
     R = len(rec_thrs)
-    eps = np.spacing(1.0)
-    nmax = 0
-    for k in range(k_lo, k_hi):
-        nmax = max(nmax, starts[k + 1] - starts[k])
-    sel = np.empty(nmax, np.int64)
-    pr = np.empty(nmax)
-    rc = np.empty(nmax)
+    eps = _EPS
     for k in range(k_lo, k_hi):
         s0 = starts[k]
         s1 = starts[k + 1]
@@ -763,9 +1270,9 @@ def accumulate_classes(order, starts, rank, mbits, ibits, gt_count, T, mds, coco
 # Image bootstrap of per-class AP from the per-image states
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True, inline="always")
-def _n_le(thr, x):
-    """Number of thresholds <= x (``searchsorted(thr, x, "right")``), thr = 0, 0.01, ..., 1."""
-    R = len(thr)
+def _n_le(thr, R, x):
+    """Number of the ``R`` thresholds ``thr`` (a data pointer; 0, 0.01, ..., 1) that are <= x
+    (``searchsorted(thr, x, "right")``)."""
     k = int(x * (R - 1))
     if k < 0:
         k = 0
@@ -793,7 +1300,8 @@ def bootstrap_ap(starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt, weights, T, 
     """
     C = len(starts) - 1
     R = len(rec_thrs)
-    eps = np.spacing(1.0)
+    thr_p = _ptr(rec_thrs)
+    eps = _EPS
     nmax = 1
     for k in range(C):
         nmax = max(nmax, starts[k + 1] - starts[k])
@@ -864,14 +1372,164 @@ def bootstrap_ap(starts, d_img, d_tp, d_fp, g_starts, g_img, g_cnt, weights, T, 
                     if pr[t, i] > run_max:
                         run_max = pr[t, i]
                     # thresholds <= rc[i]: searchsorted(rec_thrs, rc[i], "right")
-                    c = _n_le(rec_thrs, rc[t, i])
-                    c_prev = _n_le(rec_thrs, rc[t, i - 1]) if i > 0 else 0
+                    c = _n_le(thr_p, R, rc[t, i])
+                    c_prev = _n_le(thr_p, R, rc[t, i - 1]) if i > 0 else 0
                     if c > c_prev:
                         s += (c - c_prev) * run_max
                 if t == 0:
                     out_ap50[b, k] = s / R
                 total += s
             out_ap[b, k] = total / (T * R)
+    return 0
+
+
+#: replicates per call of :func:`bootstrap_lanes` (the lanes of its vector loops)
+BOOT_LANES = 64
+# rows of its scratch (BOOT_LANES values each): ground truth, 100 / ground truth, detections so
+# far, then 16 rows (one per IoU threshold) each of true positives, the largest precision's
+# numerator and denominator, the AP sum, ignored detections
+_F_NPIG, _F_INV, _F_N, _F_TP, _F_MT, _F_MD, _F_S, _F_IGN = 0, 1, 2, 3, 19, 35, 51, 67
+BOOT_ROWS = 83
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _c_exact(a, ng, inv, tie_lo, tie_hi):
+    """Recall thresholds r / 100 (r = 0..100, the references' 101 points) reached by recall
+    ``a / ng`` (integer-valued a >= 0, ng >= a), counted without a division; 0 for a = 0.
+
+    m = #{r : r * ng < 100 a} (exact integer products; within one of floor(a * 100 / ng));
+    where r = m is a tie (m * ng = 100 a) threshold m is reached when ``thr[m] <= fl(m / 100)``:
+    bit m of ``tie_lo`` / ``tie_hi``. Equal to ``searchsorted(thr, fl(a / ng), "right")``.
+    """
+    x = a * 100.0
+    k = np.floor(a * inv)
+    m = (k - 1.0) + np.float64((k - 1.0) * ng < x) + np.float64(k * ng < x) + np.float64((k + 1.0) * ng < x)
+    mi = np.int64(m)
+    tie = m * ng == x
+    bits = (tie_lo >> np.uint64(mi)) if mi < 64 else (tie_hi >> np.uint64(mi - 64))
+    ok = tie and (bits & np.uint64(1)) != np.uint64(0)
+    c = m + np.float64(ok)
+    c = c if c < 101.0 else 101.0
+    return c if a > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def bootstrap_lanes(starts_a, d_img_a, tpl_ptr_a, tpl_a, d_ign_a, g_starts_a, g_img_a, g_cnt_a, wt_a, T, R,
+                    tie_lo, tie_hi, b0, out_ap, out_ap50, st_a):
+    """:func:`bootstrap_ap` for the ``BOOT_LANES`` replicates ``b0 ..``, all at once: the same
+    numbers, bit for bit, with the replicates as the lanes of vector loops.
+
+    ``wt[image, replicate]``: the draws, transposed; ``tpl_ptr`` / ``tpl``: per detection the
+    thresholds at which it is a true positive; ``d_ign``: bit t, ignored at threshold t;
+    ``st``: scratch (``BOOT_ROWS * BOOT_LANES``); thresholds r / 100 (``_c_exact``).
+
+    Per class: pass 1 sums each replicate's weights (detections, true positives, ignored);
+    pass 2 walks the detections from the last to the first, the counts so far obtained by
+    subtraction, and treats every true-positive entry in every lane as a point of the curve.
+    An entry whose detection is not drawn in a lane repeats the previous point's true positives
+    with as many or more detections: it reaches no new recall threshold (adds exactly 0) and its
+    precision is at most the previous point's, so it never raises the running maximum of a point
+    that counts; an entry before the lane's first true positive counts no threshold. The running
+    maximum of the precision ``tp / (den + eps)`` is kept as the quotient (exact integer
+    comparisons: den + eps is den for den >= 2, and 1 / (1 + eps) lies just below 1) and divided
+    once per entry, as the reference divides once per point.
+    """
+    NB = BOOT_LANES
+    C = len(starts_a) - 1
+    BW = wt_a.shape[1]
+    eps = _EPS
+    starts, d_img, tpl_ptr, tpl, d_ign = _ptr(starts_a), _ptr(d_img_a), _ptr(tpl_ptr_a), _ptr(tpl_a), _ptr(d_ign_a)
+    g_starts, g_img, g_cnt = _ptr(g_starts_a), _ptr(g_img_a), _ptr(g_cnt_a)
+    wt = _ptr(wt_a)
+    st = _ptr(st_a)
+    for k in range(C):
+        for b in range(NB):
+            st[_F_NPIG * NB + b] = 0.0
+        for p in range(g_starts[k], g_starts[k + 1]):
+            o = g_img[p] * BW + b0
+            c = g_cnt[p]
+            for b in range(NB):
+                st[_F_NPIG * NB + b] += wt[o + b] * c
+        if starts[k] == starts[k + 1]:
+            for b in range(NB):
+                v = -1.0 if st[_F_NPIG * NB + b] == 0.0 else 0.0
+                out_ap[b0 + b, k] = v
+                out_ap50[b0 + b, k] = v
+            continue
+        for b in range(NB):
+            ng = st[_F_NPIG * NB + b]
+            st[_F_INV * NB + b] = 100.0 / (ng if ng > 0.0 else 1.0)
+            st[_F_N * NB + b] = 0.0
+        for t in range(T):
+            for b in range(NB):
+                st[(_F_TP + t) * NB + b] = 0.0
+                st[(_F_MT + t) * NB + b] = 0.0
+                st[(_F_MD + t) * NB + b] = 1.0
+                st[(_F_S + t) * NB + b] = 0.0
+                st[(_F_IGN + t) * NB + b] = 0.0
+        # pass 1: per replicate, the detections, true positives and ignored detections in all
+        for j in range(starts[k], starts[k + 1]):
+            o = d_img[j] * BW + b0
+            for b in range(NB):
+                st[_F_N * NB + b] += wt[o + b]
+            ig = d_ign[j]
+            if ig:
+                for t in range(T):
+                    if (ig >> t) & 1:
+                        for b in range(NB):
+                            st[(_F_IGN + t) * NB + b] += wt[o + b]
+            for q in range(tpl_ptr[j], tpl_ptr[j + 1]):
+                z = (_F_TP + tpl[q]) * NB
+                for b in range(NB):
+                    st[z + b] += wt[o + b]
+        # pass 2: the points from the last detection to the first
+        for j in range(starts[k + 1] - 1, starts[k] - 1, -1):
+            o = d_img[j] * BW + b0
+            for q in range(tpl_ptr[j], tpl_ptr[j + 1]):
+                t = tpl[q]
+                zt, zm, zd, zs, zi = (_F_TP + t) * NB, (_F_MT + t) * NB, (_F_MD + t) * NB, (_F_S + t) * NB, \
+                    (_F_IGN + t) * NB
+                for b in range(NB):
+                    w = np.float64(wt[o + b])
+                    a = st[zt + b]                       # true positives up to this detection
+                    d = st[_F_N * NB + b] - st[zi + b]   # (fpc + fp) + tp of the reference kernel
+                    mt = st[zm + b]
+                    md = st[zd + b]
+                    d1 = d == 1.0 and a == 1.0
+                    m1 = md == 1.0 and mt == 1.0
+                    if d1 == m1:
+                        up = (a * md > mt * d) and not d1
+                    else:
+                        up = (mt < md) if d1 else (a == d)
+                    mt = a if up else mt
+                    md = d if up else md
+                    st[zm + b] = mt
+                    st[zd + b] = md
+                    ng = st[_F_NPIG * NB + b]
+                    ng = ng if ng > 0.0 else 1.0  # a class without ground truth in the lane: no AP
+                    inv = st[_F_INV * NB + b]
+                    c = _c_exact(a, ng, inv, tie_lo, tie_hi)
+                    c_prev = _c_exact(a - w, ng, inv, tie_lo, tie_hi)
+                    st[zs + b] += (c - c_prev) * (mt / (md + eps))
+                    st[zt + b] = a - w
+            for b in range(NB):
+                st[_F_N * NB + b] -= wt[o + b]
+            ig = d_ign[j]
+            if ig:
+                for t in range(T):
+                    if (ig >> t) & 1:
+                        for b in range(NB):
+                            st[(_F_IGN + t) * NB + b] -= wt[o + b]
+        for b in range(NB):
+            if st[_F_NPIG * NB + b] == 0.0:
+                out_ap[b0 + b, k] = -1.0
+                out_ap50[b0 + b, k] = -1.0
+                continue
+            total = 0.0
+            for t in range(T):
+                total += st[(_F_S + t) * NB + b]
+            out_ap[b0 + b, k] = total / (T * R)
+            out_ap50[b0 + b, k] = st[_F_S * NB + b] / R
     return 0
 
 
@@ -909,7 +1567,9 @@ def tide_images(p_ptr, p_box, p_cls, p_all_ignored, g_ptr, g_box, g_cls, c_ptr, 
             iou = np.empty(max(n_p * n_g, 2 * len(iou)))
         for i in range(n_p):
             for j in range(n_g):
-                iou[i * n_g + j] = _bb_iou(p_box[p0 + i], g_box[g0 + j], False)
+                iou[i * n_g + j] = _bb_iou4(p_box[p0 + i, 0], p_box[p0 + i, 1], p_box[p0 + i, 2], p_box[p0 + i, 3],
+                                            g_box[g0 + j, 0], g_box[g0 + j, 1], g_box[g0 + j, 2], g_box[g0 + j, 3],
+                                            False)
         # class-aware greedy matching in score order (argmax: the first of equal IoUs)
         for i in range(n_p):
             p = p0 + i
@@ -943,7 +1603,9 @@ def tide_images(p_ptr, p_box, p_cls, p_all_ignored, g_ptr, g_box, g_cls, c_ptr, 
                 used[p] = -1
                 continue
             for c in range(c_ptr[im], c_ptr[im + 1]):
-                if c_cls[c] == p_cls[p] and _bb_iou(p_box[p], c_box[c], True) > pos_thr:
+                if c_cls[c] == p_cls[p] and _bb_iou4(p_box[p, 0], p_box[p, 1], p_box[p, 2], p_box[p, 3],
+                                                     c_box[c, 0], c_box[c, 1], c_box[c, 2], c_box[c, 3],
+                                                     True) > pos_thr:
                     used[p] = -1
                     break
         # the error of each negative (false positive or ignored)
@@ -1044,15 +1706,15 @@ def tide_class_ap(starts, correct, n_gt, x_range):
 # Preparation passes over all detections without full-size temporaries
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
-def lookup_ids(ids, lo, table):
-    """``table[id - lo]`` per id (-1 outside the table): image / class index of each detection."""
+def lookup_ids(ids, lo, table, out):
+    """``out[i] = table[ids[i] - lo]`` (-1 outside the table): image / class index of each
+    detection."""
     n = len(ids)
-    out = np.empty(n, np.int64)
     m = len(table)
     for i in range(n):
         o = ids[i] - lo
         out[i] = table[o] if 0 <= o < m else -1
-    return out
+    return 0
 
 
 @njit(cache=True, nogil=True)
@@ -1083,17 +1745,12 @@ def first_bad_values(box, score):
 
 
 @njit(cache=True, nogil=True)
-def federated_keep(img, cat, C, allowed):
+def federated_keep(img, cat, C, allowed, pos, key):
     """Positions (and keys ``img * C + cat``) of detections of a known class whose (image, class)
-    pair is evaluated (``allowed[key]``: positive or verified negative), in file order."""
+    pair is evaluated (``allowed[key]``: positive or verified negative), in file order, written to
+    ``pos`` / ``key`` (room for every detection; untouched pages cost no memory); returns their
+    number."""
     n = len(img)
-    cnt = 0
-    for i in range(n):
-        c = cat[i]
-        if c >= 0 and allowed[img[i] * C + c]:
-            cnt += 1
-    pos = np.empty(cnt, np.int64)
-    key = np.empty(cnt, np.int64)
     j = 0
     for i in range(n):
         c = cat[i]
@@ -1103,4 +1760,14 @@ def federated_keep(img, cat, C, allowed):
                 pos[j] = i
                 key[j] = k
                 j += 1
-    return pos, key
+    return j
+
+
+from .jsonscan import (_K_BOX, _K_CAT, _K_IMG, _K_SCORE, _K_SEG, _P10, POW5,  # noqa: E402,F401
+                       scan_gt, scan_results)  # the scanners' Python side and constants
+
+# load from the disk cache without refreshing numba's registries (lt_core.detection._jit)
+for _f in list(globals().values()):
+    if isinstance(_f, Dispatcher):
+        light_loading(_f)
+del _f

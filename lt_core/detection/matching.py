@@ -259,7 +259,8 @@ def match_shard(gtt: GTTable, dtt: DetTable, img_lo: int, img_hi: int, params: E
 
 def _match_kernel(gtt: GTTable, dtt: DetTable, ds: slice, gs: slice, params: EvalParams):
     """Matching bits from the compiled kernel; large shards split in two image halves (2 threads)."""
-    from .kernels import match_bbox
+    from ._jit import kernel
+    match_bbox, match_scratch = kernel("match_bbox"), kernel("match_scratch")
 
     nd = ds.stop - ds.start
     thr = np.minimum(params.iou_thrs, 1 - 1e-10)  # the references: iou = min([t, 1 - 1e-10])
@@ -276,16 +277,23 @@ def _match_kernel(gtt: GTTable, dtt: DetTable, ds: slice, gs: slice, params: Eva
             np.ascontiguousarray(params.area_rngs[:, 1]))
     outs = (mbits, ibits, match_g, best)
     ng = len(gkey)
-    if nd < 200_000:
-        match_bbox(*args, 0, nd, 0, ng, *outs)
+
+    def run(d_lo, d_hi, g_lo, g_hi):
+        pairs, gmax = match_scratch(dkey, gkey, d_lo, d_hi, g_lo, g_hi)
+        scratch = (np.empty(max(pairs, 1)), np.empty(max(gmax, 1), np.int64), np.empty(max(gmax, 1), np.bool_),
+                   np.empty(max(gmax, 1), np.bool_))
+        return match_bbox(*args, d_lo, d_hi, g_lo, g_hi, *outs, *scratch)
+
+    if nd < 20_000:
+        run(0, nd, 0, ng)
     else:
         # split at a group boundary: the first detection of the middle detection's group
         mid = int(np.searchsorted(dkey, dkey[nd // 2], "left"))
         gmid = int(np.searchsorted(gkey, dkey[mid], "left")) if mid < nd else ng
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(2) as ex:
-            f1 = ex.submit(match_bbox, *args, 0, mid, 0, gmid, *outs)
-            f2 = ex.submit(match_bbox, *args, mid, nd, gmid, ng, *outs)
+            f1 = ex.submit(run, 0, mid, 0, gmid)
+            f2 = ex.submit(run, mid, nd, gmid, ng)
             f1.result()
             f2.result()
     # ground-truth index local to the shard -> index into the whole table

@@ -41,8 +41,11 @@ def map_ids(sorted_ids: np.ndarray, order: np.ndarray, ids: np.ndarray) -> np.nd
         table[sorted_ids - lo] = order
         from ._jit import use_kernels
         if use_kernels():  # one pass, no full-size temporaries
-            from .kernels import lookup_ids
-            return lookup_ids(np.ascontiguousarray(ids), lo, table)
+            from ._jit import kernel
+            lookup_ids = kernel("lookup_ids")
+            out = np.empty(len(ids), np.int64)
+            lookup_ids(np.ascontiguousarray(ids), lo, table, out)
+            return out
         off = ids - lo
         inside = (off >= 0) & (off <= hi - lo)
         if inside.all():
@@ -171,7 +174,10 @@ def prepare_gt(gt: DetectionGT, params: EvalParams) -> GTTable:
     else:
         ignore = np.zeros(len(srt), bool)
         raw_anns = (gt.raw or {}).get("annotations") if isinstance(gt.raw, dict) else None
-        if raw_anns is not None and len(raw_anns) == len(srt):
+        ann_ignore = getattr(gt, "ann_ignore", None)
+        if ann_ignore is not None and len(ann_ignore) == len(srt):
+            ignore = np.asarray(ann_ignore, dtype=bool)[srt]
+        elif raw_anns is not None and len(raw_anns) == len(srt):
             ig = np.fromiter((bool(a.get("ignore", 0)) for a in raw_anns), dtype=bool, count=len(raw_anns))
             ignore = ig[srt]
         crowd = np.zeros(len(srt), bool)  # LVISEval passes iscrowd = 0 for every box
@@ -278,13 +284,17 @@ def prepare_dets(gtt: GTTable, res: DetectionResults, params: EvalParams) -> Det
     universe = gtt.n_images * C
     if params.style == "lvis" and use_kernels() and universe <= 256_000_000:
         # federated filter in one pass (it keeps a fraction of the detections), then sort those
-        from .kernels import federated_keep
+        from ._jit import kernel
+        federated_keep = kernel("federated_keep")
         allowed = np.zeros(universe, bool)
         allowed[gtt.allowed_keys()] = True
         sub = len(idx) < n
         ci, ii = (cat[idx], img[idx]) if sub else (cat, img)
         n_unknown = int(np.count_nonzero(ci < 0))
-        pos, key = federated_keep(ii, ci, C, allowed)
+        pos = np.empty(len(ii), np.int64)
+        key = np.empty(len(ii), np.int64)
+        m = federated_keep(ii, ci, C, allowed, pos, key)
+        pos, key = pos[:m], key[:m]
         del allowed
         n_fed = len(idx) - n_unknown - len(pos)
         idx = idx[pos] if sub else pos

@@ -183,9 +183,7 @@ def iter_result_chunks(path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[ResultC
             score = np.empty(cap, np.float64)
             scap = max(64, r // 4)
             sp, sl, ss = (np.empty(scap, np.int64) for _ in range(3))
-            u1 = np.zeros(1, np.uint64)
-            status, end, got, ns = K._scan_region(arr, i, stop, pow5, p10, u1, u1.view(np.float64), *keys, img, cat,
-                                                   box, score, sp, sl, ss)
+            status, end, got, ns = K._scan_region(arr, i, stop, pow5, p10, *keys, img, cat, box, score, sp, sl, ss)
             ok = (status == 4 and end == stop and got == r) or (status == 0 and stop < 0 and got == r)
             if ok:
                 for k in range(ns):  # more than 19 significant digits: Python's float, as the single-process reader
