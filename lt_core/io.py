@@ -212,14 +212,16 @@ def user_path(path: PathLike) -> str:
     return str(p.parent / m.group("name")) if m else str(p)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` may still be running (True when it cannot be told: never sweep a live
+    writer's temporary file). Used by the temp sweeps here, of the workspace and of the app's uploads."""
     if pid == os.getpid():
         return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except OSError:  # PermissionError: another user's live process
         return True
     return True
 
@@ -237,7 +239,7 @@ def sweep_stale_temps(target: PathLike) -> list[Path]:
         return removed
     for s in siblings:
         m = _TMP_RE.match(s.name)
-        if not m or m.group("name") != t.name or _pid_alive(int(m.group("pid"))):
+        if not m or m.group("name") != t.name or pid_alive(int(m.group("pid"))):
             continue
         try:
             shutil.rmtree(s) if s.is_dir() and not s.is_symlink() else s.unlink()

@@ -34,6 +34,7 @@ from typing import Iterable
 import streamlit as st
 
 from lt_core.errors import InputError
+from lt_core.io import pid_alive
 
 __all__ = ["save_uploads", "upload_root", "session_folder", "sweep_dead_sessions", "display_paths", "data_roots",
            "confine", "DATA_ROOT_ENV", "UPLOAD_ROOT_ENV"]
@@ -81,18 +82,6 @@ def _alive_sessions() -> set[str] | None:
         return None
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_dead_sessions(root: Path | None = None, keep: Iterable[str] = ()) -> list[Path]:
     """Remove the upload folders of sessions that are gone; returns the folders removed.
 
@@ -114,7 +103,7 @@ def sweep_dead_sessions(root: Path | None = None, keep: Iterable[str] = ()) -> l
             pid, sid = -1, ""
             if time.time() - d.stat().st_mtime < 3600:  # being created right now: leave it
                 continue
-        dead = pid < 0 or not _pid_alive(pid) or (pid == os.getpid() and alive is not None and sid not in alive)
+        dead = pid < 0 or not pid_alive(pid) or (pid == os.getpid() and alive is not None and sid not in alive)
         if dead:
             shutil.rmtree(d, ignore_errors=True)
             removed.append(d)

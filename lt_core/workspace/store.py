@@ -39,7 +39,7 @@ from ..data.parts import (ClassificationParts, DetectionParts, FileRef, RunPart,
                           assemble_detection)
 from ..data.schema import SPLITS, ClassificationDataset, DetectionDataset, Predictions, Run
 from ..errors import InputError
-from ..io import sweep_stale_temps, write_json, write_npy
+from ..io import pid_alive, sweep_stale_temps, write_json, write_npy
 
 __all__ = ["Workspace", "WorkspaceInfo", "Artifact", "MANIFEST", "FORMAT", "VERSION", "default_root", "slugify",
            "create", "open_workspace", "list_workspaces", "delete"]
@@ -438,7 +438,7 @@ class Workspace:
                         continue
                     if f.name.endswith(".tmp"):
                         m = re.match(r"^\.(?:import|.+?)\.(\d+)\.", f.name)
-                        if m and _pid_alive(int(m.group(1))):
+                        if m and pid_alive(int(m.group(1))):
                             continue
                     f.unlink()
                     removed.append(rel)
@@ -527,18 +527,6 @@ class Workspace:
                 raise InputError(f"cannot reopen the {kind} dataset '{d.get('name')}': {e.message}", e.source,
                                  e.field, e.hint) from None
         return ws
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
 
 
 # ----------------------------------------------------------------------------------------------
