@@ -82,6 +82,8 @@ _LABEL_COLS = ("label", "labels", "class", "class_id", "class_name", "category",
                "label_id", "gt", "true")
 _PRED_COLS = ("pred", "prediction", "predicted", "pred_label", "predicted_label", "y_pred", "label", "class")
 _ID_COLS = ("id", "sample_id", "sample", "image_id", "image", "path", "file", "filename", "file_name", "uid")
+#: a label table's text column (kept as the samples' content, never used as a feature), first match wins
+_TEXT_COLS = ("text", "sentence", "comment", "comment_text", "body", "utterance")
 _SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
                   "dev": "val", "test": "test", "testing": "test"}
 _IMG_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".npy"}
@@ -381,7 +383,7 @@ def _finish_classes(classes: ClassTable, splits: dict[str, Labels], given: bool)
 
 
 def load_label_splits(path, classes: ClassTable | None = None, split: str | None = None,
-                      label_col: str | None = None, id_col: str | None = None
+                      label_col: str | None = None, id_col: str | None = None, *, text_col: str | None = None
                       ) -> tuple[dict[str, Labels], ClassTable]:
     """Load a label file that may hold several splits.
 
@@ -395,6 +397,10 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
         file's train rows.
     split : str, optional
         The split of a file without a split column (default ``train``), or the one split to keep.
+    text_col : str, optional
+        The table's text column (default: the first of ``text``, ``sentence``, ``comment``, ...):
+        kept as :attr:`Labels.texts`, the content the examples show. A GoEmotions TSV's comment is
+        kept the same way; an image-folder tree records itself as :attr:`Labels.image_root`.
 
     Returns
     -------
@@ -427,6 +433,7 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
     if idc == lab:
         idc = None
     spc = _find_col(df, ("split", "subset", "set"), None, p, "split")
+    texts = _text_column(df, text_col, p, (lab, idc, spc))
     idx, classes = _labels_to_index(df[lab].to_numpy(), classes, p, lab)
     ids = df[idc].astype(str).to_numpy(dtype=object) if idc else None
     if ids is not None and len(pd.unique(ids)) != len(ids):
@@ -438,22 +445,38 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
         for s in SPLITS:
             m = sp == s
             if m.any() and (split is None or split == s):
-                out[s] = Labels(idx[m], s, None if ids is None else ids[m], _name(p))
+                out[s] = Labels(idx[m], s, None if ids is None else ids[m], _name(p),
+                                texts=None if texts is None else texts[m])
         if split is not None and split not in out:
             raise InputError(f"no rows with split '{split}' (found {sorted(set(sp))})", _name(p), spc)
     else:
         s = split or _split_from_name(p)
-        out[s] = Labels(idx, s, ids, _name(p))
+        out[s] = Labels(idx, s, ids, _name(p), texts=texts)
     return out, _finish_classes(classes, out, given)
 
 
+def _text_column(df: pd.DataFrame, text_col: str | None, p: Path, taken: tuple) -> np.ndarray | None:
+    """The samples' texts (object array, None for a missing value) from a label table, or None."""
+    col = _find_col(df, _TEXT_COLS, text_col, p, "text")
+    if col is None or (col in taken and not text_col):
+        return None
+    vals = df[col].to_numpy(dtype=object)
+    nested = [i for i, v in enumerate(vals[:1000]) if isinstance(v, (list, tuple, dict, np.ndarray))]
+    if nested:
+        raise InputError(f"the text column holds a list or object in row {nested[0] + 1}", _name(p), col,
+                         hint="one text (a string) per row")
+    return np.array([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in vals],
+                    dtype=object)
+
+
 def load_labels(path, classes: ClassTable | None = None, split: str | None = None,
-                label_col: str | None = None, id_col: str | None = None) -> tuple[Labels, ClassTable]:
+                label_col: str | None = None, id_col: str | None = None, *, text_col: str | None = None
+                ) -> tuple[Labels, ClassTable]:
     """Load the labels of ONE split. See :func:`load_label_splits` for formats and parameters.
 
     A file with a split column needs ``split`` unless it holds a single split.
     """
-    out, classes = load_label_splits(path, classes, split, label_col, id_col)
+    out, classes = load_label_splits(path, classes, split, label_col, id_col, text_col=text_col)
     if len(out) > 1:
         raise InputError(f"the file holds several splits {list(out)}; say which one", _name(path), "split")
     return next(iter(out.values())), classes
@@ -511,20 +534,27 @@ def _is_goemotions_tsv(p: Path) -> bool:
 
 def goemotions_rows(p: Path) -> tuple[np.ndarray, np.ndarray]:
     """(label lists as str, comment ids) of a GoEmotions TSV."""
+    labs, ids, _ = goemotions_table(p)
+    return labs, ids
+
+
+def goemotions_table(p: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(label lists as str, comment ids, comment texts) of a GoEmotions TSV, one entry per row."""
     rows = [ln.split("\t") for ln in _read_text(p).splitlines() if ln.strip()]
     bad = [i for i, r in enumerate(rows) if len(r) != 3 or not re.fullmatch(r"\d+(,\d+)*", r[1].strip())]
     if bad:
         raise InputError(f"line {bad[0] + 1}: expected 'text<TAB>label ids<TAB>id'", _name(p), "labels")
-    return np.array([r[1].strip() for r in rows], dtype=object), np.array([r[2].strip() for r in rows], dtype=object)
+    return (np.array([r[1].strip() for r in rows], dtype=object), np.array([r[2].strip() for r in rows], dtype=object),
+            np.array([r[0] for r in rows], dtype=object))
 
 
 def _load_goemotions_tsv(p: Path, classes: ClassTable | None, split: str):
-    labs, ids = goemotions_rows(p)
+    labs, ids, texts = goemotions_table(p)
     single = np.array(["," not in x for x in labs])
     if not single.any():
         raise InputError("no single-label rows", _name(p), "labels")
     idx, classes = _labels_to_index(labs[single], classes, p, "labels")
-    return {split: Labels(idx, split, ids[single], _name(p) + " (single-label rows)")}, classes
+    return {split: Labels(idx, split, ids[single], _name(p) + " (single-label rows)", texts=texts[single])}, classes
 
 
 def _load_image_folder(p: Path, classes: ClassTable | None, split: str):
@@ -544,7 +574,7 @@ def _load_image_folder(p: Path, classes: ClassTable | None, split: str):
     if classes is None:
         classes = ClassTable(np.arange(len(names)), names, np.zeros(len(names), np.int64), source=_name(p))
     idx = classes.index_of_names(np.array(ys, dtype=object), _name(p), "folder")
-    return Labels(idx, split, np.array(ids, dtype=object), _name(p)), classes
+    return Labels(idx, split, np.array(ids, dtype=object), _name(p), image_root=str(p.resolve())), classes
 
 
 def load_class_names(path) -> list[str]:

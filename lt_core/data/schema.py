@@ -162,12 +162,22 @@ class Labels:
         ``train``, ``val`` or ``test``.
     sample_ids : ndarray (N,) object or None
         Sample keys (file paths, ids) where the file has them.
+    texts : ndarray (N,) object or None
+        The sample's text where the file has a text column (``text`` / ``sentence`` / ``comment``
+        in CSV / TSV / Parquet, the comment of a GoEmotions TSV); None where a row has none.
+        Content for the examples behind a number (:mod:`lt_core.examples`), never a feature.
+    image_root : str or None
+        The folder the sample ids are relative paths in, when the loader knows it (an image-folder
+        tree is its own root); list files (ImageNet-LT / Places-LT) get theirs from the user
+        (:attr:`ClassificationDataset.image_root`).
     """
 
     y: np.ndarray
     split: str
     sample_ids: np.ndarray | None = None
     source: str = ""
+    texts: np.ndarray | None = field(default=None, kw_only=True)
+    image_root: str | None = field(default=None, kw_only=True)
 
     def __len__(self) -> int:
         return len(self.y)
@@ -280,6 +290,9 @@ class ClassificationDataset:
     description: str = ""
     attribution: str = ""
     default_bins: str = "imagenet-lt"
+    #: the folder the samples' relative paths (ImageNet-LT / Places-LT lists) start from, given by the
+    #: user for the examples' images (:mod:`lt_core.examples`); image-folder labels carry their own
+    image_root: str | None = field(default=None, kw_only=True)
 
     kind = "classification"
 
@@ -399,6 +412,9 @@ class DetectionDataset:
     description: str = ""
     attribution: str = ""
     default_bins: str = "lvis"
+    #: the folder the images' ``file_name`` (COCO) / ``coco_url`` (LVIS v1) paths are in, given by the
+    #: user for the examples' images (:mod:`lt_core.examples`); None: boxes on a plain canvas
+    image_root: str | None = field(default=None, kw_only=True)
 
     kind = "detection"
 

@@ -4,13 +4,21 @@ Public API
 ----------
 Selection
     rows behind a number (ordered worst first, capped, with the total count); ``to_csv()``.
-sample_table(labels, preds, classes, scheme)
-    one row per evaluated sample: true / predicted class and bin, confidence, margin.
-by_class, by_bin, confusion_cell, tail_as_head, changes
-    classification selections: a class's samples, a bin's, one confusion cell, tail samples
-    predicted as head, the predictions two runs (or a τ / threshold change) fix and break.
+sample_table(labels, preds, classes, scheme, rows=None)
+    one row per evaluated sample: true / predicted class and bin, confidence, margin (and text).
+by_class, by_bin, confusion_cell, bin_flow, tail_as_head, changes
+    classification selections: a class's samples, a bin's, one confusion cell (or a pooled block),
+    a bin's mistakes that land in another bin, tail samples predicted as head, the predictions two
+    runs (or a τ / threshold change) fix and break.
+worst_per_class(base, classes, n)
+    the n worst samples of every class (``eval-cls --examples N``).
+SampleContent, sample_content(labels, image_root)
+    the text or the image file behind each row.
 """
-from .classification import by_bin, by_class, changes, confusion_cell, sample_table, tail_as_head
+from .classification import (CHANGES_NOTE, ORDER_NOTE, bin_flow, by_bin, by_class, changes, confusion_cell,
+                             sample_table, tail_as_head, worst_per_class)
+from .content import SampleContent, sample_content
 from .selection import Selection
 
-__all__ = ["Selection", "sample_table", "by_class", "by_bin", "confusion_cell", "tail_as_head", "changes"]
+__all__ = ["Selection", "sample_table", "by_class", "by_bin", "confusion_cell", "bin_flow", "tail_as_head",
+           "changes", "worst_per_class", "SampleContent", "sample_content", "ORDER_NOTE", "CHANGES_NOTE"]
