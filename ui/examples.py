@@ -36,7 +36,7 @@ from lt_core.examples import (SampleContent, Selection, bin_flow, by_bin, by_cla
 __all__ = ["take_click", "clicked_point", "target", "set_target", "show_examples", "show_selection", "base_table",
            "content_for", "thumbnail_cache", "image_root_section", "selection_for", "class_picker",
            "cell_picker", "bin_picker", "cell_target", "bin_target", "class_target", "flow_target", "chart_event",
-           "chart_with_examples", "PAGE_SIZE_IMAGES", "PAGE_SIZE_TEXT", "DISPLAY_CAP", "THUMB_SIDE"]
+           "chart_with_examples", "changes_panel", "class_of_point", "PAGE_SIZE_IMAGES", "PAGE_SIZE_TEXT", "DISPLAY_CAP", "THUMB_SIDE"]
 
 PAGE_SIZE_IMAGES = 12   # thumbnails on one page of examples
 PAGE_SIZE_TEXT = 10     # texts (or table rows) on one page
@@ -214,7 +214,7 @@ def class_picker(key: str, classes, scheme: str, label: str = "or pick a class",
     tgt = target(key) or {}
     cur = int(tgt["class_id"]) if tgt.get("what") == "class" else None
     kp = f"{key}_pick_class"
-    if st.session_state.get(kp) != cur and cur in names:
+    if st.session_state.get(kp) != cur and (cur is None or cur in names):
         st.session_state[kp] = cur
 
     def on_change():
@@ -432,6 +432,49 @@ def show_examples(ds, run: str, split: str, scheme: str, key: str, *, hint: str,
     _content_note(ds, split, content)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{csv_prefix}_{run}_{split}_{sel.title}")[:120]
     show_selection(sel, content, key, csv_name=f"{safe}.csv")
+
+
+def changes_panel(ds, split: str, key: str, make: Callable[[str, int | None], Selection], *, names: tuple[str, str],
+                  csv_prefix: str = "changes") -> None:
+    """What a decision change fixed and broke: which (broken / fixed / both), an optional class
+    (from a click on the chart beside it, or picked), and the samples.
+
+    ``make(which, class_id)`` returns the uncapped :class:`Selection`
+    (:func:`lt_core.examples.decision_changes`).
+    """
+    kw = f"{key}_which"
+    c = st.columns([3, 2])
+    which = c[0].segmented_control("show", ["broken", "fixed", "both"], default="broken", key=kw,
+                                   format_func={"broken": f"broken by {names[1]}", "fixed": f"fixed by {names[1]}",
+                                                "both": "both"}.get,
+                                   help=f"broken: right with {names[0]}, wrong with {names[1]}; fixed: the other way.")
+    tgt = target(key) or {}
+    cls = tgt.get("class_id") if tgt.get("what") == "class" else None
+    if cls is not None and c[1].button("all classes", key=f"{key}_all", icon=":material/close:"):
+        set_target(key, None)
+        cls = None
+    try:
+        sel = make(which or "broken", cls)
+        content = content_for(ds, split)
+    except InputError as e:
+        from ui import state
+
+        state.show_error(e, "examples")
+        return
+    _content_note(ds, split, content)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{csv_prefix}_{split}_{sel.title}")[:120]
+    show_selection(sel, content, key, csv_name=f"{safe}.csv")
+
+
+def class_of_point(pt: dict) -> dict | None:
+    """A click on a chart whose markers carry the class id as their last ``customdata`` column."""
+    cd = pt.get("customdata") or []
+    if not len(cd):
+        return None
+    try:
+        return {"what": "class", "class_id": int(cd[-1])}
+    except (TypeError, ValueError):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------- Data page

@@ -16,9 +16,10 @@ SampleContent, sample_content(labels, image_root)
     the text or the image file behind each row.
 """
 from .classification import (CHANGES_NOTE, ORDER_NOTE, bin_flow, by_bin, by_class, changes, confusion_cell,
+                             decision_changes,
                              sample_table, tail_as_head, worst_per_class)
 from .content import SampleContent, sample_content
 from .selection import Selection
 
 __all__ = ["Selection", "sample_table", "by_class", "by_bin", "confusion_cell", "bin_flow", "tail_as_head",
-           "changes", "worst_per_class", "SampleContent", "sample_content", "ORDER_NOTE", "CHANGES_NOTE"]
+           "changes", "decision_changes", "worst_per_class", "SampleContent", "sample_content", "ORDER_NOTE", "CHANGES_NOTE"]

@@ -33,7 +33,7 @@ from ..errors import InputError
 from .selection import Selection
 
 __all__ = ["sample_table", "by_class", "by_bin", "confusion_cell", "bin_flow", "tail_as_head", "changes",
-           "worst_per_class", "ORDER_NOTE", "CHANGES_NOTE"]
+           "decision_changes", "worst_per_class", "ORDER_NOTE", "CHANGES_NOTE"]
 
 #: how selections are ordered, in words (shown with them)
 ORDER_NOTE = "most confident mistakes first, then the least safe correct ones"
@@ -274,7 +274,71 @@ def changes(before: pd.DataFrame, after: pd.DataFrame, which: str = "both", cap:
     if "text" in after.columns:
         df["text"] = after["text"].to_numpy()
     title = {"both": f"changed from {a} to {b}", "fixed": f"fixed by {b}", "broken": f"broken by {b}"}[which]
-    return _select(df, mask, title, cap, order=order, note=CHANGES_NOTE)
+    note = CHANGES_NOTE if which == "both" else f"those {b} is most sure of first"
+    return _select(df, mask, title, cap, order=order, note=note)
+
+
+class _RowScores:
+    """Scores computed for the rows asked for only: ``obj[rows] -> fn(rows)`` (N x C never built)."""
+
+    def __init__(self, fn, n: int):
+        self._fn, self._n = fn, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, rows):
+        return np.asarray(self._fn(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
+
+
+def decision_changes(labels: Labels, classes: ClassTable, scheme: str | BinScheme, before_pred, after_pred, *,
+                     before_scores=None, after_scores=None, kind: str | tuple[str, str] = "logits",
+                     which: str = "both",
+                     cap: int | None = DEFAULT_CAP, names: tuple[str, str] = ("before", "after"),
+                     true_ids=None) -> Selection:
+    """What a change of decision fixed and broke: :func:`changes` from two label vectors.
+
+    For a τ / threshold change or a new head, without building two N x C tables: only the rows whose
+    correctness differs are tabled, and their scores are asked for those rows alone.
+
+    Parameters
+    ----------
+    labels : Labels
+        The split's true labels (N).
+    before_pred, after_pred : ndarray (N,) int
+        The two decisions (class indices).
+    before_scores, after_scores : ndarray (N, C), callable or None
+        The scores behind each decision (for the confidence columns): an array, or a function
+        ``rows -> (len(rows), C)`` array (e.g. the adjusted logits of those rows).
+    kind : {"logits", "probs"} or (before kind, after kind)
+        What the scores are.
+    true_ids : int or sequence of int, optional
+        Only the samples of these true classes (a class clicked in a chart).
+    """
+    y = np.asarray(labels.y, dtype=np.int64)
+    pa, pb = np.asarray(before_pred, dtype=np.int64), np.asarray(after_pred, dtype=np.int64)
+    if len(pa) != len(y) or len(pb) != len(y):
+        raise InputError(f"{len(pa)} / {len(pb)} predictions for {len(y)} labels", field="predictions")
+    flip = (pa == y) != (pb == y)
+    if true_ids is not None:
+        flip &= np.isin(y, classes.index_of(np.atleast_1d(np.asarray(true_ids)), field="class id"))
+    rows = np.flatnonzero(flip)
+
+    kinds = (kind, kind) if isinstance(kind, str) else tuple(kind)
+
+    def preds(p, scores, k):
+        if scores is None:
+            return Predictions(labels.split, "labels", labels=p)
+        sc = _RowScores(scores, len(y)) if callable(scores) else scores
+        return Predictions(labels.split, k, scores=sc, labels=p)
+
+    ta = sample_table(labels, preds(pa, before_scores, kinds[0]), classes, scheme, rows=rows)
+    tb = sample_table(labels, preds(pb, after_scores, kinds[1]), classes, scheme, rows=rows)
+    sel = changes(ta, tb, which, cap=cap, names=names)
+    if true_ids is not None:
+        picked = classes.names[classes.index_of(np.atleast_1d(np.asarray(true_ids)), field="class id")]
+        sel.title += " · true " + ", ".join(str(n) for n in picked[:3]) + (" …" if len(picked) > 3 else "")
+    return sel
 
 
 def worst_per_class(base: pd.DataFrame, classes: ClassTable, n: int, errors_only: bool = False) -> pd.DataFrame:
