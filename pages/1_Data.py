@@ -9,6 +9,7 @@ import streamlit as st
 from lt_core.bins import parse_bins
 from lt_core.data import build_classification_dataset, build_detection_dataset
 from lt_core.errors import InputError
+from ui import examples as ex
 from ui import files, state
 
 st.title("Data")
@@ -152,6 +153,7 @@ with tab_cls:
         if st.button("Back to the GoEmotions demo", key="cls_demo"):
             state.reset_demo("classification")
             st.rerun()
+    ex.image_root_section(cls)  # where the examples' images are (ImageNet-LT / Places-LT list paths)
 
 # ---------------------------------------------------------------- detection
 with tab_det:

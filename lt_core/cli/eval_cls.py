@@ -25,7 +25,17 @@ class (one zero-recall class makes it 0), and then a note says so instead of a m
 
 --out writes JSON: overall {accuracy, balanced_accuracy, macro_f1, gmean, ece},
 bins {name: {accuracy, n_classes, n_samples, ci_low, ci_high}}, per_class [{class_id, name,
-train_count, bin, support, precision, recall, f1}]."""
+train_count, bin, support, precision, recall, f1}].
+
+--examples N also writes the N worst samples of every class next to --out (OUT is report.json ->
+report_examples.json and report_examples.csv): each class's most confident mistakes first, then
+its least safe correct predictions (lt_core.examples.worst_per_class). JSON: {split, bins,
+n_per_class, order, per_class: [{class_id, name, bin, train_count, support, errors, examples:
+[{rank, row, sample_id, pred_id, pred_name, pred_bin, correct, confidence, true_prob, margin,
+text?}]}]}; CSV: one row per example (rank, class_support, class_errors, row, sample_id, true_id,
+true_name, true_bin, pred_id, pred_name, pred_bin, correct, confidence, true_prob, margin, text?).
+confidence / true_prob are softmax probabilities (the scores as given when they are
+probabilities), empty for predicted labels; row is the 0-based position in the label file."""
 
 
 def add_arguments(p) -> None:
@@ -41,6 +51,9 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the bootstrap, in [0, 2^32) (default 0)")
     p.add_argument("--out", metavar="REPORT_JSON", help="write the report as JSON (atomically)")
     p.add_argument("--per-class", action="store_true", help="also print the per-class table")
+    p.add_argument("--examples", type=int_in(1, 100_000), default=None, metavar="N",
+                   help="also write the N worst samples of every class (JSON and CSV next to --out: "
+                        "OUT_examples.json, OUT_examples.csv)")
 
 
 def _pct(x) -> str:
@@ -83,7 +96,42 @@ def format_per_class(rep) -> str:
     return "\n".join(out)
 
 
+def examples_paths(out: str) -> tuple[str, str]:
+    """The files ``--examples`` writes next to ``--out``: ``<stem>_examples.json`` / ``.csv``."""
+    from pathlib import Path
+
+    p = Path(out)
+    stem = p.name[:-len(".json")] if p.name.lower().endswith(".json") else p.name
+    return str(p.with_name(f"{stem}_examples.json")), str(p.with_name(f"{stem}_examples.csv"))
+
+
+def examples_report(table, classes, scheme, n: int, split: str) -> dict:
+    """The JSON document of ``--examples`` from :func:`lt_core.examples.worst_per_class`'s table."""
+    from ..examples import ORDER_NOTE
+
+    bins = classes.bins(scheme)
+    keep = [c for c in ("rank", "row", "sample_id", "pred_id", "pred_name", "pred_bin", "correct", "confidence",
+                        "true_prob", "margin", "text") if c in table.columns]
+    groups = {k: g for k, g in table.groupby("true_id", sort=False)}
+    per_class = []
+    for k in range(classes.n_classes):
+        cid = int(classes.ids[k])
+        g = groups.get(cid)
+        recs = [] if g is None else [
+            {c: (None if isinstance(v, float) and v != v else v) for c, v in r.items()}
+            for r in g[keep].to_dict("records")]
+        per_class.append({"class_id": cid, "name": str(classes.names[k]), "bin": str(bins[k]),
+                          "train_count": int(classes.train_count[k]),
+                          "support": int(g["class_support"].iloc[0]) if g is not None else 0,
+                          "errors": int(g["class_errors"].iloc[0]) if g is not None else 0, "examples": recs})
+    return {"split": split, "bins": scheme.spec, "n_per_class": int(n), "order": ORDER_NOTE, "per_class": per_class}
+
+
 def run(args) -> int:
+    if args.examples is not None and not args.out:
+        from ..errors import InputError
+
+        raise InputError("--examples writes its files next to --out: give --out REPORT_JSON too", field="--examples")
     scheme = parse_bins(args.bins)
     classes, _ = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,))
     labels, _ = load_labels(args.labels, classes, split="test")
@@ -98,12 +146,26 @@ def run(args) -> int:
     if args.out:
         write_json(args.out, rep.to_dict())
         print(f"\nwrote {args.out}")
+    if args.examples is not None:
+        from ..examples import sample_table, worst_per_class
+        from ..io import write_csv
+
+        table = worst_per_class(sample_table(labels, preds, classes, scheme), classes, args.examples)
+        jpath, cpath = examples_paths(args.out)
+        write_json(jpath, examples_report(table, classes, scheme, args.examples, labels.split))
+        write_csv(cpath, table)
+        print(f"wrote {jpath} and {cpath}: the {args.examples:,} worst samples of each class "
+              f"({len(table):,} rows; most confident mistakes first)")
     return 0
 
 
 def io_paths(args):
     from ..io import IOPaths
 
+    outputs = {"--out": args.out}
+    if getattr(args, "examples", None) is not None and args.out:
+        outputs["--examples (JSON, next to --out)"], outputs["--examples (CSV, next to --out)"] = \
+            examples_paths(args.out)
     return IOPaths(inputs={"--labels": args.labels, "--preds": args.preds, "--train-labels": args.train_labels,
                            "--train-counts": args.train_counts},
-                   outputs={"--out": args.out})
+                   outputs=outputs)
