@@ -276,4 +276,5 @@ def test_eval_cls_examples_writes_json_and_csv_next_to_out(tmp_path, capsys):
     target.write_text("keep me")
     assert main(["eval-cls", "--labels", str(target), "--preds", str(d["scores"]), "--train-counts",
                  str(d["counts"]), "--out", str(d["root"] / "test.json"), "--examples", "2"]) == 2
+    assert "would overwrite the input" in capsys.readouterr().err
     assert target.read_text() == "keep me" and not (d["root"] / "test.json").exists()
