@@ -56,8 +56,11 @@ for col, name in ((m[3], head), (m[4], tail)):
                     "samples; the grey line is its share of the classes.")
 bins_txt = ", ".join(f"**{n}** {int(r['n_classes']):,} classes (train {int(r['min_train']):,}–{int(r['max_train']):,})"
                      for n, r in b.iterrows())
-st.caption(f"{ds.name}{' · generated data' if ds.generated else ''} · bins **{scheme}** by TRAIN count (change in the "
-           f"sidebar): {bins_txt}.")
+st.caption(f"{state.kind_badge(ds)} {ds.name}{' · generated data' if ds.generated else ''} · bins **{scheme}** by TRAIN "
+           f"{'positives' if ds.multi_label else 'count'} (change in the sidebar): {bins_txt}.")
+if ds.multi_label:
+    st.caption("Multi-label: a class's count is its **positives** (samples carrying it); a sample with several labels "
+               "counts once in each, so the counts sum to more than the samples. See *Which labels ride along* below.")
 if s["zero_train_classes"]:
     st.warning(f"{s['zero_train_classes']:,} classes have no training samples: they form their own grey bin "
                f"“{NO_DATA}” and are never dropped.", icon=":material/warning:")
@@ -77,6 +80,38 @@ if len(counts) > 1:
     st.caption(f"Train vs {', '.join(others)}. {cap}. The usual protocol evaluates on a balanced split "
                "(Gini ≈ 0); if yours is long-tailed too, overall accuracy is dominated by the head.")
 st.plotly_chart(dplots.effective_number_chart(summ), key="d_eff")
+
+if ds.multi_label:  # label cardinality and the co-occurrence of tail labels with head labels
+    from lt_core.distribution import cooccurrence_state, label_statistics, tail_head_cooccurrence
+    from lt_core.plots import multilabel as mlplots
+
+    st.subheader("Which labels ride along (multi-label)")
+    co_split = "train" if "train" in ds.labels else next(iter(ds.labels))
+    lab = ds.labels[co_split]
+    co = state.memo("d_memo", ("co", co_split, scheme), (lab, ds.classes),
+                    lambda: cooccurrence_state(lab, ds.classes, scheme))
+    ls = label_statistics(lab)
+    q = st.columns(4)
+    q[0].metric(f"Label cardinality ({co_split})", f"{ls['label_cardinality']:.2f}",
+                help="Mean number of labels per sample (Tsoumakas & Katakis 2007).")
+    q[1].metric("Label density", f"{ls['label_density']:.3f}", help="Cardinality / number of classes.")
+    q[2].metric("Samples with several labels", state.fmt_pct(ls["multi_share"]),
+                help=f"{int(round(ls['multi_share'] * ls['n_samples'])):,} of {ls['n_samples']:,} {co_split} samples.")
+    q[3].metric("Samples with no label", state.fmt_pct(ls["empty_share"]))
+    cc = st.columns([2, 3])
+    cc[0].plotly_chart(mlplots.label_count_chart(co.label_hist, co_split), key="d_ml_counts")
+    cc[1].plotly_chart(mlplots.cooccurrence_heatmap(co, ds.classes, scheme, co_split), key="d_ml_co")
+    th = tail_head_cooccurrence(co, ds.classes, scheme, k=3)
+    if len(th):
+        lead = th.drop_duplicates("name")
+        st.caption(f"Tail labels and the head labels that come with them on {co_split}: "
+                   f"{state.fmt_pct(lead['with_head_share'].mean())} of a tail label's samples also carry a head label "
+                   "(mean over the tail classes) — re-sampling a tail class re-samples those head labels too. share = "
+                   "P(head | tail); lift = share / P(head).")
+        view = th.assign(with_head_share=100 * th["with_head_share"], share=100 * th["share"])
+        st.dataframe(view, hide_index=True, column_config={c: st.column_config.NumberColumn(c, format="%.1f%%")
+                                                           for c in ("with_head_share", "share")})
+        state.download_csv(th, f"tail_head_cooccurrence_{co_split}.csv", key="dl_d_co")
 
 # ---------------------------------------------------------------- tables behind it
 st.subheader("Tables")

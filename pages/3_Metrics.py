@@ -67,6 +67,11 @@ focus = c2[0].selectbox("Run to compare with the reference", focus_opts, key="m_
 if not focus_opts:
     c2[0].caption("One run: keep another on the Thresholds or Retrain page, or load one on the Data page, to compare "
                   "them here with paired intervals.")
+if ds.multi_label:  # the multi-label view: mAP and F1s per bin (lt_core.metrics.multilabel)
+    from ui.multilabel_views import metrics_view
+
+    metrics_view(ds, scheme, split, run_names, reference, shown, focus, int(n_boot), int(seed))
+    st.stop()
 n_test = len(ds.labels[split])
 f1ci = c2[1].toggle("Intervals for macro-F1 too", value=n_test * int(n_boot) <= 5_000_000, key="m_f1ci",
                     help="Bootstrap macro-F1 and G-mean as well (every test sample is resampled within its class): "

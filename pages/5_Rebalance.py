@@ -125,6 +125,11 @@ if section == "Re-weighting":
 elif section == "Re-sampling":
     ds = _cls_dataset()
     scheme = state.bin_scheme()
+    if ds.multi_label:  # class-aware sampling per label, repeat factors over labels (lt_core.rebalance.multilabel)
+        from ui.multilabel_views import resampling_view
+
+        resampling_view(ds, scheme)
+        st.stop()
     cl = ds.classes
     y = ds.labels["train"].y
     counts = ds.labels["train"].counts(cl.n_classes)
@@ -303,6 +308,12 @@ else:
     ds = _cls_dataset()
     scheme = state.bin_scheme()
     cl = ds.classes
+    if ds.multi_label:
+        st.info("SMOTE interpolates between samples of ONE class; a multi-label sample carries several, so SMOTE is "
+                "not defined here. Use class-aware sampling or repeat factors (Re-sampling) or a multi-label loss "
+                "(Retrain page), or switch the GoEmotions demo to its single-label view in the sidebar.",
+                icon=":material/info:")
+        st.stop()
     if "train" not in ds.features:
         st.info("SMOTE works on feature vectors: load TRAIN features (N × D) on the **Data** page, or use the demo.",
                 icon=":material/info:")

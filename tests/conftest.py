@@ -42,3 +42,21 @@ def _data_roots_for_tests(monkeypatch, tmp_path_factory):
     """The app's local-path fields only read under the data roots (ui/files.py): in tests, the
     repository and pytest's temporary folders (tests that check the confinement set their own)."""
     monkeypatch.setenv("TAILSCOPE_DATA_ROOT", f"{ROOT}:{tmp_path_factory.getbasetemp()}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _single_label_demo_by_default():
+    """The app opens the GoEmotions demo in its multi-label view; the page tests written for the
+    single-label view keep running on it (TAILSCOPE_DEMO_VIEW, set for the whole session so
+    module-scoped AppTest fixtures see it too), and the multi-label page tests choose their view
+    explicitly (``at.session_state["ts_demo_view"] = "multi-label"``);
+    tests/test_multilabel_pages.py checks the real default without this variable."""
+    import os
+
+    before = os.environ.get("TAILSCOPE_DEMO_VIEW")
+    os.environ["TAILSCOPE_DEMO_VIEW"] = "single-label"
+    yield
+    if before is None:
+        os.environ.pop("TAILSCOPE_DEMO_VIEW", None)
+    else:
+        os.environ["TAILSCOPE_DEMO_VIEW"] = before

@@ -350,8 +350,8 @@ add("results bbox of strings", "tracebacks", ED, with_(GT, dt__json=js(dt(bbox=[
     ["dt.json", "bbox"])
 add("results score a string", "tracebacks", ED, with_(GT, dt__json=js(dt(score="high"))), ["dt.json", "score"])
 add("results entry not an object", "tracebacks", ED, with_(GT, dt__json=js([1, 2, 3])), ["dt.json"])
-add("labels a nested JSON in parquet", "tracebacks", E.replace("test.csv", "t.parquet"),
-    with_(BASE, t__parquet=lambda: parquet(label=[[1, 2]] * 36)), ["t.parquet", "label", "single values"])
+add("labels a struct column in parquet", "tracebacks", E.replace("test.csv", "t.parquet"),
+    with_(BASE, t__parquet=lambda: parquet(label=[{"a": 1}] * 36)), ["t.parquet", "label"])
 add("info on a pickle", "tracebacks", "info {d}/x.npy", {"x.npy": pickle.dumps([1, 2])}, ["x.npy", "pickle"])
 add("info on a lying npy", "tracebacks", "info {d}/x.npy", {"x.npy": npy_header_lie((10**12,))},
     ["x.npy", "header says"])

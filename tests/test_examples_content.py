@@ -46,13 +46,17 @@ def test_goemotions_tsv_keeps_the_comment_of_each_kept_row(tmp_path):
     rows = ["I love this!\t0\tid1", "meh, whatever\t3,4\tid2", "so sad today\t25\tid3", "ok\t27\tid4"]
     p = tmp_path / "test.tsv"
     p.write_text("\n".join(rows) + "\n")
-    lab, _ = load_labels(p)
-    assert list(lab.sample_ids) == ["id1", "id3", "id4"]  # the multi-label row is not single-label
+    lab, _ = load_labels(p, multi_label="drop")
+    assert list(lab.sample_ids) == ["id1", "id3", "id4"]  # the multi-label row is dropped
     assert list(lab.texts) == ["I love this!", "so sad today", "ok"]
+    ml, _ = load_labels(p, multi_label="multi")  # every row, with its text
+    assert list(ml.texts) == [r.split("\t")[0] for r in rows]
+    first, _ = load_labels(p, multi_label="first")
+    assert list(first.texts) == [r.split("\t")[0] for r in rows]
     if src.exists():  # the real file: every kept comment is the first TSV field of its row
         real = tmp_path / "real_test.tsv"
         real.write_bytes(gzip.decompress(src.read_bytes()))
-        lab, _ = load_labels(real)
+        lab, _ = load_labels(real, multi_label="drop")
         first = {r.split("\t")[2]: r.split("\t")[0] for r in real.read_text().splitlines() if r.strip()}
         assert len(lab) > 4000 and all(first[i] == t for i, t in zip(lab.sample_ids, lab.texts))
 

@@ -75,11 +75,17 @@ def test_image_folder_tree_counts_only(tmp_path):
     assert classes.names.tolist() == ["ant", "bee"] and classes.train_count.tolist() == [3, 1]
 
 
-def test_goemotions_tsv_keeps_single_label_rows(tmp_path):
+def test_goemotions_tsv_multi_label_rows_are_never_dropped_silently(tmp_path):
+    from lt_core.data.multilabel import MultiLabelRowsError
+
     p = tmp_path / "train.tsv"
     p.write_text("hello there\t27\tid1\nso sad\t25,9\tid2\nthanks!\t15\tid3\n")
-    lab, classes = load_labels(p)
-    assert len(lab) == 2 and lab.sample_ids.tolist() == ["id1", "id3"]
+    with pytest.raises(MultiLabelRowsError, match="1 of 3 rows carry several labels"):
+        load_labels(p)  # a single-label load stops with the count and the choices
+    lab, classes = load_labels(p, multi_label="drop")  # the old behaviour, now asked for and counted
+    assert len(lab) == 2 and lab.sample_ids.tolist() == ["id1", "id3"] and "dropped" in lab.notes[0]
+    ml, _ = load_labels(p, multi_label="multi")  # every row
+    assert len(ml) == 3 and ml.n_multi == 1
 
 
 def test_npy_npz_csv_parquet_predictions_agree(tmp_path):

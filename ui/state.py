@@ -7,6 +7,7 @@ and :func:`show_error` / :func:`download_csv` for consistent messages and downlo
 from __future__ import annotations
 
 import copy
+import os
 
 import pandas as pd
 import streamlit as st
@@ -14,10 +15,14 @@ import streamlit as st
 from lt_core.bins import parse_bins
 from lt_core.data import (ClassificationDataset, DetectionDataset, load_classification_demo,
                           load_detection_demo)
+from lt_core.data.demo import DEMO_VIEWS
 from ui.errors import show_error  # noqa: F401 - the pages' error display (one line, no traceback)
 from ui.files import save_uploads  # noqa: F401 - uploads: one folder per session, one sub-folder per widget
 
 CLS_KEY, DET_KEY, BINS_KEY = "ts_cls_dataset", "ts_det_dataset", "ts_bins"
+#: the GoEmotions demo's view: "multi-label" (every comment; the default) or "single-label"; the
+#: environment variable TAILSCOPE_DEMO_VIEW sets the default of a new session
+DEMO_VIEW_KEY = "ts_demo_view"
 
 
 def _leave_pages_folder_mode() -> None:
@@ -41,8 +46,33 @@ MAX_UPLOAD_MB = 1024
 
 
 @st.cache_resource(show_spinner="Loading the GoEmotions demo (real data, real model)…")
-def _cls_demo() -> ClassificationDataset:
-    return load_classification_demo()
+def _cls_demo(view: str = "multi-label") -> ClassificationDataset:
+    return load_classification_demo(view)
+
+
+def demo_view() -> str:
+    """The GoEmotions demo view of this session ("multi-label" unless chosen otherwise)."""
+    v = st.session_state.get(DEMO_VIEW_KEY) or os.environ.get("TAILSCOPE_DEMO_VIEW", "multi-label")
+    return v if v in DEMO_VIEWS else "multi-label"
+
+
+def is_demo(ds) -> bool:
+    """Whether ``ds`` is (a session copy of) the built-in GoEmotions demo."""
+    return isinstance(ds, ClassificationDataset) and ds.name.startswith("GoEmotions (demo")
+
+
+def set_demo_view(view: str) -> None:
+    """Switch the GoEmotions demo between its multi-label and single-label views."""
+    st.session_state[DEMO_VIEW_KEY] = view
+    if CLS_KEY not in st.session_state or is_demo(st.session_state[CLS_KEY]):
+        st.session_state[CLS_KEY] = _session_copy(_cls_demo(view))
+
+
+def kind_badge(ds) -> str:
+    """The dataset's label kind as a markdown badge (said on every page)."""
+    if ds is None:
+        return ""
+    return ":violet-badge[multi-label]" if getattr(ds, "multi_label", False) else ":gray-badge[single-label]"
 
 
 @st.cache_resource(show_spinner="Building the LVIS-profile detection demo…")
@@ -66,7 +96,7 @@ def classification() -> ClassificationDataset | None:
     """The active classification dataset (the GoEmotions demo unless the user loaded one)."""
     _leave_pages_folder_mode()
     if CLS_KEY not in st.session_state:
-        st.session_state[CLS_KEY] = _session_copy(_cls_demo())
+        st.session_state[CLS_KEY] = _session_copy(_cls_demo(demo_view()))
     return st.session_state[CLS_KEY]
 
 
@@ -142,8 +172,17 @@ def sidebar() -> None:
         st.markdown("**Classification**")
         if cls is not None:
             tag = " · generated" if cls.generated else ""
-            st.caption(f"{cls.name}{tag} — {cls.classes.n_classes:,} classes, "
+            st.caption(f"{cls.name}{tag} · **{cls.label_kind}** — {cls.classes.n_classes:,} classes, "
                        + ", ".join(f"{s} {len(l):,}" for s, l in cls.labels.items()))
+            if is_demo(cls):
+                views = list(DEMO_VIEWS)
+                pick = st.radio("GoEmotions view", views, index=views.index(demo_view()), horizontal=True,
+                                key="ts_demo_view_choice",
+                                help="multi-label: every comment with all its emotions (43,410 train); single-label: "
+                                     "the 36,308 train comments with one emotion (the other 7,102 left out).")
+                if pick != demo_view():
+                    set_demo_view(pick)
+                    st.rerun()
             for r in cls.runs.values():
                 st.caption(f"• run **{r.name}** ({', '.join(r.splits)})" + (f" — {r.source}" if r.source else ""))
         st.markdown("**Detection**")

@@ -33,6 +33,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
                                "training"),
     "adjust": ("adjust", "logit adjustment / probability rescaling of saved scores; tau given or tuned on a "
                          "validation split"),
+    "adjust-ml": ("adjust_ml", "multi-label (sigmoid) decisions: per-class thresholds or prior correction tuned on "
+                               "val, applied to test"),
     "retrain": ("retrain", "retrain a classifier head on frozen features (joint, cRT, LWS, tau-norm, NCM) with "
                            "long-tail losses"),
     "augment": ("augment", "tail-aware copy-paste (and photometric augmentation) of a COCO / LVIS dataset, written as "

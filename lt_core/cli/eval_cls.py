@@ -1,10 +1,13 @@
 """``python -m lt_core eval-cls``: head / medium / tail classification metrics of one model."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..bins import parse_bins
 from .argtypes import SEED, int_in
 from ..data.assemble import resolve_classes
 from ..data.loaders import load_labels, load_predictions
+from ..errors import InputError
 from ..io import write_json
 from ..metrics import classification_report
 
@@ -26,6 +29,22 @@ class (one zero-recall class makes it 0), and then a note says so instead of a m
 --out writes JSON: overall {accuracy, balanced_accuracy, macro_f1, gmean, ece},
 bins {name: {accuracy, n_classes, n_samples, ci_low, ci_high}}, per_class [{class_id, name,
 train_count, bin, support, precision, recall, f1}].
+
+Multi-label targets (a sample carries several classes: an N x C 0/1 indicator .npy / .npz / wide
+CSV, cells like "a,b" or "a|b", a Parquet list column, GoEmotions TSV rows, COCO / LVIS GT as
+image-level labels) are detected, or forced with --multi-label. SCORES are then N x C per-class
+probabilities (sigmoid outputs) or logits; bins come from TRAIN positives (samples carrying the
+class); a class is predicted when its probability reaches --threshold (default 0.5; for logits
+z >= log(t / (1 - t))). AP and ROC-AUC equal scikit-learn's average_precision_score /
+roc_auc_score, the F1s f1_score with each average, hamming_loss; --bootstrap resamples SAMPLES.
+--multi-label-rows first|drop evaluates single-label instead (first label kept / multi-label
+rows dropped, counted). The multi-label JSON: multi_label true, threshold, overall {mAP,
+macro_f1, micro_f1, samples_f1, weighted_f1, micro_precision, micro_recall, hamming_loss,
+roc_auc, label_cardinality, label_density [, *_ci_low, *_ci_high]}, bins {name: {mAP,
+n_classes, ci_low, ci_high, macro_f1, micro_f1, samples_f1, n_positives [, macro_f1_ci_low,
+macro_f1_ci_high]}}, per_class [{class_id, name, train_count, bin, support, ap, roc_auc,
+precision, recall, f1}] (support = positives on the evaluated split; mAP over the classes with
+positives; n_classes = the classes averaged).
 
 --examples N also writes the N worst samples of every class next to --out (OUT is report.json ->
 report_examples.json and report_examples.csv): each class's most confident mistakes first, then
@@ -51,6 +70,13 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the bootstrap, in [0, 2^32) (default 0)")
     p.add_argument("--out", metavar="REPORT_JSON", help="write the report as JSON (atomically)")
     p.add_argument("--per-class", action="store_true", help="also print the per-class table")
+    m = p.add_mutually_exclusive_group()
+    m.add_argument("--multi-label", action="store_true",
+                   help="multi-label evaluation (default: when the labels are multi-label)")
+    m.add_argument("--multi-label-rows", choices=("first", "drop"),
+                   help="evaluate single-label: keep the first label of rows with several, or drop them (counted)")
+    p.add_argument("--threshold", type=float, default=0.5, metavar="T",
+                   help="multi-label: predict a class when its probability >= T (default 0.5)")
     p.add_argument("--examples", type=int_in(1, 100_000), default=None, metavar="N",
                    help="also write the N worst samples of every class (JSON and CSV next to --out: "
                         "OUT_examples.json, OUT_examples.csv)")
@@ -127,14 +153,76 @@ def examples_report(table, classes, scheme, n: int, split: str) -> dict:
     return {"split": split, "bins": scheme.spec, "n_per_class": int(n), "order": ORDER_NOTE, "per_class": per_class}
 
 
+def format_ml_report(rep, n_classes: int, kind: str, scheme: str, notes=()) -> str:
+    """The readable text table printed by ``eval-cls`` for multi-label targets."""
+    o = rep.overall
+    thr = rep.threshold if np.ndim(rep.threshold) == 0 else "per-class"
+    lines = [f"{o['n_samples']:,} samples (multi-label, {o['label_cardinality']:.2f} labels each), {n_classes:,} classes, "
+             f"scores: {kind}, threshold {thr}, bins {scheme} (by TRAIN positives)"
+             + (f", bootstrap {rep.bootstrap:,} resamples of the samples, seed {rep.seed}" if rep.bootstrap else "")]
+    lines += [f"  note: {n}" for n in notes] + [""]
+    for label, key in (("mAP", "mAP"), ("macro-F1", "macro_f1"), ("micro-F1", "micro_f1"), ("samples-F1", "samples_f1"),
+                       ("weighted-F1", "weighted_f1"), ("ROC-AUC", "roc_auc")):
+        ci = ""
+        if f"{key}_ci_low" in o:
+            ci = f"   95% CI [{_pct(o[key + '_ci_low']).strip()}, {_pct(o[key + '_ci_high']).strip()}]"
+        lines.append(f"  {label:<18}{_pct(o[key])}{ci}")
+    lines.append(f"  {'hamming loss':<18}{o['hamming_loss']:.4f}")
+    lines += ["", f"  {'bin':<18}{'classes':>8}{'positives':>10}{'mAP':>8}{'95% CI':>18}{'macro-F1':>10}"
+                  f"{'micro-F1':>10}{'samples-F1':>12}"]
+    for name, r in rep.bins.iterrows():
+        ci = f"[{_pct(r['ci_low']).strip()}, {_pct(r['ci_high']).strip()}]" if r["ci_low"] == r["ci_low"] else "–"
+        lines.append(f"  {name:<18}{int(r['n_classes']):>8,}{int(r['n_positives']):>10,}{_pct(r['mAP']):>8}{ci:>18}"
+                     f"{_pct(r['macro_f1']):>10}{_pct(r['micro_f1']):>10}{_pct(r['samples_f1']):>12}")
+    lines.append("  (bin mAP = mean AP over the bin's classes with positives; F1 at the threshold)")
+    return "\n".join(lines)
+
+
+def _run_multilabel(args, scheme) -> int:
+    from ..data.multilabel import multilabel_score_kind
+    from ..metrics import multilabel_report
+
+    policy = "multi"
+    classes, _ = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,), multi_label=policy)
+    labels, _ = load_labels(args.labels, classes, split="test", multi_label=policy)
+    preds = load_predictions(args.preds, classes, "test", labels)
+    if preds.scores is None:
+        raise InputError("holds one predicted class per sample; multi-label evaluation needs N x C scores (per-class "
+                         "probabilities or logits)", args.preds, "scores")
+    if not 0.0 <= args.threshold <= 1.0:
+        raise InputError(f"--threshold is a probability in [0, 1], got {args.threshold}", field="--threshold")
+    kind = multilabel_score_kind(preds.scores)
+    rep = multilabel_report(labels, preds.scores, classes, scheme, kind=kind, threshold=args.threshold,
+                            bootstrap=args.bootstrap, seed=args.seed)
+    print(format_ml_report(rep, classes.n_classes, kind, scheme.spec, labels.notes))
+    if args.per_class:
+        pc = rep.per_class
+        print()
+        print(f"  {'class_id':>8}  {'name':<28}{'bin':<10}{'train':>8}{'support':>9}{'AP':>8}{'F1':>8}")
+        for r in pc.itertuples(index=False):
+            print(f"  {r.class_id:>8}  {str(r.name)[:27]:<28}{str(r.bin)[:9]:<10}{r.train_count:>8,}{r.support:>9,}"
+                  f"{_pct(r.ap):>8}{_pct(r.f1):>8}")
+    if args.out:
+        write_json(args.out, rep.to_dict())
+        print(f"\nwrote {args.out}")
+    return 0
+
+
 def run(args) -> int:
     if args.examples is not None and not args.out:
-        from ..errors import InputError
-
         raise InputError("--examples writes its files next to --out: give --out REPORT_JSON too", field="--examples")
     scheme = parse_bins(args.bins)
-    classes, _ = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,))
-    labels, _ = load_labels(args.labels, classes, split="test")
+    if args.multi_label:
+        return _run_multilabel(args, scheme)
+    policy = args.multi_label_rows or "auto"
+    classes, train = resolve_classes(args.train_labels, args.train_counts, None, (args.labels,), multi_label=policy)
+    labels, _ = load_labels(args.labels, classes, split="test", multi_label=policy)
+    if getattr(labels, "multi_label", False) or getattr(train, "multi_label", False):
+        print(f"multi-label targets detected in {args.labels if labels.multi_label else args.train_labels} "
+              "(pass --multi-label-rows first|drop for a single-label evaluation)")
+        return _run_multilabel(args, scheme)
+    for n in labels.notes:
+        print(f"note: {n}")
     preds = load_predictions(args.preds, classes, "test", labels)
     rep = classification_report(labels.y, preds.labels, classes, scheme, scores=preds.scores,
                                 kind=preds.kind if preds.scores is not None else "auto",

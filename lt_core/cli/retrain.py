@@ -23,8 +23,12 @@ Kang et al. 2020, with any long-tail loss and any sampler of the rebalancing too
 Methods: joint (the --classifier as loaded, or a linear head trained with instance sampling),
 crt (re-initialised head, class-balanced sampling), lws (learn one scale per class of the
 joint classifier), tau-norm (W_i/||W_i||^tau, tau chosen on val), ncm (nearest class mean).
-Losses: ce, cb (beta), focal (beta, gamma), balanced-softmax, ldam-drw, logit-adjusted (tau),
-seesaw (p 0.8, q 2.0), eqlv2 (gamma 12, mu 0.8, alpha 4).
+Losses: ce, cb (beta), cb-softmax-focal (beta, gamma; its old name focal still works),
+balanced-softmax, ldam-drw, logit-adjusted (tau), seesaw (p 0.8, q 2.0), eqlv2 (gamma 12, mu 0.8,
+alpha 4), and the sigmoid losses on one-hot targets: cb-focal (Cui et al. 2019's sigmoid
+class-balanced focal loss, beta 0.9999, gamma 1), bce, db (distribution-balanced, Wu et al. 2020),
+asl (asymmetric, Ridnik et al. 2021). Multi-label targets: the Retrain page or
+lt_core.heads.retrain (this command stops with the choices when a label file is multi-label).
 
 Writes into --out: head.safetensors (or head.pt with --format torch) and head.json (the
 settings, architecture and training curves), history.csv, val_scores.npy / test_scores.npy
@@ -60,8 +64,10 @@ def add_arguments(p) -> None:
     m.add_argument("--weight-decay", type=NONNEG, default=0.0, help="SGD weight decay (default 0)")
     m.add_argument("--model", choices=("linear", "mlp"), default="linear", help="head (default linear)")
     m.add_argument("--hidden", type=int_in(1, 65_536), default=512, help="MLP hidden width, 1 .. 65536 (default 512)")
-    m.add_argument("--beta", type=UNIT_OPEN, help="effective-number beta of cb / focal / ldam-drw, in [0, 1) (default 0.9999)")
-    m.add_argument("--gamma", type=NONNEG, help="focal gamma (default 1) or eqlv2 gamma (default 12)")
+    m.add_argument("--beta", type=UNIT_OPEN, help="effective-number beta of cb / cb-softmax-focal / cb-focal / ldam-drw, "
+                                                  "in [0, 1) (default 0.9999)")
+    m.add_argument("--gamma", type=NONNEG, help="focal gamma of cb-softmax-focal / cb-focal (default 1), db (2) or "
+                                                "eqlv2 (12)")
     m.add_argument("--tau", type=FINITE, help="tau of the logit-adjusted loss (default 1)")
     m.add_argument("--tau-norm", type=NONNEG, help="fixed tau of tau-norm (default: chosen on val)")
     m.add_argument("--smote", choices=SMOTE_METHODS,

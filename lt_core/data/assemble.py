@@ -16,14 +16,16 @@ PathLike = str | Path
 
 
 def resolve_classes(train_labels: PathLike | None = None, train_counts: PathLike | None = None,
-                    class_names: PathLike | None = None, label_paths: tuple[PathLike, ...] = ()
-                    ) -> tuple[ClassTable, Labels | None]:
+                    class_names: PathLike | None = None, label_paths: tuple[PathLike, ...] = (),
+                    multi_label: str = "error") -> tuple[ClassTable, Labels | None]:
     """The class table whose TRAIN counts define the bins.
 
     From ``train_counts`` (CSV class_id,count[,name]) if given, else counted from ``train_labels``.
     Names come from the counts file, the label file (string labels), or ``class_names`` (one per
     line). Without any train information the table is built from ``label_paths`` with zero
     train counts (every class in the "no training data" bin) — callers should say so.
+    ``multi_label`` is the policy for multi-label targets (:mod:`lt_core.data.multilabel`); for
+    multi-label train labels the train counts are the train positives (samples carrying the class).
 
     Returns
     -------
@@ -34,13 +36,13 @@ def resolve_classes(train_labels: PathLike | None = None, train_counts: PathLike
     if train_counts is not None:
         classes = L.load_train_counts(train_counts)
         if train_labels is not None:
-            train, _ = L.load_labels(train_labels, classes, split="train")
+            train, _ = L.load_labels(train_labels, classes, split="train", multi_label=multi_label)
     elif train_labels is not None:
         if names is not None:
             base = ClassTable(np.arange(len(names)), names, np.zeros(len(names), np.int64), source=str(class_names))
-            train, classes = L.load_labels(train_labels, base, split="train")
+            train, classes = L.load_labels(train_labels, base, split="train", multi_label=multi_label)
         else:
-            train, classes = L.load_labels(train_labels, split="train")
+            train, classes = L.load_labels(train_labels, split="train", multi_label=multi_label)
         classes = classes.with_counts(train.counts(classes.n_classes))
     else:
         if not label_paths:
@@ -50,7 +52,7 @@ def resolve_classes(train_labels: PathLike | None = None, train_counts: PathLike
         if names is not None:
             classes = ClassTable(np.arange(len(names)), names, np.zeros(len(names), np.int64), source=str(class_names))
         else:
-            _, classes = L.load_labels(first)
+            _, classes = L.load_labels(first, multi_label=multi_label)
     if names is not None and train_counts is not None:
         if len(names) != classes.n_classes:
             raise InputError(f"{len(names)} class names but {classes.n_classes} classes in the counts",
@@ -65,7 +67,7 @@ def build_classification_dataset(
     val_labels: PathLike | None = None, test_labels: PathLike | None = None,
     runs: Mapping[str, Mapping[str, PathLike]] | None = None,
     features: Mapping[str, PathLike] | None = None, classifier: PathLike | None = None,
-    class_names: PathLike | None = None, name: str = "my dataset",
+    class_names: PathLike | None = None, name: str = "my dataset", multi_label: str = "error",
 ) -> ClassificationDataset:
     """Load and cross-check every file of a classification problem.
 
@@ -81,15 +83,25 @@ def build_classification_dataset(
         Frozen features (N x D) for head retraining; row i belongs to label row i.
     classifier : path, optional
         The original classifier weights (C x D, bias C).
+    multi_label : {"error", "auto", "multi", "first", "drop"}
+        Multi-label targets (:mod:`lt_core.data.multilabel`): stop with the choices (default),
+        make a multi-label dataset when any label file is multi-label ("auto") or always
+        ("multi"), or a single-label one keeping the first label / dropping such rows (counted).
+        In a multi-label dataset every split is :class:`~lt_core.data.schema.MultiLabels`, the
+        train counts are train positives and scores in [0, 1] are read as per-class probabilities.
     """
+    from .multilabel import as_multilabels, multilabel_score_kind
+
     label_paths = tuple(p for p in (test_labels, val_labels) if p is not None)
-    classes, train = resolve_classes(train_labels, train_counts, class_names, label_paths)
+    classes, train = resolve_classes(train_labels, train_counts, class_names, label_paths, multi_label)
     labels: dict[str, Labels] = {}
     if train is not None:
         labels["train"] = train
     for split, path in (("val", val_labels), ("test", test_labels)):
         if path is not None:
-            labels[split], _ = L.load_labels(path, classes, split=split)
+            labels[split], _ = L.load_labels(path, classes, split=split, multi_label=multi_label)
+    if any(getattr(lab, "multi_label", False) for lab in labels.values()):  # one kind for every split
+        labels = {s: as_multilabels(lab, classes.n_classes) for s, lab in labels.items()}
     ds = ClassificationDataset(name, classes, labels)
     for run_name, per_split in (runs or {}).items():
         if not str(run_name).strip():
@@ -97,6 +109,12 @@ def build_classification_dataset(
         run = Run(str(run_name), source=", ".join(str(p) for p in per_split.values()))
         for split, path in per_split.items():
             run.preds[split] = L.load_predictions(path, classes, split, labels.get(split))
+            p = run.preds[split]
+            if ds.multi_label:
+                if p.scores is None:
+                    raise InputError("holds one predicted class per sample; a multi-label run needs N x C scores "
+                                     "(per-class probabilities or logits)", str(path), "scores")
+                p.kind = multilabel_score_kind(p.scores)  # independent per-class probabilities, or logits
         ds.add_run(run)
     dim = None
     for split, path in (features or {}).items():

@@ -94,7 +94,7 @@ def describe_file(path, gt=None, loaded_gt=None) -> dict[str, Any]:
         if ext in (".tsv", ".tab") and L._is_goemotions_tsv(p):
             labs, _ = L.goemotions_rows(p)
             single = np.array(["," not in x for x in labs])
-            out, classes = L.load_label_splits(p)
+            out, classes = L.load_label_splits(p, multi_label="auto")
             lab = next(iter(out.values()))
             return {"path": str(p), "kind": "GoEmotions TSV (text, label ids, comment id)", "rows": int(len(labs)),
                     "single_label_rows": int(single.sum()), "multi_label_rows": int((~single).sum()),
@@ -108,7 +108,7 @@ def describe_file(path, gt=None, loaded_gt=None) -> dict[str, Any]:
             if t.frequency is not None:
                 res["frequency_field"] = {k: int((t.frequency == k).sum()) for k in ("r", "c", "f")}
             return res
-        out, classes = L.load_label_splits(p)
+        out, classes = L.load_label_splits(p, multi_label="auto")
         return _labels_summary(p, out, classes, "label table")
     if L._looks_like_table(p):
         raise InputError("a comma/tab separated file with an unknown extension", str(p),
@@ -118,15 +118,19 @@ def describe_file(path, gt=None, loaded_gt=None) -> dict[str, Any]:
         names = L.load_class_names(p)
         return {"path": str(p), "kind": "class-name list (line i = class id i)", "classes": len(names),
                 "first": names[:3]}
-    out, classes = L.load_label_splits(p)
+    out, classes = L.load_label_splits(p, multi_label="auto")
     return _labels_summary(p, out, classes, "label list (path label)")
 
 
 def _labels_summary(p, out, classes, kind) -> dict[str, Any]:
-    lab_all = np.concatenate([lab.y for lab in out.values()])
-    counts = np.bincount(lab_all, minlength=classes.n_classes)
-    res = {"path": str(p), "kind": kind, "samples": int(len(lab_all)),
+    counts = sum(lab.counts(classes.n_classes) for lab in out.values())
+    multi = any(getattr(lab, "multi_label", False) for lab in out.values())
+    n = int(sum(len(lab) for lab in out.values()))
+    res = {"path": str(p), "kind": kind + (" (multi-label: counts are positives)" if multi else ""), "samples": n,
            "splits": {s: len(lab) for s, lab in out.items()}, **_class_stats(counts, "imagenet-lt")}
+    if multi:
+        res["label_cardinality"] = float(counts.sum() / n) if n else float("nan")
+        res["multi_label_samples"] = int(sum(getattr(lab, "n_multi", 0) for lab in out.values()))
     if "train" not in out:
         res["note"] = "bins use this file's own counts; in an analysis they come from the TRAIN counts"
     return res

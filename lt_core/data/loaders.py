@@ -8,8 +8,12 @@ Formats
 -------
 labels       CSV / TSV / Parquet with a label column (class name or id) and optional id and split
              columns; ImageNet-LT style text lists (``relative/path.jpg label`` per line, ``.gz`` ok);
-             GoEmotions-style headerless TSV (``text <TAB> ids <TAB> comment_id``, single-label rows
-             kept); an image-folder tree (one sub-folder per class; files are listed, never read).
+             GoEmotions-style headerless TSV (``text <TAB> ids <TAB> comment_id``); an image-folder
+             tree (one sub-folder per class; files are listed, never read). Multi-label targets
+             (indicator matrices, ``"a,b"`` cells, list columns, GoEmotions rows with several
+             emotions, COCO / LVIS GT as image-level labels) are read by
+             :mod:`lt_core.data.multilabel`; a single-label load that meets them stops with the
+             choices (``multi_label``), never coercing silently.
 counts       CSV with ``class_id,count[,name]`` (also ImageNet-LT / Places-LT ``*_class_counts.csv``,
              LVIS category CSV with ``image_count``).
 predictions  ``.npy`` / ``.npz`` (N x C scores or N predicted ids), Parquet / CSV (wide score columns
@@ -383,7 +387,8 @@ def _finish_classes(classes: ClassTable, splits: dict[str, Labels], given: bool)
 
 
 def load_label_splits(path, classes: ClassTable | None = None, split: str | None = None,
-                      label_col: str | None = None, id_col: str | None = None, *, text_col: str | None = None
+                      label_col: str | None = None, id_col: str | None = None, multi_label: str = "error", *,
+                      text_col: str | None = None
                       ) -> tuple[dict[str, Labels], ClassTable]:
     """Load a label file that may hold several splits.
 
@@ -397,6 +402,11 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
         file's train rows.
     split : str, optional
         The split of a file without a split column (default ``train``), or the one split to keep.
+    multi_label : {"error", "auto", "multi", "first", "drop"}
+        What to do with multi-label targets (:mod:`lt_core.data.multilabel`): stop with the
+        choices (default), return :class:`~lt_core.data.schema.MultiLabels` when the file is
+        multi-label ("auto") or always ("multi"), or make them single-label by keeping the first
+        label / dropping the rows with several labels (counted in the labels' ``notes``).
     text_col : str, optional
         The table's text column (default: the first of ``text``, ``sentence``, ``comment``, ...):
         kept as :attr:`Labels.texts`, the content the examples show. A GoEmotions TSV's comment is
@@ -404,8 +414,10 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
 
     Returns
     -------
-    (dict split -> Labels, ClassTable)
+    (dict split -> Labels or MultiLabels, ClassTable)
     """
+    from . import multilabel as _ml
+
     p = Path(path)
     given = classes is not None
     if p.is_dir():
@@ -416,24 +428,32 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
     if ext in (".md", ".py", ".ipynb", ".html", ".pdf", ".jpg", ".png", ".zip", ".tar"):
         raise InputError(f"'{ext}' is not a label file", _name(p),
                          hint="labels: CSV / TSV / Parquet, a 'path label' text list, or an image-folder tree")
+    if ext in (".npy", ".npz", ".json"):  # indicator matrix / class ids; COCO-LVIS GT as image-level labels
+        out = (_ml.label_array(p, classes, split or _split_from_name(p), multi_label) if ext != ".json" else
+               _ml.image_labels_from_detection(p, split or _split_from_name(p), multi_label, classes))
+        return out[0], _finish_classes(out[1], out[0], given)
     kind = sniff(p)
     if ext in (".txt", ".lst", ".list") or (ext not in (".csv", ".tsv", ".parquet", ".tab") and kind == "text"
                                             and not _looks_like_table(p)):
-        out = _load_text_list(p, classes, split or _split_from_name(p))
+        out = _load_text_list(p, classes, split or _split_from_name(p), multi_label)
         return out[0], _finish_classes(out[1], out[0], given)
     if ext in (".tsv", ".tab") and _is_goemotions_tsv(p):
-        out = _load_goemotions_tsv(p, classes, split or _split_from_name(p))
+        out = _ml.goemotions_labels(p, classes, split or _split_from_name(p), multi_label)
         return out[0], _finish_classes(out[1], out[0], given)
     df = _read_table(p)
     lab = _find_col(df, _LABEL_COLS, label_col, p, "label")
-    if lab is None:
-        raise InputError(f"no label column (looked for {', '.join(_LABEL_COLS[:8])}, ...; columns: "
-                         f"{list(df.columns)[:12]})", _name(p), "label", hint="name the column 'label'")
     idc = _find_col(df, _ID_COLS, id_col, p, "id")
     if idc == lab:
         idc = None
     spc = _find_col(df, ("split", "subset", "set"), None, p, "split")
     texts = _text_column(df, text_col, p, (lab, idc, spc))
+    ml_out = _ml.table_labels(df, lab, idc, spc, classes, split, _name(p), multi_label, _split_from_name(p),
+                              texts=texts)
+    if ml_out is not None:  # several labels per row, a list column, or a wide 0/1 indicator table
+        return ml_out[0], _finish_classes(ml_out[1], ml_out[0], given)
+    if lab is None:
+        raise InputError(f"no label column (looked for {', '.join(_LABEL_COLS[:8])}, ...; columns: "
+                         f"{list(df.columns)[:12]})", _name(p), "label", hint="name the column 'label'")
     idx, classes = _labels_to_index(df[lab].to_numpy(), classes, p, lab)
     ids = df[idc].astype(str).to_numpy(dtype=object) if idc else None
     if ids is not None and len(pd.unique(ids)) != len(ids):
@@ -470,13 +490,14 @@ def _text_column(df: pd.DataFrame, text_col: str | None, p: Path, taken: tuple) 
 
 
 def load_labels(path, classes: ClassTable | None = None, split: str | None = None,
-                label_col: str | None = None, id_col: str | None = None, *, text_col: str | None = None
+                label_col: str | None = None, id_col: str | None = None, multi_label: str = "error", *,
+                text_col: str | None = None
                 ) -> tuple[Labels, ClassTable]:
     """Load the labels of ONE split. See :func:`load_label_splits` for formats and parameters.
 
     A file with a split column needs ``split`` unless it holds a single split.
     """
-    out, classes = load_label_splits(path, classes, split, label_col, id_col, text_col=text_col)
+    out, classes = load_label_splits(path, classes, split, label_col, id_col, multi_label, text_col=text_col)
     if len(out) > 1:
         raise InputError(f"the file holds several splits {list(out)}; say which one", _name(path), "split")
     return next(iter(out.values())), classes
@@ -507,7 +528,7 @@ def _split_from_name(p: Path) -> str:
     return "train"
 
 
-def _load_text_list(p: Path, classes: ClassTable | None, split: str):
+def _load_text_list(p: Path, classes: ClassTable | None, split: str, multi_label: str = "error"):
     lines = [ln.strip() for ln in _read_text(p).splitlines()]
     lines = [ln for ln in lines if ln and not ln.startswith("#")]
     if not lines:
@@ -523,6 +544,11 @@ def _load_text_list(p: Path, classes: ClassTable | None, split: str):
     if len(pd.unique(ids)) != len(ids):
         dup = pd.Series(ids).value_counts()
         raise InputError(f"duplicate paths, e.g. {dup[dup > 1].index.tolist()[:3]}", _name(p), "path")
+    from .multilabel import list_labels
+
+    ml_out = list_labels(ids, raw, classes, split, _name(p), multi_label)
+    if ml_out is not None:  # 'path a,b' lines: several labels per sample
+        return ml_out
     idx, classes = _labels_to_index(raw, classes, p, "label")
     return {split: Labels(idx, split, ids, _name(p))}, classes
 
@@ -546,15 +572,6 @@ def goemotions_table(p: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise InputError(f"line {bad[0] + 1}: expected 'text<TAB>label ids<TAB>id'", _name(p), "labels")
     return (np.array([r[1].strip() for r in rows], dtype=object), np.array([r[2].strip() for r in rows], dtype=object),
             np.array([r[0] for r in rows], dtype=object))
-
-
-def _load_goemotions_tsv(p: Path, classes: ClassTable | None, split: str):
-    labs, ids, texts = goemotions_table(p)
-    single = np.array(["," not in x for x in labs])
-    if not single.any():
-        raise InputError("no single-label rows", _name(p), "labels")
-    idx, classes = _labels_to_index(labs[single], classes, p, "labels")
-    return {split: Labels(idx, split, ids[single], _name(p) + " (single-label rows)", texts=texts[single])}, classes
 
 
 def _load_image_folder(p: Path, classes: ClassTable | None, split: str):

@@ -16,8 +16,8 @@ from ..bins import BinScheme, assign_bins, parse_bins
 from ..errors import InputError
 
 __all__ = [
-    "ClassTable", "Labels", "Predictions", "Run", "Features", "ClassifierWeights",
-    "ClassificationDataset", "DetectionGT", "DetectionResults", "DetectionDataset", "SPLITS",
+    "ClassTable", "Labels", "MultiLabels", "Predictions", "Run", "Features", "ClassifierWeights",
+    "ClassificationDataset", "DetectionGT", "DetectionResults", "DetectionDataset", "SPLITS", "DENSE_MAX_CELLS",
 ]
 
 SPLITS = ("train", "val", "test")
@@ -35,8 +35,9 @@ class ClassTable:
     names : ndarray (C,) object
         Class names.
     train_count : ndarray (C,) int64
-        Training samples per class (classification) or training *images* containing the class
-        (detection, LVIS ``image_count``).
+        Training samples per class (classification; multi-label: the *train positives*, samples
+        carrying the class) or training *images* containing the class (detection, LVIS
+        ``image_count``).
     train_instances : ndarray (C,) int64 or None
         Detection only: training instances per class (LVIS ``instance_count``).
     frequency : ndarray (C,) object or None
@@ -162,6 +163,9 @@ class Labels:
         ``train``, ``val`` or ``test``.
     sample_ids : ndarray (N,) object or None
         Sample keys (file paths, ids) where the file has them.
+    notes : tuple of str
+        What the loader converted or dropped on the way (e.g. "412 rows carried several labels:
+        the first label was kept"), shown next to the split.
     texts : ndarray (N,) object or None
         The sample's text where the file has a text column (``text`` / ``sentence`` / ``comment``
         in CSV / TSV / Parquet, the comment of a GoEmotions TSV); None where a row has none.
@@ -176,8 +180,11 @@ class Labels:
     split: str
     sample_ids: np.ndarray | None = None
     source: str = ""
+    notes: tuple = ()
     texts: np.ndarray | None = field(default=None, kw_only=True)
     image_root: str | None = field(default=None, kw_only=True)
+
+    multi_label = False
 
     def __len__(self) -> int:
         return len(self.y)
@@ -185,6 +192,181 @@ class Labels:
     def counts(self, n_classes: int) -> np.ndarray:
         """Samples per class, shape (C,)."""
         return np.bincount(self.y, minlength=n_classes).astype(np.int64)
+
+
+#: Largest N x C indicator matrix :meth:`MultiLabels.dense` builds in one piece (bool: 1 byte a cell).
+DENSE_MAX_CELLS = 100_000_000
+
+
+@dataclass
+class MultiLabels:
+    """Multi-label ground truth of one split: each sample carries a set of classes (0, 1 or more).
+
+    Stored in compressed sparse rows (CSR), so memory is that of the labels, not of N x C: sample
+    i carries the classes ``indices[indptr[i]:indptr[i + 1]]`` (sorted, unique). A dense N x C
+    bool indicator (:meth:`dense`) is built on demand and cached up to :data:`DENSE_MAX_CELLS`
+    cells (1e8 = 100 MB); larger problems are processed in row blocks (:meth:`dense_rows`), as
+    the mergeable metric states do (:mod:`lt_core.metrics.multilabel`).
+
+    Attributes
+    ----------
+    indptr : ndarray (N + 1,) int64
+    indices : ndarray (nnz,) int32
+        Class indices 0..C-1 (positions in the :class:`ClassTable`).
+    n_classes : int
+        C.
+    split : str
+    sample_ids : ndarray (N,) object or None
+    source : str
+    notes : tuple of str
+        What the loader converted or dropped (duplicate labels in a row, rows without labels).
+    texts, image_root
+        The samples' texts and image folder, as :class:`Labels` has them (the examples' content).
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    n_classes: int
+    split: str
+    sample_ids: np.ndarray | None = None
+    source: str = ""
+    notes: tuple = ()
+    texts: np.ndarray | None = field(default=None, kw_only=True)
+    image_root: str | None = field(default=None, kw_only=True)
+
+    multi_label = True
+
+    def __post_init__(self) -> None:
+        self.indptr = np.asarray(self.indptr, dtype=np.int64)
+        self.indices = np.asarray(self.indices, dtype=np.int32)
+        self.n_classes = int(self.n_classes)
+        if self.indptr.ndim != 1 or len(self.indptr) < 1 or self.indptr[0] != 0 or self.indptr[-1] != len(self.indices) \
+                or (np.diff(self.indptr) < 0).any():
+            raise InputError("malformed multi-label rows (indptr)", self.source, "labels")
+        if len(self.indices) and (self.indices.min() < 0 or self.indices.max() >= self.n_classes):
+            raise InputError(f"class indices must be in 0..{self.n_classes - 1}", self.source, "labels")
+        self._dense: np.ndarray | None = None
+
+    # -- construction ----------------------------------------------------------------------------
+    @classmethod
+    def from_dense(cls, Y, split: str, sample_ids=None, source: str = "", notes: tuple = ()) -> "MultiLabels":
+        """From an (N, C) 0/1 indicator matrix (bool, integer or float 0/1)."""
+        Y = np.asarray(Y)
+        if Y.ndim != 2:
+            raise InputError(f"expected an N x C indicator matrix, got shape {Y.shape}", source, "labels")
+        B = Y if Y.dtype == bool else Y != 0
+        rows, cols = np.nonzero(B)
+        indptr = np.zeros(Y.shape[0] + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=Y.shape[0]), out=indptr[1:])
+        out = cls(indptr, cols.astype(np.int32), Y.shape[1], split, sample_ids, source, notes)
+        if Y.shape[0] * Y.shape[1] <= DENSE_MAX_CELLS:
+            out._dense = np.ascontiguousarray(B)
+        return out
+
+    @classmethod
+    def from_pairs(cls, rows, cols, n_samples: int, n_classes: int, split: str, sample_ids=None, source: str = "",
+                   notes: tuple = ()) -> "MultiLabels":
+        """From (sample, class) pairs in any order; duplicates are kept once."""
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        if len(rows):
+            key = np.unique(rows * int(n_classes) + cols)
+            rows, cols = key // int(n_classes), key % int(n_classes)
+        indptr = np.zeros(int(n_samples) + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=int(n_samples)), out=indptr[1:])
+        return cls(indptr, cols.astype(np.int32), n_classes, split, sample_ids, source, notes)
+
+    # -- what it holds ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def n_samples(self) -> int:
+        return len(self)
+
+    @property
+    def nnz(self) -> int:
+        """Number of (sample, label) pairs."""
+        return int(len(self.indices))
+
+    def labels_per_sample(self) -> np.ndarray:
+        """Number of labels of each sample, (N,) int64."""
+        return np.diff(self.indptr)
+
+    def counts(self, n_classes: int | None = None) -> np.ndarray:
+        """Samples carrying each class (its positives), shape (C,)."""
+        return np.bincount(self.indices, minlength=int(n_classes or self.n_classes)).astype(np.int64)
+
+    @property
+    def cardinality(self) -> float:
+        """Label cardinality: mean number of labels per sample (Tsoumakas & Katakis 2007)."""
+        return float(self.nnz / len(self)) if len(self) else float("nan")
+
+    @property
+    def density(self) -> float:
+        """Label density: cardinality / C."""
+        return self.cardinality / self.n_classes if self.n_classes else float("nan")
+
+    @property
+    def n_multi(self) -> int:
+        """Samples carrying more than one label."""
+        return int((self.labels_per_sample() > 1).sum())
+
+    @property
+    def n_empty(self) -> int:
+        """Samples carrying no label."""
+        return int((self.labels_per_sample() == 0).sum())
+
+    @property
+    def y(self) -> np.ndarray:
+        """Not defined for multi-label targets: raises an :class:`InputError` that says how many
+        samples carry several labels and what the choices are (a single-label analysis stops here)."""
+        raise InputError(
+            f"the {self.split} labels are multi-label ({self.n_multi:,} of {len(self):,} samples carry several "
+            f"labels, {self.n_empty:,} none): this is a single-label analysis", self.source, "labels",
+            hint="use the multi-label analysis, or reload the labels keeping the first label of each sample "
+                 f"({self.n_multi:,} changed) or dropping the multi-label samples ({self.n_multi:,} dropped)")
+
+    def dense(self) -> np.ndarray:
+        """The (N, C) bool indicator matrix (cached; at most :data:`DENSE_MAX_CELLS` cells)."""
+        if self._dense is None:
+            cells = len(self) * self.n_classes
+            if cells > DENSE_MAX_CELLS:
+                raise InputError(f"{len(self):,} x {self.n_classes:,} labels are {cells / 1e9:.1f} G cells as a dense "
+                                 "matrix", self.source, "labels",
+                                 hint="process them in row blocks (MultiLabels.dense_rows, the metric states' update)")
+            self._dense = self.dense_rows(0, len(self))
+        return self._dense
+
+    def dense_rows(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` as an (n, C) bool indicator block."""
+        if self._dense is not None:
+            return self._dense[start:stop]
+        a, b = self.indptr[start], self.indptr[stop]
+        rows = np.repeat(np.arange(stop - start), np.diff(self.indptr[start:stop + 1]))
+        out = np.zeros((stop - start, self.n_classes), bool)
+        out[rows, self.indices[a:b]] = True
+        return out
+
+    def label_lists(self) -> list[np.ndarray]:
+        """The class indices of each sample (a list of N small arrays)."""
+        return np.split(self.indices, self.indptr[1:-1])
+
+    def take(self, rows) -> "MultiLabels":
+        """The samples ``rows`` (an index array or a boolean mask), in that order."""
+        r = np.asarray(rows)
+        if r.dtype == bool:
+            r = np.flatnonzero(r)
+        lens = np.diff(self.indptr)[r]
+        indptr = np.zeros(len(r) + 1, np.int64)
+        np.cumsum(lens, out=indptr[1:])
+        starts = self.indptr[r]
+        pos = np.repeat(starts - indptr[:-1], lens) + np.arange(indptr[-1])
+        out = MultiLabels(indptr, self.indices[pos], self.n_classes, self.split,
+                          None if self.sample_ids is None else np.asarray(self.sample_ids)[r], self.source, self.notes)
+        if self._dense is not None:
+            out._dense = self._dense[r]
+        return out
 
 
 @dataclass
@@ -198,6 +380,11 @@ class Predictions:
     labels : ndarray (N,) int64
         Predicted class index per sample (argmax of the scores when scores are given).
     kind : {"logits", "probs", "labels"}
+        For multi-label runs "probs" are independent per-class probabilities (sigmoid outputs).
+    thresholds : ndarray (C,) float64 or None
+        Multi-label runs only: per-class decision thresholds on these scores' own scale
+        (predict class c when ``score >= thresholds[c]``), e.g. tuned on val; None = the
+        probability 0.5 (logit 0) unless the analysis chooses another.
     """
 
     split: str
@@ -206,6 +393,7 @@ class Predictions:
     labels: np.ndarray | None = None
     sample_ids: np.ndarray | None = None
     source: str = ""
+    thresholds: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.labels is None and self.scores is not None:
@@ -228,6 +416,19 @@ class Predictions:
         z = self.scores - self.scores.max(axis=1, keepdims=True)
         np.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True)
+        return z
+
+    def label_probabilities(self) -> np.ndarray | None:
+        """Independent per-class probabilities of a multi-label (one-vs-rest, sigmoid) model,
+        (N, C) float32: the sigmoid of logits, or the probabilities themselves; None for hard labels."""
+        if self.scores is None:
+            return None
+        if self.kind == "probs":
+            return self.scores
+        z = np.negative(self.scores, dtype=np.float32)
+        np.exp(z, out=z)
+        z += 1.0
+        np.reciprocal(z, out=z)
         return z
 
 
@@ -300,6 +501,16 @@ class ClassificationDataset:
     def splits(self) -> list[str]:
         return [s for s in SPLITS if s in self.labels]
 
+    @property
+    def multi_label(self) -> bool:
+        """True when the labels are multi-label (:class:`MultiLabels`): a sample carries a set of classes."""
+        return any(getattr(lab, "multi_label", False) for lab in self.labels.values())
+
+    @property
+    def label_kind(self) -> str:
+        """``"multi-label"`` or ``"single-label"`` (said on every page)."""
+        return "multi-label" if self.multi_label else "single-label"
+
     def add_run(self, run: Run) -> None:
         """Add (or replace) a run after checking it fits the labels and classes."""
         for split, p in run.preds.items():
@@ -315,8 +526,9 @@ class ClassificationDataset:
         """Plain-dict summary: classes, samples per split, imbalance ratio, bins, runs."""
         sch = parse_bins(scheme)
         b = self.classes.bins(sch)
-        return {
+        out = {
             "kind": self.kind, "name": self.name, "generated": self.generated,
+            "multi_label": self.multi_label,
             "classes": self.classes.n_classes,
             "samples": {s: len(l) for s, l in self.labels.items()},
             "train_total": int(self.classes.train_count.sum()),
@@ -327,6 +539,9 @@ class ClassificationDataset:
             "features": {s: list(f.X.shape) for s, f in self.features.items()},
             "classifier": None if self.classifier is None else list(self.classifier.W.shape),
         }
+        if self.multi_label:
+            out["label_cardinality"] = {s: float(getattr(l, "cardinality", 1.0)) for s, l in self.labels.items()}
+        return out
 
 
 @dataclass

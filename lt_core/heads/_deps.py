@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["class_weights", "epoch_indices", "smote_resample", "tau_normalize"]
+__all__ = ["class_weights", "epoch_indices", "multilabel_epoch_indices", "smote_resample", "tau_normalize"]
 
 
 def class_weights(counts: np.ndarray, scheme: str = "effective-number", beta: float = 0.999) -> np.ndarray:
@@ -23,6 +23,13 @@ def epoch_indices(y: np.ndarray, n_classes: int, strategy: str, *, epoch: int = 
 
     return np.asarray(_ei(y, n_classes, strategy, epoch=epoch, seed=seed, num_epochs=num_epochs, **params),
                       dtype=np.int64)
+
+
+def multilabel_epoch_indices(Y, strategy: str, *, epoch: int = 0, seed: int = 0, **params) -> np.ndarray:
+    """Sample indices of one epoch of multi-label data, from :func:`lt_core.rebalance.multilabel_epoch_indices`."""
+    from ..rebalance import multilabel_epoch_indices as _mi
+
+    return np.asarray(_mi(Y, strategy, epoch=epoch, seed=seed, **params), dtype=np.int64)
 
 
 def smote_resample(X, y, method="smote", sampling_strategy="auto", k_neighbors=5, seed=0):

@@ -13,6 +13,13 @@ its logits on val and test. Methods:
 
 Any loss of :data:`~lt_core.heads.losses.LOSSES` combines with any sampler of the rebalancing
 toolkit and optionally SMOTE-augmented training features.
+
+Multi-label training data ((N, C) 0/1 targets or :class:`~lt_core.data.schema.MultiLabels`):
+``joint``, ``crt`` and ``lws`` with the sigmoid losses (:data:`~lt_core.heads.losses.ML_LOSSES`:
+BCE, the class-balanced focal loss of Cui et al. 2019, distribution-balanced, asymmetric) and the
+multi-label samplers (instance, class-aware per label, repeat factors over labels); cRT / LWS
+default to class-aware sampling (as Wu et al. 2020 train). τ-norm and NCM pick one class per
+sample (argmax) and are single-label methods.
 """
 from __future__ import annotations
 
@@ -29,14 +36,14 @@ from torch import nn
 from ..data.schema import ClassificationDataset, ClassifierWeights, Predictions, Run
 from ..errors import InputError
 from ._deps import smote_resample, tau_normalize
-from .losses import LOSSES, make_loss
+from .losses import LOSSES, ML_LOSSES, make_loss
 from .models import HEAD_MODELS, LinearHead, LWSHead, MLPHead, fold_lws
 from .ncm import ncm_compute, ncm_head, ncm_init, ncm_update
-from .train import (SAMPLERS, SMALL_STEP_FLOPS, Progress, _threads, fit_head, per_bin_accuracy, predict_logits,
-                    resolve_device)
+from .train import (ML_SAMPLERS, SAMPLERS, SMALL_STEP_FLOPS, Progress, _threads, fit_head, per_bin_accuracy,
+                    per_bin_map, predict_logits, resolve_device)
 
-__all__ = ["METHODS", "METHOD_LABELS", "METHOD_HELP", "DEFAULT_SAMPLER", "RetrainSettings", "RetrainResult",
-           "retrain", "retrain_dataset", "choose_tau"]
+__all__ = ["METHODS", "ML_METHODS", "METHOD_LABELS", "METHOD_HELP", "DEFAULT_SAMPLER", "ML_DEFAULT_SAMPLER",
+           "RetrainSettings", "RetrainResult", "retrain", "retrain_dataset", "choose_tau"]
 
 METHODS = ("joint", "crt", "lws", "tau-norm", "ncm")
 METHOD_LABELS = {"joint": "Joint", "crt": "cRT", "lws": "LWS", "tau-norm": "τ-norm", "ncm": "NCM"}
@@ -53,6 +60,9 @@ METHOD_HELP = {
 }
 DEFAULT_SAMPLER = {"joint": "instance", "crt": "class-balanced", "lws": "class-balanced",
                    "tau-norm": "instance", "ncm": "instance"}
+#: the methods and default samplers for multi-label targets
+ML_METHODS = ("joint", "crt", "lws")
+ML_DEFAULT_SAMPLER = {"joint": "instance", "crt": "class-aware", "lws": "class-aware"}
 DEFAULT_TAU_GRID = tuple(round(0.1 * i, 1) for i in range(21))  # 0.0 .. 2.0
 
 
@@ -83,6 +93,9 @@ class RetrainSettings:
     device : "auto", "cpu" or "cuda".
     name : str or None
         The run name (default: built from method, loss and sampler).
+    multi_label : bool
+        Multi-label targets (set by :func:`retrain` from the labels): sigmoid losses, the
+        multi-label samplers and their defaults (class-aware for cRT / LWS).
     """
 
     method: str = "crt"
@@ -111,6 +124,7 @@ class RetrainSettings:
     use_loaded: bool = True
     device: str = "auto"
     name: str | None = None
+    multi_label: bool = False
 
     def __post_init__(self) -> None:
         self.method = str(self.method).strip().lower()
@@ -119,9 +133,11 @@ class RetrainSettings:
             raise InputError(f"unknown method '{self.method}'", field="method", hint=f"use one of {', '.join(METHODS)}")
         if self.loss not in LOSSES:
             raise InputError(f"unknown loss '{self.loss}'", field="loss", hint=f"use one of {', '.join(LOSSES)}")
-        if self.sampler is not None and self.sampler not in SAMPLERS:
+        if self.sampler is not None and self.sampler not in SAMPLERS and self.sampler not in ML_SAMPLERS:
             raise InputError(f"unknown sampler '{self.sampler}'", field="sampler",
-                             hint=f"use one of {', '.join(SAMPLERS)}")
+                             hint=f"use one of {', '.join(SAMPLERS)} (multi-label: {', '.join(ML_SAMPLERS)})")
+        if self.multi_label:
+            self._check_multi_label()
         if self.model not in HEAD_MODELS:
             raise InputError(f"unknown head model '{self.model}'", field="model", hint="use linear or mlp")
         if self.model == "mlp" and self.method in ("lws", "tau-norm", "ncm"):
@@ -143,14 +159,31 @@ class RetrainSettings:
         self.epochs, self.batch_size, self.seed = int(self.epochs), int(self.batch_size), int(self.seed)
         self.tau_grid = tuple(float(t) for t in self.tau_grid)
 
+    def _check_multi_label(self) -> None:
+        if self.method not in ML_METHODS:
+            raise InputError(f"{METHOD_LABELS[self.method]} picks one class per sample: a single-label method",
+                             field="method", hint=f"multi-label methods: {', '.join(ML_METHODS)}")
+        if self.loss not in ML_LOSSES:
+            raise InputError(f"the loss '{self.loss}' is a softmax (single-label) loss", field="loss",
+                             hint=f"multi-label losses: {', '.join(ML_LOSSES)}")
+        if self.sampler is not None and self.sampler not in ML_SAMPLERS:
+            raise InputError(f"sampler '{self.sampler}' is for single-label data", field="sampler",
+                             hint=f"multi-label samplers: {', '.join(ML_SAMPLERS)}")
+        if self.smote:
+            raise InputError("SMOTE interpolates single-label samples; it is not defined for multi-label targets",
+                             field="smote")
+
     @property
     def resolved_sampler(self) -> str:
         """The sampler actually used (the method's default when ``sampler`` is None)."""
+        if self.multi_label:
+            return self.sampler or ML_DEFAULT_SAMPLER[self.method]
         return self.sampler or DEFAULT_SAMPLER[self.method]
 
     @property
     def _joint_as_loaded_possible(self) -> bool:
-        return self.use_loaded and self.loss == "ce" and self.smote is None and self.sampler in (None, "instance")
+        base = "bce" if self.multi_label else "ce"
+        return self.use_loaded and self.loss == base and self.smote is None and self.sampler in (None, "instance")
 
     def label(self) -> str:
         """A short run name, e.g. ``cRT·ce·class-balanced·s0``."""
@@ -272,13 +305,19 @@ def _as_wb(classifier) -> tuple[np.ndarray, np.ndarray] | None:
     return W, (np.zeros(W.shape[0], np.float32) if b is None else np.asarray(b, np.float32))
 
 
-def _new_head(s: RetrainSettings, d: int, c: int, cosine: bool) -> nn.Module:
+def _new_head(s: RetrainSettings, d: int, c: int, cosine: bool, bias_init: float | None = None) -> nn.Module:
     scale = float(s.loss_params.get("s", 30.0)) if cosine else 1.0
     if s.model == "mlp":
-        return MLPHead(d, c, hidden=s.hidden, cosine=cosine, scale=scale)
-    if cosine:
+        head = MLPHead(d, c, hidden=s.hidden, cosine=cosine, scale=scale)
+        out = head.out
+    elif cosine:
         return LinearHead(d, c, bias=False, normalize_input=True, normalize_weight=True, scale=scale)
-    return LinearHead(d, c)
+    else:
+        head = out = LinearHead(d, c)
+    if bias_init is not None and out.bias is not None:  # the paper's prior init of sigmoid heads (Cui et al. 2019)
+        with torch.no_grad():
+            out.bias.fill_(float(bias_init))
+    return head
 
 
 def retrain(features: dict[str, np.ndarray], labels: dict[str, np.ndarray], n_classes: int,
@@ -314,7 +353,14 @@ def retrain(features: dict[str, np.ndarray], labels: dict[str, np.ndarray], n_cl
     s = settings
     d = np.shape(features["train"])[1] if "train" in features and np.ndim(features["train"]) == 2 else 0
     small = resolve_device(s.device).type == "cpu" and 2.0 * s.batch_size * d * n_classes < SMALL_STEP_FLOPS
+    multi = any(hasattr(y, "indptr") or np.ndim(y) == 2 for y in labels.values())
     with _threads(1 if small else None):
+        if multi:
+            if not s.multi_label:
+                s = RetrainSettings.from_dict({**s.to_dict(), "multi_label": True})
+            return _retrain_multilabel(features, labels, n_classes, s, classifier=classifier,
+                                       train_counts=train_counts, bin_scheme=bin_scheme, progress=progress,
+                                       cancel=cancel)
         return _retrain(features, labels, n_classes, s, classifier=classifier, train_counts=train_counts,
                         bin_scheme=bin_scheme, progress=progress, cancel=cancel)
 
@@ -443,6 +489,84 @@ def _retrain(features, labels, n_classes, s: RetrainSettings, *, classifier, tra
                          notes=notes, bin_scheme=str(bin_scheme))
 
 
+def _retrain_multilabel(features, labels, n_classes, s: RetrainSettings, *, classifier, train_counts, bin_scheme,
+                        progress, cancel) -> RetrainResult:
+    """:func:`retrain` for multi-label targets: joint / cRT / LWS with a sigmoid loss."""
+    t0 = time.perf_counter()
+    if "train" not in features or "train" not in labels:
+        raise InputError("retraining needs train features and train labels", field="train")
+    Xtr = np.asarray(features["train"], dtype=np.float32)
+    dense = {}
+    for split, y in labels.items():
+        Y = y.dense() if hasattr(y, "dense") else np.asarray(y)
+        if Y.ndim != 2 or Y.shape[1] != n_classes:
+            raise InputError(f"{split} labels must be an (N, {n_classes}) 0/1 matrix, got shape {Y.shape}",
+                             field=split)
+        dense[split] = Y.astype(bool)
+    for split, X in features.items():
+        if split not in dense:
+            raise InputError(f"{split} features have no {split} labels", field=split)
+        if len(X) != len(dense[split]):
+            raise InputError(f"{split} features have {len(X)} rows, {split} labels {len(dense[split])}", field=split)
+        if X.ndim != 2 or X.shape[1] != Xtr.shape[1]:
+            raise InputError(f"{split} features have shape {X.shape}, expected (N, {Xtr.shape[1]})", field=split)
+        if not np.isfinite(X).all():
+            raise InputError(f"{split} features contain NaN or infinite values", field=split)
+    Ytr = dense["train"]
+    counts = Ytr.sum(0).astype(np.int64) if train_counts is None else np.asarray(train_counts)
+    dev = resolve_device(s.device)
+    wb = _as_wb(classifier)
+    if wb is not None and wb[0].shape != (n_classes, Xtr.shape[1]):
+        raise InputError(f"classifier weights have shape {wb[0].shape}, expected ({n_classes}, {Xtr.shape[1]})",
+                         field="W")
+    val = (features["val"], dense["val"]) if "val" in features else None
+    notes: list[str] = []
+    history: list[dict] = []
+    params = dict(s.loss_params)
+    params.setdefault("n_train", len(Ytr))  # DB's priors need the number of train samples, not sum of positives
+    loss = make_loss(s.loss, counts, beta=s.beta, gamma=s.gamma, tau=s.tau, **params)
+
+    def fit(head, sampler):
+        return fit_head(head, Xtr, Ytr, loss, n_classes=n_classes, epochs=s.epochs, batch_size=s.batch_size,
+                        lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay, schedule=s.schedule,
+                        sampler=sampler, sampler_params=s.sampler_params, seed=s.seed, device=dev, val=val,
+                        train_counts=counts, bin_scheme=bin_scheme, progress=progress, cancel=cancel)
+
+    torch.manual_seed(s.seed)
+    if s.method == "joint" and wb is not None and s._joint_as_loaded_possible:
+        head = LinearHead(Xtr.shape[1], n_classes)
+        with torch.no_grad():
+            head.weight.copy_(torch.as_tensor(wb[0]))
+            head.bias.copy_(torch.as_tensor(wb[1]))
+        notes.append("the classifier as loaded (no training)")
+    elif s.method in ("joint", "crt"):
+        head = _new_head(s, Xtr.shape[1], n_classes, False, getattr(loss, "bias_init", None))
+        history = fit(head, s.resolved_sampler)
+    else:  # lws on the joint (sigmoid) classifier
+        if wb is None:
+            notes.append("no classifier loaded: trained a joint linear head first (instance sampling, BCE)")
+            base = LinearHead(Xtr.shape[1], n_classes)
+            fit_head(base, Xtr, Ytr, make_loss("bce", counts), n_classes=n_classes, epochs=s.epochs,
+                     batch_size=s.batch_size, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay,
+                     schedule=s.schedule, sampler="instance", seed=s.seed, device=dev, progress=progress,
+                     cancel=cancel)
+            wb = (base.weight.detach().cpu().numpy(), base.bias.detach().cpu().numpy())
+        torch.manual_seed(s.seed)
+        lws = LWSHead(*wb)
+        history = fit(lws, s.resolved_sampler)
+        head = fold_lws(lws.cpu())
+    head = head.cpu().eval()
+    scores = {split: predict_logits(head, X, device=torch.device("cpu"))
+              for split, X in features.items() if split in ("val", "test")}
+    if not history and val is not None:
+        acc = per_bin_map(val[1], scores["val"], counts, bin_scheme)
+        history = [{"epoch": 0, "loss": float("nan"), "lr": float("nan"), "time_s": 0.0, "samples": 0,
+                    **{f"val_{k}": v for k, v in acc.items()}}]
+    return RetrainResult(name=s.label(), settings=s, head=head, history=history, scores=scores, tau=None,
+                         tau_search=[], elapsed_s=time.perf_counter() - t0, device=str(dev), notes=notes,
+                         bin_scheme=str(bin_scheme))
+
+
 def retrain_dataset(ds: ClassificationDataset, settings: RetrainSettings, *, bin_scheme: str | None = None,
                     progress=None, cancel=None) -> RetrainResult:
     """:func:`retrain` on a :class:`~lt_core.data.ClassificationDataset` (its features, labels,
@@ -451,7 +575,7 @@ def retrain_dataset(ds: ClassificationDataset, settings: RetrainSettings, *, bin
         raise InputError(f"dataset '{ds.name}' has no train features and labels to retrain on",
                          field="features", hint="load train features (.npy) and train labels")
     feats = {s: f.X for s, f in ds.features.items() if s in ds.labels}
-    labs = {s: ds.labels[s].y for s in feats}
+    labs = {s: (ds.labels[s] if ds.multi_label else ds.labels[s].y) for s in feats}
     return retrain(feats, labs, ds.classes.n_classes, settings, classifier=ds.classifier,
                    train_counts=ds.classes.train_count, bin_scheme=bin_scheme or ds.default_bins,
                    progress=progress, cancel=cancel)

@@ -13,7 +13,7 @@ from ..data.schema import ClassTable
 from .methods import METHOD_LABELS, RetrainResult
 from .train import per_bin_accuracy
 
-__all__ = ["experiment_row", "kang_table", "paired_deltas"]
+__all__ = ["experiment_row", "kang_table", "paired_deltas", "ml_experiment_row"]
 
 
 def experiment_row(result: RetrainResult, y_true: np.ndarray, train_counts: np.ndarray, scheme: str,
@@ -61,3 +61,26 @@ def paired_deltas(y_true: np.ndarray, ref_pred: np.ndarray, new_pred: np.ndarray
     from ..metrics import paired_bootstrap
 
     return paired_bootstrap(y_true, ref_pred, new_pred, classes, scheme, n_resamples=n_resamples, seed=seed).table
+
+
+def ml_experiment_row(result: RetrainResult, Y_true, classes: ClassTable, scheme: str, split: str = "test",
+                      threshold: float = 0.5) -> dict:
+    """One experiment row of a multi-label retraining: settings, then mAP per bin, ``mAP``,
+    ``macro_f1`` / ``micro_f1`` / ``samples_f1`` at ``threshold`` (fractions in [0, 1];
+    :func:`lt_core.metrics.multilabel_report`)."""
+    from ..metrics.multilabel import multilabel_report
+
+    s = result.settings
+    trains = bool(result.history) and result.history[-1].get("epoch", 0) > 0
+    rep = multilabel_report(Y_true, result.scores[split], classes, scheme, kind="logits", threshold=threshold)
+    row = {"run": result.name, "method": METHOD_LABELS[s.method], "loss": s.loss if trains else "–",
+           "sampler": s.resolved_sampler if trains else "–", "model": s.model, "epochs": s.epochs if trains else 0,
+           "lr": s.lr if trains else None, "batch": s.batch_size if trains else None, "seed": s.seed,
+           "time_s": round(result.elapsed_s, 2), "split": split}
+    for b, v in rep.bins["mAP"].items():
+        row[f"mAP {b}"] = float(v)
+    for k in ("mAP", "macro_f1", "micro_f1", "samples_f1"):
+        row[k] = rep.overall[k]
+    for b, v in rep.bins["macro_f1"].items():
+        row[f"macro_f1 {b}"] = float(v)
+    return row

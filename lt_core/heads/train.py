@@ -19,13 +19,14 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from ._deps import epoch_indices
+from ._deps import epoch_indices, multilabel_epoch_indices
 from .losses import HeadLoss
 
 __all__ = ["Progress", "TrainingCancelled", "fit_head", "resolve_device", "predict_logits",
-           "per_bin_accuracy", "SAMPLERS"]
+           "per_bin_accuracy", "per_bin_map", "SAMPLERS", "ML_SAMPLERS"]
 
 from ..rebalance import STRATEGIES as SAMPLERS  # noqa: E402  (the rebalancing toolkit's samplers)
+from ..rebalance import ML_STRATEGIES as ML_SAMPLERS  # noqa: E402  (its multi-label samplers)
 
 
 class TrainingCancelled(Exception):
@@ -109,6 +110,20 @@ def per_bin_accuracy(y_true: np.ndarray, y_pred: np.ndarray, train_counts: np.nd
     out = {"all": float((correct[m] / support[m]).mean()) if m.any() else float("nan"),
            "accuracy": float(correct.sum() / support.sum()) if support.sum() else float("nan")}
     out.update(bin_accuracy(y, p, train_counts, scheme))
+    return out
+
+
+def per_bin_map(Y_true, scores: np.ndarray, train_counts: np.ndarray, scheme: str = "quantile:3") -> dict[str, float]:
+    """Multi-label analogue of :func:`per_bin_accuracy`: mAP per bin, ``all`` (mAP over every class
+    with positives) and ``macro_f1`` at 0.5 on the sigmoid of the logits (:mod:`lt_core.metrics.multilabel`)."""
+    from ..data.schema import ClassTable
+    from ..metrics.multilabel import multilabel_report
+
+    c = len(train_counts)
+    classes = ClassTable(np.arange(c), [str(i) for i in range(c)], np.asarray(train_counts))
+    rep = multilabel_report(Y_true, scores, classes, scheme, kind="logits")
+    out = {"all": rep.overall["mAP"], "macro_f1": rep.overall["macro_f1"]}
+    out.update({str(b): float(v) for b, v in rep.bins["mAP"].items()})
     return out
 
 
@@ -223,8 +238,9 @@ def fit_head(head: nn.Module, X: np.ndarray, y: np.ndarray, loss: HeadLoss, *, n
         Maps (B, D) float32 to (B, C) logits; its trainable parameters are optimised.
     X : ndarray (N, D) float32
         Training features.
-    y : ndarray (N,) int64
-        Training class indices.
+    y : ndarray (N,) int64, or (N, C) 0/1 / MultiLabels
+        Training class indices, or multi-label targets (then ``loss`` must be a sigmoid loss,
+        ``sampler`` one of :data:`ML_SAMPLERS` and the validation curves are mAP per bin).
     loss : HeadLoss
         From :func:`lt_core.heads.make_loss`.
     sampler : str
@@ -284,27 +300,44 @@ def _fit(head, X, y, loss, *, n_classes, epochs, batch_size, lr, momentum, weigh
     head.to(dev)
     loss.to(dev)
     Xt = torch.from_numpy(np.require(X, np.float32, ["C", "W"])).to(dev)
-    yt = torch.from_numpy(np.array(y, dtype=np.int64)).to(dev)
-    y_np = np.asarray(y, dtype=np.int64)
+    multi = hasattr(y, "indptr") or np.ndim(y) == 2
+    if multi:  # multi-label: (N, C) targets, multi-label samplers, mAP curves
+        Ydense = y.dense() if hasattr(y, "dense") else np.asarray(y).astype(bool)
+        if not getattr(loss, "sigmoid", False):
+            raise InputError(f"the loss '{loss.name}' is a softmax (single-label) loss; multi-label targets need a "
+                             "sigmoid loss (bce, cb-focal, db, asl)", field="loss")
+        if sampler not in ML_SAMPLERS:
+            raise InputError(f"sampler '{sampler}' is for single-label data", field="sampler",
+                             hint="multi-label samplers: " + ", ".join(ML_SAMPLERS))
+        yt = torch.from_numpy(Ydense).to(dev)
+        y_np = y if hasattr(y, "indptr") else Ydense
+
+        def draw(ep: int) -> np.ndarray:
+            return multilabel_epoch_indices(y_np, sampler, epoch=ep, seed=seed, **(sampler_params or {}))
+    else:
+        yt = torch.from_numpy(np.array(y, dtype=np.int64)).to(dev)
+        y_np = np.asarray(y, dtype=np.int64)
+
+        def draw(ep: int) -> np.ndarray:
+            return epoch_indices(y_np, n_classes, sampler, epoch=ep, seed=seed, num_epochs=epochs,
+                                 **(sampler_params or {}))
     params = [p for p in head.parameters() if p.requires_grad]
-    terms = _fusable(head, loss) if fused else None
+    terms = _fusable(head, loss) if fused and not multi else None
     fast = None if terms is None else _FusedLinearCE(head, terms[0], terms[1], momentum, weight_decay)
     opt = None if fast is not None else torch.optim.SGD(params, lr=lr, momentum=momentum,
                                                         weight_decay=weight_decay)
     Xs = Xt if fast is None else fast.augment(Xt)
     gen = torch.Generator().manual_seed(int(seed))
-    sp = dict(sampler_params or {})
 
     # the number of steps is only known per epoch (samplers may change the epoch length)
-    first = epoch_indices(y_np, n_classes, sampler, epoch=0, seed=seed, num_epochs=epochs, **sp)
+    first = draw(0)
     steps_guess = max(1, math.ceil(len(first) / batch_size))
     total_steps = steps_guess * epochs
     history: list[dict] = []
     t0 = time.perf_counter()
     global_step = 0
     for ep in range(epochs):
-        idx_np = first if ep == 0 else epoch_indices(y_np, n_classes, sampler, epoch=ep, seed=seed,
-                                                       num_epochs=epochs, **sp)
+        idx_np = first if ep == 0 else draw(ep)
         if len(idx_np) == 0:
             raise InputError(f"sampler '{sampler}' gave an empty epoch", field="sampler")
         order = torch.as_tensor(idx_np)[torch.randperm(len(idx_np), generator=gen)].to(dev)
@@ -345,7 +378,11 @@ def _fit(head, X, y, loss, *, n_classes, epochs, batch_size, lr, momentum, weigh
                              field="lr", hint="lower the learning rate")
         rec = {"epoch": ep + 1, "loss": float(loss_sum) / steps, "lr": cur_lr,
                "time_s": time.perf_counter() - t_ep, "samples": int(len(order))}
-        if val is not None and len(val[1]):
+        if val is not None and len(val[1]) and multi:
+            tc = Ydense.sum(0) if train_counts is None else train_counts
+            acc = per_bin_map(val[1], predict_logits(head, val[0], device=dev), tc, bin_scheme)
+            rec.update({f"val_{k}": v for k, v in acc.items()})
+        elif val is not None and len(val[1]):
             pred = predict_logits(head, val[0], device=dev).argmax(1)
             tc = np.bincount(y_np, minlength=n_classes) if train_counts is None else train_counts
             acc = per_bin_accuracy(np.asarray(val[1]), pred, tc, bin_scheme)

@@ -5,5 +5,6 @@ from . import rebalance  # noqa: E402,F401  (issue 3 figures)
 from . import detection  # noqa: E402,F401  (issue 6 figures)
 from . import posthoc  # noqa: E402,F401  (issue 4 figures)
 from . import heads  # noqa: E402,F401  (issue 5 figures)
+from . import multilabel  # noqa: E402,F401  (issue 13 figures)
 
 __all__ = ["BIN_ROLE_COLORS", "RUN_COLORS", "bin_color", "bin_color_map", "run_color"]

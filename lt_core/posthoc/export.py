@@ -11,7 +11,10 @@ logit_adjustment     ``offset`` (C,)               ``pred = (logits + np.asarray
 tau_normalization    ``weight_scale`` (C,)         ``pred = (X @ (W * np.asarray(adj["weight_scale"])[:, None]).T).argmax(1)``
 thresholds           ``thresholds`` (C,)           ``pred = scores >= np.asarray(adj["thresholds"], dtype=float)``
 bias                 ``bias`` (C,)                 ``pred = (scores + np.asarray(adj["bias"])).argmax(1)``
+sigmoid_prior_corr.  ``offset`` (C,)               ``pred = (logits + np.asarray(adj["offset"])) >= adj["logit_threshold"]``
 ==================== ============================ =================================================
+
+(``sigmoid_prior_correction``: multi-label / one-vs-rest logits, :mod:`lt_core.posthoc.multilabel`.)
 
 A threshold of ``null`` (never predict the class) reads back as NaN, and ``score >= NaN`` is False.
 """
@@ -123,7 +126,7 @@ def write_adjustment(path, spec: dict) -> Path:
 
 
 _VECTOR = {"logit_adjustment": "offset", "tau_normalization": "weight_scale", "thresholds": "thresholds",
-           "bias": "bias"}
+           "bias": "bias", "sigmoid_prior_correction": "offset"}
 
 
 def read_adjustment(path) -> dict:
@@ -157,4 +160,6 @@ def apply_adjustment(spec: dict, scores: np.ndarray | None = None, X: np.ndarray
         return np.asarray(scores) >= np.asarray(spec["thresholds"], dtype=float)
     if m == "bias":
         return (np.asarray(scores) + np.asarray(spec["bias"])).argmax(1)
+    if m == "sigmoid_prior_correction":
+        return (np.asarray(scores) + np.asarray(spec["offset"])) >= spec["logit_threshold"]
     raise InputError(f"unknown method '{m}'", field="method")

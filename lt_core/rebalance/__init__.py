@@ -1,9 +1,12 @@
 """Fix the data: class re-weighting, re-sampling (index generators and torch Samplers), repeat
-factor sampling, the SMOTE family, and exports a training pipeline can use.
+factor sampling, the SMOTE family, and exports a training pipeline can use. Multi-label data:
+class-aware sampling per label and repeat factors over a sample's labels (:mod:`.multilabel`).
 
 The torch ``Sampler`` classes are imported lazily (``from lt_core.rebalance import
 ClassBalancedSampler`` imports torch only then).
 """
+from .multilabel import (ML_STRATEGIES, expected_label_distribution, multilabel_epoch_indices,
+                         multilabel_repeat_factors)
 from .rfs import (RepeatFactors, RFSCounts, annotate_gt_json, category_repeat_factors, repeat_factors,
                   repeat_factors_from_arrays, rfs_epoch_indices)
 from .sampling import (STRATEGIES, class_sampling_probabilities, epoch_indices, expected_class_distribution,
@@ -22,7 +25,9 @@ __all__ = ["WEIGHT_SCHEMES", "BETA_PRESETS", "effective_number", "class_weights"
            "expected_sample_repeats", "class_sampling_probabilities",
            "category_repeat_factors", "repeat_factors", "repeat_factors_from_arrays", "RepeatFactors", "RFSCounts",
            "rfs_epoch_indices", "annotate_gt_json",
-           "SMOTE_METHODS", "smote_resample", "smote_pca_view", "plan_targets", *_SAMPLERS]
+           "SMOTE_METHODS", "smote_resample", "smote_pca_view", "plan_targets",
+           "ML_STRATEGIES", "multilabel_epoch_indices", "multilabel_repeat_factors", "expected_label_distribution",
+           *_SAMPLERS]
 
 
 def __getattr__(name: str):
