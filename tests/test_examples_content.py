@@ -282,3 +282,45 @@ def test_eval_cls_examples_writes_json_and_csv_next_to_out(tmp_path, capsys):
                  str(d["counts"]), "--out", str(d["root"] / "test.json"), "--examples", "2"]) == 2
     assert "would overwrite the input" in capsys.readouterr().err
     assert target.read_text() == "keep me" and not (d["root"] / "test.json").exists()
+
+
+# ---------------------------------------------------------------------------------------------- multi-label
+def test_multilabel_class_selections_equal_numpy():
+    from lt_core.data import MultiLabels
+    from lt_core.examples import multilabel_class, multilabel_worst_per_class
+
+    rng = np.random.default_rng(7)
+    n, c = 600, 6
+    Y = rng.random((n, c)) < np.linspace(0.4, 0.03, c)
+    Z = rng.normal(size=(n, c)) + 2.0 * Y - 1.0
+    classes = ClassTable(np.arange(50, 50 + c), [f"e{i}" for i in range(c)], Y.sum(0) * 10 + 1)
+    lab = MultiLabels.from_dense(Y, "test", np.array([f"c{i}" for i in range(n)], dtype=object))
+    lab.texts = np.array([f"text {i}" for i in range(n)], dtype=object)
+    P = 1 / (1 + np.exp(-Z))
+    for k in (0, 3, 5):
+        cid = int(classes.ids[k])
+        fn, fp = Y[:, k] & (P[:, k] < 0.5), ~Y[:, k] & (P[:, k] >= 0.5)
+        sel = multilabel_class(lab, Z, classes, cid, which="errors", cap=None)
+        exp = sorted(np.flatnonzero(fn | fp), key=lambda r: (-(1 - P[r, k]) if fn[r] else -P[r, k], r))
+        assert list(sel.rows["row"]) == exp and sel.total == len(exp)
+        assert set(sel.rows.loc[sel.rows["outcome"] == "FN", "row"]) == set(np.flatnonzero(fn))
+        r0 = int(sel.rows["row"].iloc[0])
+        assert sel.rows["true_labels"].iloc[0] == ", ".join(f"e{j}" for j in np.flatnonzero(Y[r0]))
+        pred = np.flatnonzero(P[r0] >= 0.5)
+        assert sel.rows["predicted_labels"].iloc[0] == ", ".join(f"e{j}" for j in pred[np.argsort(-P[r0, pred])])
+        assert sel.rows["text"].iloc[0] == f"text {r0}"
+        miss = multilabel_class(lab, P, classes, cid, kind="probs", which="missed", cap=3)
+        assert miss.total == int(fn.sum()) and len(miss.rows) == min(3, int(fn.sum()))
+    # the run's own decisions (per-class thresholds) instead of 0.5
+    t = np.linspace(0.3, 0.7, c)
+    D = P >= t
+    sel = multilabel_class(lab, Z, classes, int(classes.ids[2]), decided=D, which="false positives", cap=None)
+    assert set(sel.rows["row"]) == set(np.flatnonzero(~Y[:, 2] & D[:, 2]))
+    w = multilabel_worst_per_class(lab, Z, classes, 2, threshold=t)
+    for k in range(c):
+        g = w[w["class_id"] == classes.ids[k]]
+        fn, fp = Y[:, k] & ~D[:, k], ~Y[:, k] & D[:, k]
+        exp = sorted(np.flatnonzero(fn | fp), key=lambda r: (-(1 - P[r, k]) if fn[r] else -P[r, k], r))[:2]
+        assert list(g["row"]) == exp
+        if len(g):
+            assert g["class_missed"].iloc[0] == fn.sum() and g["class_false_positives"].iloc[0] == fp.sum()

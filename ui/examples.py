@@ -36,7 +36,7 @@ from lt_core.examples import (SampleContent, Selection, bin_flow, by_bin, by_cla
 __all__ = ["take_click", "clicked_point", "target", "set_target", "show_examples", "show_selection", "base_table",
            "content_for", "thumbnail_cache", "image_root_section", "selection_for", "class_picker",
            "cell_picker", "bin_picker", "cell_target", "bin_target", "class_target", "flow_target", "chart_event",
-           "chart_with_examples", "changes_panel", "class_of_point", "PAGE_SIZE_IMAGES", "PAGE_SIZE_TEXT", "DISPLAY_CAP", "THUMB_SIDE"]
+           "chart_with_examples", "changes_panel", "class_of_point", "multilabel_panel", "PAGE_SIZE_IMAGES", "PAGE_SIZE_TEXT", "DISPLAY_CAP", "THUMB_SIDE"]
 
 PAGE_SIZE_IMAGES = 12   # thumbnails on one page of examples
 PAGE_SIZE_TEXT = 10     # texts (or table rows) on one page
@@ -295,6 +295,12 @@ def _pct(x) -> str:
 
 def _line(r: pd.Series) -> str:
     """``✗ true grief → predicted sadness · 91.2%`` for one row (classification or a change)."""
+    if "outcome" in r.index and "class_name" in r.index:
+        mark = {"FN": "✗ missed", "FP": "✗ false positive", "TP": "✓ found", "TN": "· not predicted"}.get(r["outcome"],
+                                                                                                       r["outcome"])
+        pred = r.get("predicted_labels") or "nothing"
+        return (f"{mark} **{r['class_name']}** · p {_pct(r['probability'])} · true: {r['true_labels'] or '—'} · "
+                f"predicted: {pred}")
     if "change" in r.index:
         cols = [c for c in r.index if c.startswith("pred_name_")]
         before, after = (r[cols[0]], r[cols[1]]) if len(cols) == 2 else ("?", "?")
@@ -307,7 +313,8 @@ def _line(r: pd.Series) -> str:
 
 
 _TABLE_COLS = ["row", "sample_id", "true_name", "true_bin", "pred_name", "pred_bin", "correct", "confidence",
-               "true_prob", "margin", "change", "text"]
+               "true_prob", "margin", "change", "class_name", "outcome", "probability", "true_labels",
+               "predicted_labels", "text"]
 
 
 def _table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -384,7 +391,7 @@ def show_selection(sel: Selection, content: SampleContent | None, key: str, *, c
     else:
         st.dataframe(_table(rows), hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(c, format="percent")
-                                    for c in ("confidence", "true_prob", "margin") if c in rows.columns})
+                                    for c in ("confidence", "true_prob", "margin", "probability") if c in rows.columns})
     c = st.columns([2, 3])
     c[0].download_button(f"CSV of all {sel.total:,}", data=sel.to_csv, file_name=csv_name, mime="text/csv",
                          key=f"{key}_csv", icon=":material/download:", on_click="ignore",
@@ -463,6 +470,41 @@ def changes_panel(ds, split: str, key: str, make: Callable[[str, int | None], Se
         return
     _content_note(ds, split, content)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{csv_prefix}_{split}_{sel.title}")[:120]
+    show_selection(sel, content, key, csv_name=f"{safe}.csv")
+
+
+def multilabel_panel(ds, run: str, split: str, scheme: str, key: str, *, decided=None, threshold=0.5,
+                     hint: str = "Click a class to see its missed positives and false positives.") -> None:
+    """The multi-label examples of one class: missed positives / false positives (most confident first).
+
+    ``decided`` are the run's decisions (N x C bool) the page judges; default ``p >= threshold``.
+    """
+    from lt_core.examples import MULTILABEL_WHICH, multilabel_class
+
+    c = st.columns([3, 2])
+    with c[0]:
+        class_picker(key, ds.classes, scheme, role_choice=False)
+    which = c[1].selectbox("show", list(MULTILABEL_WHICH), key=f"{key}_which",
+                           help="errors: missed positives (FN) and false positives (FP) of the class at the page's "
+                                "decision; positives: its true samples (found and missed); predicted: what the "
+                                "decision gave the class.")
+    tgt = target(key)
+    if tgt is None or tgt.get("what") != "class":
+        st.caption(hint)
+        return
+    p = ds.runs[run].preds[split]
+    kind = p.kind if p.kind in ("probs", "logits") else "logits"
+    try:
+        sel = multilabel_class(ds.labels[split], p.scores, ds.classes, int(tgt["class_id"]), kind=kind,
+                               decided=decided, threshold=threshold, which=which, cap=None)
+        content = content_for(ds, split)
+    except InputError as e:
+        from ui import state
+
+        state.show_error(e, "examples")
+        return
+    _content_note(ds, split, content)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"multilabel_{run}_{split}_{sel.title}")[:120]
     show_selection(sel, content, key, csv_name=f"{safe}.csv")
 
 

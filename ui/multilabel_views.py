@@ -189,7 +189,17 @@ def metrics_view(ds: ClassificationDataset, scheme: str, split: str, run_names: 
         st.caption("Set bootstrap resamples > 0 to see whether the differences between runs are real.")
     pm = st.radio("Per-class", ["ap", "f1", "roc_auc"], horizontal=True, key="m_ml_pcmetric",
                   format_func=mlplots.ML_METRIC_LABELS.get)
-    st.plotly_chart(mlplots.ap_vs_positives_chart(reports, run_names, metric=pm), key="m_ml_scatter")
+    from ui import examples as ex  # the samples behind a class: its missed positives and false positives
+
+    left, right = st.columns([3, 2])
+    with left:
+        scatter_event = ex.chart_event(mlplots.ap_vs_positives_chart(reports, run_names, metric=pm), "m_ml_scatter")
+    with right:
+        ex.take_click(scatter_event, "m_ml_ex", lambda pt: ex.class_target(pt, focus))
+        ex_run = (ex.target("m_ml_ex") or {}).get("run")
+        ex_run = ex_run if ex_run in shown else focus
+        ex.multilabel_panel(ds, ex_run, split, scheme, "m_ml_ex", decided=run_decisions(
+            ds.runs[ex_run].preds[split], thr, own)[0], threshold=thr)
 
     # ---------------------------------------------------------------- where the tail goes
     st.subheader(f"Where the tail goes · {focus}")

@@ -12,6 +12,8 @@ by_class, by_bin, confusion_cell, bin_flow, tail_as_head, changes
     runs (or a τ / threshold change) fix and break.
 worst_per_class(base, classes, n)
     the n worst samples of every class (``eval-cls --examples N``).
+multilabel_class, multilabel_worst_per_class
+    multi-label: one class's missed positives / false positives (most confident first).
 SampleContent, sample_content(labels, image_root)
     the text or the image file behind each row.
 """
@@ -19,7 +21,9 @@ from .classification import (CHANGES_NOTE, ORDER_NOTE, bin_flow, by_bin, by_clas
                              decision_changes,
                              sample_table, tail_as_head, worst_per_class)
 from .content import SampleContent, sample_content
+from .multilabel import MULTILABEL_WHICH, multilabel_class, multilabel_worst_per_class
 from .selection import Selection
 
 __all__ = ["Selection", "sample_table", "by_class", "by_bin", "confusion_cell", "bin_flow", "tail_as_head",
-           "changes", "decision_changes", "worst_per_class", "SampleContent", "sample_content", "ORDER_NOTE", "CHANGES_NOTE"]
+           "changes", "decision_changes", "worst_per_class", "SampleContent", "sample_content", "ORDER_NOTE", "CHANGES_NOTE",
+           "multilabel_class", "multilabel_worst_per_class", "MULTILABEL_WHICH"]

@@ -87,7 +87,8 @@ def ap_vs_positives_chart(reports: dict, run_names: list[str] | None = None, met
             x=_x_counts(pc["train_count"]), y=pc[metric], mode="markers", name=run,
             marker=dict(color=run_color(run_names, run), size=8 if len(pc) < 200 else 5,
                         opacity=np.where(low, 0.25, 0.85 if len(pc) < 200 else 0.55)),
-            customdata=np.stack([pc["name"], pc["bin"], pc["train_count"], pc["support"]], axis=1),
+            customdata=np.stack([pc["name"], pc["bin"], pc["train_count"], pc["support"], pc["class_id"],
+                                 np.full(len(pc), run, dtype=object)], axis=1),
             hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>train positives %{customdata[2]:,} · "
                           "split positives %{customdata[3]:,}<br>" + ML_METRIC_LABELS.get(metric, metric)
                           + " %{y:.1%}<extra>" + run + "</extra>"))
