@@ -324,3 +324,20 @@ def test_multilabel_class_selections_equal_numpy():
         assert list(g["row"]) == exp
         if len(g):
             assert g["class_missed"].iloc[0] == fn.sum() and g["class_false_positives"].iloc[0] == fp.sum()
+
+
+def test_the_goemotions_demo_carries_every_comment_text(data_dir):
+    """The demo's texts are the TSVs' first field, row for row (tests/data/goemotions: the first real rows)."""
+    from lt_core.data import load_classification_demo
+
+    ml = load_classification_demo("multi-label")
+    for split, name in (("test", "test"), ("val", "dev"), ("train", "train")):
+        rows = [r.split("\t") for r in gzip.decompress((data_dir / "goemotions" / f"{name}.tsv.gz").read_bytes())
+                .decode("utf-8").splitlines() if r.strip()]
+        lab = ml.labels[split]
+        assert list(lab.sample_ids[:len(rows)]) == [r[2] for r in rows]
+        assert list(lab.texts[:len(rows)]) == [r[0] for r in rows]
+        assert len(lab.texts) == len(lab) and all(isinstance(t, str) for t in lab.texts)
+    single = load_classification_demo("single-label")
+    by_id = dict(zip(ml.labels["test"].sample_ids, ml.labels["test"].texts))
+    assert all(by_id[i] == t for i, t in zip(single.labels["test"].sample_ids, single.labels["test"].texts))
