@@ -170,7 +170,7 @@ def by_class(base: pd.DataFrame, classes: ClassTable, class_id: int, role: str =
         raise InputError(f"role must be 'true' or 'predicted', got {role!r}", field="role")
     mask = base.attrs[col] == k
     if errors_only:
-        mask &= ~base["correct"].to_numpy()
+        mask = mask & ~base["correct"].to_numpy()
     what = "true" if role == "true" else "predicted"
     return _select(base, mask, f"{what} {classes.names[k]}" + (" (mistakes)" if errors_only else ""), cap)
 
@@ -183,7 +183,7 @@ def by_bin(base: pd.DataFrame, bin_name: str, role: str = "true", errors_only: b
         raise InputError(f"role must be 'true' or 'predicted', got {role!r}", field="role")
     mask = (base[col] == bin_name).to_numpy()
     if errors_only:
-        mask &= ~base["correct"].to_numpy()
+        mask = mask & ~base["correct"].to_numpy()
     return _select(base, mask, f"{role} bin {bin_name}" + (" (mistakes)" if errors_only else ""), cap)
 
 
@@ -219,7 +219,7 @@ def bin_flow(base: pd.DataFrame, true_bins, pred_bins, errors_only: bool = True,
     pb = (pred_bins,) if isinstance(pred_bins, str) else tuple(pred_bins)
     mask = base["true_bin"].isin(tb).to_numpy() & base["pred_bin"].isin(pb).to_numpy()
     if errors_only:
-        mask &= ~base["correct"].to_numpy()
+        mask = mask & ~base["correct"].to_numpy()
     what = "mistakes" if errors_only else "samples"
     return _select(base, mask, f"{'/'.join(tb)} {what} predicted as {'/'.join(pb)}", cap)
 
