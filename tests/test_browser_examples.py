@@ -32,7 +32,7 @@ def test_clicking_a_confusion_cell_opens_its_comments(browser_page, server):  # 
     if side.get_by_text("single-label", exact=True).count():  # the demo's single-label view has the confusions
         side.get_by_text("single-label", exact=True).first.click()
         _ready(page)
-    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Confusion by train frequency")
+    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Confusions by train frequency")
     chart.first.scroll_into_view_if_needed()
     points = chart.first.locator(".scatterlayer .trace .points path")
     assert points.count() > 100  # one square per confused cell

@@ -421,11 +421,13 @@ def show_examples(ds, run: str, split: str, scheme: str, key: str, *, hint: str,
 
     ``key`` names the panel (its target lives in ``st.session_state[key + "_target"]``).
     """
+    tgt = target(key)
+    if tgt is None:
+        st.caption(hint)
     if pickers is not None:
         pickers()
     tgt = target(key)
     if tgt is None:
-        st.caption(hint)
         return
     try:
         base = base_table(ds, run, split, scheme)

@@ -256,14 +256,16 @@ def confusion_cells_chart(counts: np.ndarray, order: np.ndarray, classes: ClassT
         fig.add_shape(type="line", x0=p, x1=p, y0=-0.5, y1=g - 0.5, line=dict(color="#bbbbbb", width=1))
         fig.add_shape(type="line", y0=p, y1=p, x0=-0.5, x1=g - 0.5, line=dict(color="#bbbbbb", width=1))
     show = g <= 40
-    tick = dict(tickvals=list(range(g)), ticktext=labels) if show else dict(showticklabels=False)
-    fig.update_xaxes(range=[-0.5, g - 0.5], title="predicted class (head → tail)", showgrid=False, zeroline=False,
-                     **tick)
+    # rows carry the names, columns only the rank (the hover says the rest): more room for the cells
+    ytick = dict(tickvals=list(range(g)), ticktext=labels) if show else dict(showticklabels=False)
+    xtick = dict(tickvals=list(range(g)), ticktext=[str(i + 1) for i in range(g)], tickangle=0,
+                 tickfont=dict(size=9)) if show else dict(showticklabels=False)
+    fig.update_xaxes(range=[-0.5, g - 0.5], title="predicted class (rank by train count, head → tail)",
+                     showgrid=False, zeroline=False, **xtick)
     fig.update_yaxes(range=[g - 0.5, -0.5], title="true class (head → tail)", showgrid=False, zeroline=False,
-                     scaleanchor="x", scaleratio=1, **tick)
-    what = (f"{c:,} classes pooled into {g} groups of adjacent rank" if c > max_groups
-            else "share of each true class's samples")
-    title = f"Confusion by train frequency ({what}" + ("; errors only" if errors_only else "") + "; click a cell)"
+                     scaleanchor="x", scaleratio=1, **ytick)
+    what = f"{c:,} classes in {g} groups of adjacent rank" if c > max_groups else "share of each true class"
+    title = f"Confusions by train frequency ({what}" + ("; errors only" if errors_only else "") + ")"
     return _layout(fig, title, height=height)
 
 
