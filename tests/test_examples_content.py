@@ -341,3 +341,33 @@ def test_the_goemotions_demo_carries_every_comment_text(data_dir):
     single = load_classification_demo("single-label")
     by_id = dict(zip(ml.labels["test"].sample_ids, ml.labels["test"].texts))
     assert all(by_id[i] == t for i, t in zip(single.labels["test"].sample_ids, single.labels["test"].texts))
+
+
+def test_eval_cls_examples_multilabel(tmp_path, data_dir):
+    """GoEmotions rows (real, every row) with a generated score matrix: the JSON equals NumPy."""
+    from lt_core.cli import main
+
+    src = data_dir / "goemotions" / "test.tsv.gz"
+    names = (data_dir / "goemotions" / "emotions.txt").read_text().split()
+    rows = [r.split("\t") for r in gzip.decompress(src.read_bytes()).decode("utf-8").splitlines() if r.strip()]
+    n, c = len(rows), len(names)
+    Y = np.zeros((n, c), bool)
+    for i, r in enumerate(rows):
+        Y[i, [int(t) for t in r[1].split(",")]] = True
+    rng = np.random.default_rng(0)
+    P = np.clip(0.6 * Y + rng.uniform(0, 0.55, (n, c)), 0, 1).astype(np.float32)
+    np.save(tmp_path / "p.npy", P)
+    pd.DataFrame({"class_id": range(c), "count": np.arange(c, 0, -1) * 10, "name": names}).to_csv(
+        tmp_path / "counts.csv", index=False)
+    rc = main(["eval-cls", "--labels", str(src), "--preds", str(tmp_path / "p.npy"), "--train-counts",
+               str(tmp_path / "counts.csv"), "--out", str(tmp_path / "r.json"), "--examples", "3"])
+    assert rc == 0
+    doc = json.loads((tmp_path / "r_examples.json").read_text())
+    assert doc["multi_label"] and doc["threshold"] == 0.5
+    for k, cls in enumerate(doc["per_class"]):
+        fn, fp = Y[:, k] & (P[:, k] < 0.5), ~Y[:, k] & (P[:, k] >= 0.5)
+        exp = sorted(np.flatnonzero(fn | fp), key=lambda r: (-(1 - P[r, k]) if fn[r] else -P[r, k], r))[:3]
+        assert [e["row"] for e in cls["examples"]] == exp
+        assert cls["missed"] == int(fn.sum()) and cls["false_positives"] == int(fp.sum())
+        for e in cls["examples"]:
+            assert e["text"] == rows[e["row"]][0] and e["sample_id"] == rows[e["row"]][2]

@@ -54,7 +54,12 @@ n_per_class, order, per_class: [{class_id, name, bin, train_count, support, erro
 text?}]}]}; CSV: one row per example (rank, class_support, class_errors, row, sample_id, true_id,
 true_name, true_bin, pred_id, pred_name, pred_bin, correct, confidence, true_prob, margin, text?).
 confidence / true_prob are softmax probabilities (the scores as given when they are
-probabilities), empty for predicted labels; row is the 0-based position in the label file."""
+probabilities), empty for predicted labels; row is the 0-based position in the label file.
+Multi-label: per class its N most confident mistakes at --threshold, missed positives (outcome FN,
+by 1 - p) and false positives (FP, by p): JSON {split, bins, multi_label, threshold, n_per_class,
+order, per_class: [{class_id, name, bin, train_count, positives, missed, false_positives,
+examples: [{rank, row, sample_id, outcome, probability, true_labels, predicted_labels,
+text?}]}]}; CSV the same rows (rank, class_positives, class_missed, class_false_positives, ...)."""
 
 
 def add_arguments(p) -> None:
@@ -205,7 +210,41 @@ def _run_multilabel(args, scheme) -> int:
     if args.out:
         write_json(args.out, rep.to_dict())
         print(f"\nwrote {args.out}")
+    if args.examples is not None:
+        from ..examples import multilabel_worst_per_class
+        from ..io import write_csv
+
+        table = multilabel_worst_per_class(labels, preds.scores, classes, args.examples, kind=kind,
+                                           threshold=args.threshold)
+        jpath, cpath = examples_paths(args.out)
+        write_json(jpath, ml_examples_report(table, classes, scheme, args.examples, labels.split, args.threshold,
+                                             labels.counts(classes.n_classes)))
+        write_csv(cpath, table)
+        print(f"wrote {jpath} and {cpath}: the {args.examples:,} most confident mistakes of each class (missed "
+              f"positives and false positives at probability >= {args.threshold:g}; {len(table):,} rows)")
     return 0
+
+
+def ml_examples_report(table, classes, scheme, n: int, split: str, threshold: float, positives) -> dict:
+    """The multi-label JSON of ``--examples``: per class its missed positives and false positives."""
+    bins = classes.bins(scheme)
+    keep = [c for c in ("rank", "row", "sample_id", "outcome", "probability", "true_labels", "predicted_labels",
+                        "text") if c in table.columns]
+    groups = {k: g for k, g in table.groupby("class_id", sort=False)} if len(table) else {}
+    per_class = []
+    for k in range(classes.n_classes):
+        g = groups.get(int(classes.ids[k]))
+        recs = [] if g is None else g[keep].to_dict("records")
+        first = None if g is None else g.iloc[0]
+        per_class.append({"class_id": int(classes.ids[k]), "name": str(classes.names[k]), "bin": str(bins[k]),
+                          "train_count": int(classes.train_count[k]),
+                          "positives": int(positives[k]),
+                          "missed": 0 if first is None else int(first["class_missed"]),
+                          "false_positives": 0 if first is None else int(first["class_false_positives"]),
+                          "examples": recs})
+    return {"split": split, "bins": scheme.spec, "multi_label": True, "threshold": threshold, "n_per_class": int(n),
+            "order": "most confident mistakes first (a missed positive by 1 - p, a false positive by p)",
+            "per_class": per_class}
 
 
 def run(args) -> int:
