@@ -20,7 +20,7 @@ from ..errors import InputError
 from .masks import box_pixels, decode_segmentation, mask_outline
 
 __all__ = ["OUTCOME_COLORS", "CLASS_PALETTE", "class_color", "line_width_for", "font_size_for", "draw_annotations",
-           "generated_canvas", "hex_to_rgb"]
+           "generated_canvas", "hex_to_rgb", "contact_sheet"]
 
 #: colour of each box outcome (detection matching, issue 12) and of copy-paste roles
 OUTCOME_COLORS: dict[str, str] = {
@@ -234,3 +234,47 @@ def generated_canvas(height: int, width: int, label: str = "generated") -> np.nd
                font=font)
         a = np.asarray(pil, dtype=np.uint8).copy()
     return a
+
+
+def contact_sheet(images: Sequence[np.ndarray], captions: Sequence[str] | None = None, cols: int = 4,
+                  cell: int = 224, pad: int = 6, caption_px: int = 14) -> np.ndarray:
+    """Images in a grid (for notebooks: the examples of a selection, as the app pages them).
+
+    Each image is fitted into a ``cell`` x ``cell`` square (aspect kept, never enlarged), on white,
+    with its caption (one line, cut to fit) underneath.
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8
+    """
+    from PIL import Image, ImageDraw
+
+    n = len(images)
+    if n == 0:
+        return np.full((cell, cell, 3), 255, np.uint8)
+    if captions is not None and len(captions) != n:
+        raise InputError(f"{len(captions)} captions for {n} images", field="captions")
+    cols = max(1, min(int(cols), n))
+    rows = (n + cols - 1) // cols
+    cap_h = caption_px + 6 if captions is not None else 0
+    W, H = cols * (cell + pad) + pad, rows * (cell + cap_h + pad) + pad
+    sheet = Image.new("RGB", (W, H), (255, 255, 255))
+    d = ImageDraw.Draw(sheet)
+    font = _font(caption_px)
+    for i, arr in enumerate(images):
+        a = np.asarray(arr)
+        if a.ndim != 3 or a.shape[2] != 3 or a.dtype != np.uint8:
+            raise InputError(f"image {i}: expected (H, W, 3) uint8, got {a.shape} {a.dtype}", field="images")
+        im = Image.fromarray(a, "RGB")
+        s_ = min(1.0, cell / max(im.width, im.height))
+        if s_ < 1.0:
+            im = im.resize((max(1, round(im.width * s_)), max(1, round(im.height * s_))), Image.Resampling.BILINEAR)
+        r, c = divmod(i, cols)
+        x0, y0 = pad + c * (cell + pad), pad + r * (cell + cap_h + pad)
+        sheet.paste(im, (x0 + (cell - im.width) // 2, y0 + (cell - im.height) // 2))
+        if captions is not None:
+            text = str(captions[i])
+            while text and d.textlength(text, font=font) > cell:
+                text = text[:-2] + "…" if len(text) > 2 else ""
+            d.text((x0, y0 + cell + 3), text, fill=(40, 40, 40), font=font)
+    return np.asarray(sheet, dtype=np.uint8).copy()
