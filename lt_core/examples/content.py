@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..errors import InputError
 from ..images.roots import resolve_list_paths
 
-__all__ = ["SampleContent", "sample_content"]
+__all__ = ["SampleContent", "sample_content", "DetectionContent"]
 
 
 @dataclass
@@ -106,3 +107,160 @@ def sample_content(labels, image_root=None) -> SampleContent:
             rp = None  # no paths to look up: the images cannot be found
     kind = "image" if rp is not None else ("text" if texts is not None else "none")
     return SampleContent(kind, texts, ids, rp)
+
+
+class DetectionContent:
+    """The image of a detection example with its boxes: ground truth and detections drawn by outcome.
+
+    Parameters
+    ----------
+    gt : DetectionGT
+    results : DetectionResults
+    table : DataFrame
+        :func:`lt_core.examples.detection.box_table` of these files (the outcome of every box).
+    image_root : path, optional
+        The folder of the images (COCO ``file_name`` / LVIS v1 ``coco_url`` layout); None draws the
+        boxes on a plain canvas of each image's size, labelled ``generated`` (the generated demo).
+    masks : bool
+        Draw mask outlines (ground-truth polygons / RLE and the results' RLE) when there are masks.
+
+    Nothing is read when it is made; :meth:`overlay` and :meth:`source` look up one image.
+    """
+
+    def __init__(self, gt, results, table, image_root=None, masks: bool = True, generated_label: str = "generated"):
+        self.gt, self.results, self.table = gt, results, table
+        self.masks = bool(masks)
+        self.label = generated_label
+        self.image_root = None
+        if image_root not in (None, ""):
+            rp = Path(image_root).expanduser()
+            if not rp.is_dir():
+                raise InputError("no such image folder" if not rp.exists() else "expected a folder of images, got a "
+                                 "file", str(image_root), "image root",
+                                 hint="give the folder the ground truth's file_name paths start from")
+            self.image_root = rp.resolve()
+        self.kind = "image" if self.image_root is not None else "canvas"
+        ids = np.asarray(gt.image_ids, np.int64)
+        self._img_pos = {int(i): k for k, i in enumerate(ids.tolist())}
+        self._rows_of = None
+        self._gt_of = None
+        self._paths: dict = {}
+        self._ann_index = None
+
+    # ---- lookups (built on first use)
+    def _rows(self, image_id: int) -> np.ndarray:
+        if self._rows_of is None:
+            img = self.table["image_id"].to_numpy(np.int64)
+            o = np.argsort(img, kind="stable")
+            u, start = np.unique(img[o], return_index=True)
+            end = np.r_[start[1:], len(o)]
+            self._rows_of = {int(a): o[s:e] for a, s, e in zip(u, start, end)}
+        return self._rows_of.get(int(image_id), np.zeros(0, np.int64))
+
+    def _gts(self, image_id: int) -> np.ndarray:
+        if self._gt_of is None:
+            img = np.asarray(self.gt.ann_image_id, np.int64)
+            o = np.argsort(img, kind="stable")
+            u, start = np.unique(img[o], return_index=True)
+            end = np.r_[start[1:], len(o)]
+            self._gt_of = {int(a): o[s:e] for a, s, e in zip(u, start, end)}
+        return self._gt_of.get(int(image_id), np.zeros(0, np.int64))
+
+    def size_hw(self, image_id: int) -> tuple[int, int]:
+        k = self._img_pos.get(int(image_id))
+        if k is None:
+            raise InputError(f"image id {image_id} is not in the ground truth", field="image_id")
+        h, w = np.asarray(self.gt.image_sizes, np.float64)[k]
+        return int(round(h)), int(round(w))
+
+    def source(self, image_id: int) -> Path | None:
+        """The image file (None on a canvas); :class:`InputError` naming what was tried when missing."""
+        if self.image_root is None:
+            return None
+        iid = int(image_id)
+        if iid not in self._paths:
+            from ..images.roots import candidate_relpaths
+
+            raw = getattr(self.gt, "raw", None) or {}
+            recs = raw.get("images", [])
+            k = self._img_pos.get(iid)
+            rec = recs[k] if k is not None and k < len(recs) and int(recs[k].get("id", -1)) == iid else \
+                next((r for r in recs if int(r.get("id", -1)) == iid), None)
+            hit, tried = None, []
+            if rec is not None:
+                tried = candidate_relpaths(rec, str(getattr(self.gt, "source", "")))
+                for c in tried:
+                    p = self.image_root / c
+                    if p.is_file():
+                        hit = p
+                        break
+            self._paths[iid] = (hit, tried)
+        hit, tried = self._paths[iid]
+        if hit is None:
+            raise InputError(f"no image file for image id {iid} (tried {', '.join(tried) or 'no file_name'})",
+                             str(self.image_root), "images.file_name",
+                             hint="is this the image folder of this ground truth?")
+        return hit
+
+    def _gt_segmentation(self, pos: np.ndarray) -> list:
+        raw = getattr(self.gt, "raw", None) or {}
+        anns = raw.get("annotations")
+        if not anns or not getattr(self.gt, "has_segmentation", False):
+            return [None] * len(pos)
+        if self._ann_index is None:
+            self._ann_index = {int(a["id"]): a for a in anns if "id" in a}
+        ids = np.asarray(self.gt.ann_id, np.int64)[pos]
+        return [self._ann_index.get(int(i), {}).get("segmentation") for i in ids]
+
+    def overlay(self, image_id: int, highlight: dict | None = None, min_score: float = 0.3, max_dets: int = 30,
+                class_names: bool = True) -> dict:
+        """The boxes to draw on one image (keyword arguments of :func:`lt_core.images.draw_annotations`).
+
+        Ground truth: every box of the image, ``gt`` colour (``missed`` where no detection matched
+        it). Detections: those of the image at or above ``min_score`` (at most ``max_dets``, highest
+        first), coloured by outcome, with class name and score. ``highlight`` — a row of the box
+        table (``det_index`` / ``ann_id``) — is drawn last, thick, the others dimmed; its score
+        lowers ``min_score`` so it is always there.
+        """
+        names = np.asarray(self.gt.categories.names, dtype=object)
+        t = self.table.iloc[self._rows(image_id)]
+        hi_det = int(highlight.get("det_index", -1)) if highlight is not None else -1
+        hi_ann = int(highlight.get("ann_id", -1)) if highlight is not None else -1
+        if hi_det >= 0 and highlight.get("score") == highlight.get("score") and highlight.get("score") is not None:
+            min_score = min(float(min_score), float(highlight["score"]))
+        dets = t[(t["det_index"] >= 0)]
+        dets = dets[(dets["score"] >= min_score) | (dets["det_index"] == hi_det)]
+        dets = dets.sort_values("score", ascending=False, kind="stable")
+        if len(dets) > max_dets:
+            keep = dets.head(max_dets)
+            if hi_det >= 0 and hi_det not in set(keep["det_index"]):
+                keep = pd.concat([keep.iloc[:-1], dets[dets["det_index"] == hi_det]])
+            dets = keep
+        missed = set(t.loc[t["outcome"] == "missed", "ann_id"].to_numpy(np.int64).tolist())
+        gpos = self._gts(image_id)
+        g_ids = np.asarray(self.gt.ann_id, np.int64)[gpos]
+        g_box = np.asarray(self.gt.ann_bbox, np.float64).reshape(-1, 4)[gpos]
+        g_cat = self.gt.categories.index_of(np.asarray(self.gt.ann_category_id, np.int64)[gpos]) if len(gpos) \
+            else np.zeros(0, np.int64)
+        boxes = [*g_box.tolist(), *dets[["x", "y", "w", "h"]].to_numpy(np.float64).tolist()]
+        outcomes = ["missed" if int(a) in missed else "gt" for a in g_ids] + dets["outcome"].astype(str).tolist()
+        labels = ([str(names[c]) for c in g_cat] + dets["category"].astype(str).tolist()) if class_names else None
+        scores = [None] * len(gpos) + dets["score"].astype(float).tolist()
+        hl = None
+        if hi_det >= 0:
+            w = np.flatnonzero(dets["det_index"].to_numpy(np.int64) == hi_det)
+            hl = len(gpos) + int(w[0]) if len(w) else None
+        elif hi_ann >= 0:
+            w = np.flatnonzero(g_ids == hi_ann)
+            hl = int(w[0]) if len(w) else None
+        out = {"boxes": np.asarray(boxes, np.float64).reshape(-1, 4), "labels": labels, "scores": scores,
+               "outcomes": outcomes, "highlight": hl}
+        if self.masks:
+            gm = self._gt_segmentation(gpos)
+            dm = [None] * len(dets)
+            seg = getattr(self.results, "segmentation", None)
+            if seg is not None:
+                dm = [seg[int(i)] for i in dets["det_index"].to_numpy(np.int64)]
+            if any(m is not None for m in gm + dm):
+                out["masks"] = gm + dm
+        return out

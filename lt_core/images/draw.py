@@ -30,6 +30,10 @@ OUTCOME_COLORS: dict[str, str] = {
     "duplicate": "#ff7f0e",     # orange: FP, a second detection of a matched object
     "wrong class": "#9467bd",   # purple: FP, overlaps an object of another class
     "localisation": "#e377c2",  # pink: FP, right class, IoU too low
+    "wrong_class": "#9467bd",   # the outcome names of lt_core.detection.detection_outcomes (TIDE)
+    "localization": "#e377c2",
+    "both": "#8c564b",          # brown: FP, wrong class and a poor box
+    "ignored": "#9e9e9e",       # grey: in a crowd region / a class not evaluated in the image
     "missed": "#17becf",        # cyan: a GT object no detection found
     "gt": "#f0f0f0",            # near white: a ground-truth object
     "pasted": "#ffd400",        # yellow: an object copy-pasted into the image
