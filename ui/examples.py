@@ -36,7 +36,8 @@ from lt_core.examples import (SampleContent, Selection, bin_flow, by_bin, by_cla
 __all__ = ["take_click", "clicked_point", "target", "set_target", "show_examples", "show_selection", "base_table",
            "content_for", "thumbnail_cache", "image_root_section", "selection_for", "class_picker",
            "cell_picker", "bin_picker", "cell_target", "bin_target", "class_target", "flow_target", "chart_event",
-           "chart_with_examples", "changes_panel", "class_of_point", "multilabel_panel", "PAGE_SIZE_IMAGES", "PAGE_SIZE_TEXT", "DISPLAY_CAP", "THUMB_SIDE"]
+           "chart_with_examples", "changes_panel", "class_of_point", "multilabel_panel", "detection_panel",
+           "show_detection_selection", "det_box_table", "det_content", "det_image_root_section", "PAGE_SIZE_IMAGES", "PAGE_SIZE_TEXT", "DISPLAY_CAP", "THUMB_SIDE"]
 
 PAGE_SIZE_IMAGES = 12   # thumbnails on one page of examples
 PAGE_SIZE_TEXT = 10     # texts (or table rows) on one page
@@ -519,6 +520,169 @@ def class_of_point(pt: dict) -> dict | None:
         return {"what": "class", "class_id": int(cd[-1])}
     except (TypeError, ValueError):
         return None
+
+
+# ---------------------------------------------------------------------------------------------- detection
+DET_THUMB_SIDE = 320     # a detection example in the grid
+DET_ZOOM_SIDE = 960      # the one opened large
+DET_PAGE_SIZE = 8
+
+
+def det_box_table(det, name: str, scheme: str = "lvis"):
+    """:func:`lt_core.examples.box_table` of one results file (the TIDE outcome table), memoised."""
+    from lt_core.examples import box_table
+
+    res = det.results[name]
+    return _memo(("det_boxes", name, scheme), (det.gt, res), lambda: box_table(det.gt, res, scheme))
+
+
+def det_content(det, name: str):
+    """The pictures of a results file's examples: its image folder, or a canvas for generated data."""
+    from lt_core.examples import DetectionContent
+
+    res = det.results[name]
+    root = getattr(det, "image_root", None)
+
+    def make():
+        table = det_box_table(det, name)
+        try:
+            return DetectionContent(det.gt, res, table, root)
+        except InputError as e:
+            st.session_state["ex_det_root_error"] = str(e)
+            return DetectionContent(det.gt, res, table, None)
+    return _memo(("det_content", name, str(root)), (det.gt, res), make)
+
+
+def _det_caption(r: pd.Series) -> str:
+    from lt_core.examples import OUTCOME_LABELS
+
+    what = OUTCOME_LABELS.get(str(r["outcome"]), str(r["outcome"]))
+    score = f" {float(r['score']):.2f}" if r.get("score") == r.get("score") and r.get("score") is not None else ""
+    true = r.get("true_category")
+    about = f" on a **{true}**" if isinstance(true, str) and true and true != r["category"] else ""
+    steal = ""
+    if "stealer" in r.index and isinstance(r.get("stealer"), str):
+        steal = f" · taken by **{r['stealer']}** {float(r['stealer_score']):.2f}"
+    iou = f" · IoU {float(r['iou']):.2f}" if r.get("iou") == r.get("iou") and r.get("iou") is not None else ""
+    return f"{what}: **{r['category']}**{score}{about}{iou}{steal} · image {int(r['image_id'])}"
+
+
+def _det_overlay(content, r: pd.Series) -> dict:
+    """The row's image with its boxes; a stolen box shows the stealer's detection too."""
+    extra = (int(r["stealer_det"]),) if "stealer_det" in r.index and int(r.get("stealer_det", -1)) >= 0 else ()
+    return content.overlay(int(r["image_id"]), highlight=r.to_dict(), include_dets=extra)
+
+
+def _det_picture(content, r: pd.Series, side: int, thumbs):
+    iid = int(r["image_id"])
+    src = content.source(iid)
+    return thumbs.get(src, side, _det_overlay(content, r), size_hw=content.size_hw(iid), label=content.label)
+
+
+def show_detection_selection(sel: Selection, content, key: str, *, csv_name: str, cap: int = DISPLAY_CAP,
+                             thumbs=None) -> None:
+    """One detection selection: what it is, one page of its images with the boxes drawn (the row's
+    box highlighted), the one picked opened large, and a CSV download of every row."""
+    shown = Selection(sel.title, sel.rows.head(cap), sel.total, sel.kind, sel.order)
+    st.markdown(f"**{_md_escape(sel.title)}**")
+    st.caption(shown.caption())
+    if sel.total == 0:
+        st.info("No boxes here.", icon=":material/info:")
+        return
+    thumbs = thumbs or thumbnail_cache()
+    a, b = _page(key, shown.shown, DET_PAGE_SIZE, sel.title)
+    rows = shown.rows.iloc[a:b]
+    if content is not None and content.kind == "canvas":
+        st.caption(":orange[Generated data: the boxes are drawn on a plain canvas of each image's size.]")
+    kz = f"{key}_zoom"
+    cols = st.columns(2)
+    for i, (_, r) in enumerate(rows.iterrows()):
+        with cols[i % 2]:
+            try:
+                st.image(str(_det_picture(content, r, DET_THUMB_SIDE, thumbs)), width="stretch")
+            except InputError as e:
+                st.caption(f"image {int(r['image_id'])}: {e}")
+            st.caption(_det_caption(r))
+            if st.button("open", key=f"{key}_open_{a + i}", icon=":material/zoom_in:", type="tertiary"):
+                st.session_state[kz] = (sel.title, a + i)
+    z = st.session_state.get(kz)
+    if z and z[0] == sel.title and z[1] < shown.shown:
+        r = shown.rows.iloc[z[1]]
+        with st.expander(f"image {int(r['image_id'])}, large", expanded=True):
+            try:
+                st.image(str(_det_picture(content, r, DET_ZOOM_SIDE, thumbs)), width="stretch")
+            except InputError as e:
+                st.caption(str(e))
+            st.caption(_det_caption(r))
+    c = st.columns([2, 3])
+    c[0].download_button(f"CSV of all {sel.total:,}", data=sel.to_csv, file_name=csv_name, mime="text/csv",
+                         key=f"{key}_csv", icon=":material/download:", on_click="ignore",
+                         help="Every box of the selection: image id, detection position / annotation id, category, "
+                              "true category, score, IoU, outcome, bin and the boxes.")
+    with c[1].expander(f"table of the first {shown.shown:,}"):
+        cols_ = [c_ for c_ in ("image_id", "det_index", "ann_id", "category", "true_category", "score", "iou",
+                               "outcome", "bin", "stealer", "stealer_score") if c_ in shown.rows.columns]
+        st.dataframe(shown.rows[cols_], hide_index=True, width="stretch", height=260)
+
+
+def detection_panel(det, name: str, key: str, make: Callable[[], Selection | None], *, hint: str,
+                    controls: Callable[[], None] | None = None) -> None:
+    """The examples panel of a detection chart: its controls, then the boxes of the target (or a hint)."""
+    if controls is not None:
+        controls()
+    err = st.session_state.pop("ex_det_root_error", None)
+    try:
+        sel = make()
+        if sel is None:
+            st.caption(hint)
+            return
+        content = det_content(det, name)
+    except InputError as e:
+        from ui import state
+
+        state.show_error(e, "examples")
+        return
+    err = err or st.session_state.pop("ex_det_root_error", None)
+    if err:
+        st.warning(f"The image folder cannot be used: {err}", icon=":material/warning:")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"boxes_{name}_{sel.title}")[:120]
+    show_detection_selection(sel, content, key, csv_name=f"{safe}.csv")
+
+
+def det_image_root_section(det) -> None:
+    """Where the images of a detection ground truth are (COCO ``file_name`` / LVIS ``coco_url``)."""
+    from ui import files
+
+    st.markdown("**Images of the examples**")
+    cur = getattr(det, "image_root", None)
+    c = st.columns([4, 1])
+    txt = c[0].text_input("Image folder (local path)", value=cur or "", key="ex_det_image_root",
+                          placeholder="the folder the ground truth's file_name paths start from, e.g. /data/coco/val2017",
+                          help="COCO: images[].file_name under this folder (or its split folder); LVIS v1: the "
+                               "split/name of coco_url. Only folders inside the data roots are read. Without it, "
+                               "generated data draws its boxes on a plain canvas.")
+    if c[1].button("Use folder", key="ex_det_image_root_set"):
+        try:
+            root = files.confine(txt, "image folder") if txt.strip() else None
+            if root is not None and not Path(root).is_dir():
+                raise InputError("is not a folder", txt, "image folder")
+        except InputError as e:
+            from ui import state
+
+            state.show_error(e, "image folder")
+        else:
+            det.image_root = root
+            st.session_state.get(MEMO, {}).clear()
+            if root:
+                from lt_core.images import resolve_gt_images
+
+                raw = getattr(det.gt, "raw", None) or {}
+                recs = raw.get("images", [])[:200]
+                idx = resolve_gt_images(recs, root)
+                st.success(f"{idx.n_found:,} of the first {len(recs):,} images are under `{root}`.",
+                           icon=":material/image:")
+    elif cur:
+        st.caption(f"Images from `{cur}`.")
 
 
 # ---------------------------------------------------------------------------------------------- Data page

@@ -213,14 +213,15 @@ class DetectionContent:
         return [self._ann_index.get(int(i), {}).get("segmentation") for i in ids]
 
     def overlay(self, image_id: int, highlight: dict | None = None, min_score: float = 0.3, max_dets: int = 30,
-                class_names: bool = True) -> dict:
+                class_names: bool = True, include_dets: tuple = ()) -> dict:
         """The boxes to draw on one image (keyword arguments of :func:`lt_core.images.draw_annotations`).
 
         Ground truth: every box of the image, ``gt`` colour (``missed`` where no detection matched
         it). Detections: those of the image at or above ``min_score`` (at most ``max_dets``, highest
         first), coloured by outcome, with class name and score. ``highlight`` — a row of the box
         table (``det_index`` / ``ann_id``) — is drawn last, thick, the others dimmed; its score
-        lowers ``min_score`` so it is always there.
+        lowers ``min_score`` so it is always there; ``include_dets`` (results positions) are drawn
+        whatever their score (e.g. the detection that steals the highlighted box).
         """
         names = np.asarray(self.gt.categories.names, dtype=object)
         t = self.table.iloc[self._rows(image_id)]
@@ -229,13 +230,13 @@ class DetectionContent:
         if hi_det >= 0 and highlight.get("score") == highlight.get("score") and highlight.get("score") is not None:
             min_score = min(float(min_score), float(highlight["score"]))
         dets = t[(t["det_index"] >= 0)]
-        dets = dets[(dets["score"] >= min_score) | (dets["det_index"] == hi_det)]
+        must = dets["det_index"].isin((hi_det, *include_dets))
+        dets = dets[(dets["score"] >= min_score) | must]
         dets = dets.sort_values("score", ascending=False, kind="stable")
         if len(dets) > max_dets:
-            keep = dets.head(max_dets)
-            if hi_det >= 0 and hi_det not in set(keep["det_index"]):
-                keep = pd.concat([keep.iloc[:-1], dets[dets["det_index"] == hi_det]])
-            dets = keep
+            forced = dets[dets["det_index"].isin((hi_det, *include_dets))]
+            rest = dets[~dets["det_index"].isin((hi_det, *include_dets))].head(max(0, max_dets - len(forced)))
+            dets = pd.concat([rest, forced]).sort_values("score", ascending=False, kind="stable")
         missed = set(t.loc[t["outcome"] == "missed", "ann_id"].to_numpy(np.int64).tolist())
         gpos = self._gts(image_id)
         g_ids = np.asarray(self.gt.ann_id, np.int64)[gpos]
