@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import time
 
-import numpy as np
 import pytest
 
 from test_browser import READY_JS, browser_page, server  # noqa: F401 - the shared server and browser fixtures
