@@ -72,8 +72,9 @@ def box_table(gt, results, scheme: str | BinScheme = "lvis", outcomes: pd.DataFr
     DataFrame with :data:`BOX_COLUMNS`: ``det_index`` is the prediction's position in the results
     file (-1 for a ground-truth row), ``ann_id`` the ground truth concerned (its match, the object a
     wrong-class / poor-localisation box is about, a missed box; -1 if none), ``category`` the
-    predicted class (a missed box: its own), ``true_category`` the class of ``ann_id``, ``x, y, w,
-    h`` the row's box and ``ann_*`` the ground-truth box. Missed rows: every non-crowd ground truth no
+    predicted class (a missed box: its own), ``true_category`` the class of ``ann_id``, ``iou`` the
+    prediction's IoU with that box (without one: its best IoU with a box of its own class), ``x, y,
+    w, h`` the row's box and ``ann_*`` the ground-truth box. Missed rows: every non-crowd ground truth no
     prediction matched (``tide_miss``: no wrong-class / poor-localisation box points at it either).
     """
     if outcomes is None:
@@ -117,13 +118,22 @@ def box_table(gt, results, scheme: str | BinScheme = "lvis", outcomes: pd.DataFr
         return out
 
     ab = ann_box(a_about)
+    # IoU with the box the prediction is about (its match, the object of a wrong-class box ...), pycocotools'
+    # arithmetic; without one, the outcome table's (its best IoU with a box of its own class)
+    from ..detection.matching import bbox_iou_pairs
+
+    own = preds["iou"].to_numpy(np.float64)
+    with_ann = a_about >= 0
+    iou = own.copy()
+    if with_ann.any():
+        iou[with_ann] = bbox_iou_pairs(bbox[det[with_ann]], ab[with_ann], np.zeros(int(with_ann.sum()), bool))
     p_part = pd.DataFrame({
         "image_id": preds["image_id"].to_numpy(np.int64), "det_index": det,
         "ann_id": preds["ann_id"].to_numpy(np.int64), "category_id": ids[ci_det], "category": names[ci_det],
         "bin": bins[ci_det], "true_category_id": np.where(t_ci >= 0, ids[np.maximum(t_ci, 0)], -1),
         "true_category": np.where(t_ci >= 0, names[np.maximum(t_ci, 0)], None),
         "true_bin": np.where(t_ci >= 0, bins[np.maximum(t_ci, 0)], None),
-        "score": preds["score"].to_numpy(np.float64), "iou": preds["iou"].to_numpy(np.float64),
+        "score": preds["score"].to_numpy(np.float64), "iou": iou,
         "outcome": preds["outcome"].to_numpy(dtype=object), "tide_miss": False,
         "x": bbox[det, 0], "y": bbox[det, 1], "w": bbox[det, 2], "h": bbox[det, 3],
         "ann_x": ab[:, 0], "ann_y": ab[:, 1], "ann_w": ab[:, 2], "ann_h": ab[:, 3],
