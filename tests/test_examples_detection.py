@@ -265,3 +265,18 @@ def test_stealing_pair_boxes_equal_numpy(tmp_path):
         assert int(r["stealer_det"]) == best and dets[best]["category_id"] == s
         assert abs(r["stealer_iou"] - _iou([dets[best]["bbox"]], [ann["bbox"]])[0, 0]) < 1e-12
     assert (np.diff(sel.rows["stealer_score"].to_numpy()) <= 0).all()
+
+
+def test_worst_boxes_per_class_are_each_class_selection_cut_to_n(tmp_path):
+    from lt_core.examples import worst_boxes_per_class
+
+    gt_dict, dets = _tiny_scene(3)
+    ds = _dataset(tmp_path, gt_dict, dets)
+    table = box_table(ds.gt, ds.results["r"], "lvis", style="coco")
+    w = worst_boxes_per_class(table, ds.classes, 3)
+    for k in ds.classes.ids:
+        sel = boxes_of_class(table, ds.classes, int(k), "errors", cap=3)
+        got = w[w["category_id"] == k]
+        assert list(zip(got["det_index"], got["ann_id"])) == list(zip(sel.rows["det_index"], sel.rows["ann_id"]))
+        if len(got):
+            assert got["class_fp"].iloc[0] == int(((table["category_id"] == k) & table["outcome"].isin(FP_KINDS)).sum())

@@ -29,6 +29,7 @@ from ..errors import InputError
 from .selection import Selection
 
 __all__ = ["box_table", "boxes_of_class", "stealing_pair", "detections_at_threshold", "pr_point_threshold",
+           "worst_boxes_per_class",
            "FP_KINDS", "OUTCOME_LABELS", "BOX_COLUMNS", "DETECTION_ORDER"]
 
 DEFAULT_CAP = 200
@@ -363,3 +364,43 @@ def pr_point_threshold(ev, class_id: int, recall: float, iou: float = 0.5, area:
     i = int(hit[0]) if len(hit) else len(raw) - 1
     return float(raw["score"].iloc[i])
 
+
+
+def worst_boxes_per_class(table: pd.DataFrame, classes, n: int, outcomes="errors") -> pd.DataFrame:
+    """The ``n`` worst boxes of every category (``eval-det --examples N``), categories in table order.
+
+    A box belongs to the category it was predicted as (a missed box: its own); within a category the
+    order is :func:`boxes_of_class`'s (false positives by score, then missed boxes, larger first).
+
+    Returns
+    -------
+    DataFrame: ``rank`` (1..n), ``class_tp``, ``class_fp``, ``class_missed`` (the category's counts)
+    and the :data:`BOX_COLUMNS`.
+    """
+    if int(n) < 1:
+        raise InputError(f"n must be >= 1, got {n}", field="examples")
+    want = _outcome_set(outcomes)
+    t = table[table["outcome"].isin(want)]
+    ordered = _worst_first(t, table.attrs.get("train_count", {}))
+    cat = ordered["category_id"].to_numpy(np.int64)
+    pos = classes.index_of(cat, field="category id") if len(cat) else np.zeros(0, np.int64)
+    grp = np.argsort(pos, kind="stable")
+    ps = pos[grp]
+    rank = np.arange(len(grp)) - np.searchsorted(ps, ps, side="left") + 1
+    keep = rank <= int(n)
+    out = ordered.iloc[grp[keep]].copy()
+    allc = classes.index_of(table["category_id"].to_numpy(np.int64), field="category id") if len(table) else \
+        np.zeros(0, np.int64)
+    o = table["outcome"].to_numpy(dtype=object)
+    C = classes.n_classes
+    n_tp = np.bincount(allc[o == "tp"], minlength=C)
+    n_fp = np.bincount(allc[np.isin(o, FP_KINDS)], minlength=C)
+    n_miss = np.bincount(allc[o == "missed"], minlength=C)
+    c = ps[keep]
+    out.insert(0, "rank", rank[keep])
+    out.insert(1, "class_tp", n_tp[c])
+    out.insert(2, "class_fp", n_fp[c])
+    out.insert(3, "class_missed", n_miss[c])
+    out = out.reset_index(drop=True)
+    out.attrs = {}
+    return out
