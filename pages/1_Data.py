@@ -191,53 +191,6 @@ with tab_cls:
 
 # ---------------------------------------------------------------- detection
 with tab_det:
-    st.subheader("Summary")
-    ds = det.summary("lvis")
-    d1 = st.columns(4)
-    d1[0].metric("Images", f"{det.gt.n_images:,}")
-    d1[1].metric("Annotations", f"{len(det.gt.ann_id):,}")
-    d1[2].metric("Categories", f"{det.classes.n_classes:,}")
-    d1[3].metric("Evaluation style", ds["style"].upper(),
-                 help="LVIS (federated: neg / not-exhaustive category lists) or COCO")
-    if det.generated:
-        st.info("Generated data: the categories and their train frequencies are the real LVIS v1 ones; images, "
-                "boxes and detections are generated (tail classes detected worse).", icon=":material/science:")
-    dbins = det.classes.bins("lvis")
-    st.dataframe(pd.DataFrame([{"bin": b, "categories": int((dbins == b).sum()),
-                                "train images": int(det.classes.train_count[dbins == b].sum())}
-                               for b in parse_bins("lvis").order(dbins)]), hide_index=True)
-    st.dataframe(pd.DataFrame([{"results": k, "detections": len(v), "images": len(set(v.image_id.tolist())),
-                                "masks": v.segmentation is not None, "source": v.source}
-                               for k, v in det.results.items()]), hide_index=True, width="stretch")
+    from ui.data_detection import detection_tab
 
-    st.subheader("Load detection data")
-    st.caption("Ground truth: COCO or LVIS JSON (`.json` or `.json.gz`). Results: COCO results JSON, one or more.")
-    dmode = st.radio("Files from", ["Upload", "Local path"], horizontal=True, key="det_mode")
-    with st.form("det_form"):
-        gt_path = _file_input("Ground truth JSON", "gt", dmode, ["json", "gz"], "COCO / LVIS annotations.")
-        if dmode == "Upload":
-            ups = st.file_uploader("Results JSON (one or more)", type=["json", "gz"], accept_multiple_files=True,
-                                   key="up_dt", help="COCO results: [{image_id, category_id, bbox, score}, ...]")
-            res_paths = state.save_uploads(ups)
-        else:
-            txt = st.text_area("Results JSON paths (one per line)", key="path_dt")
-            res_paths = {Path(x.strip()).name: x.strip() for x in txt.splitlines() if x.strip()}
-        dsub = st.form_submit_button("Load", type="primary")
-    if dsub:
-        if not gt_path:
-            st.error("Give a ground-truth JSON file.")
-        else:
-            try:
-                if dmode != "Upload":  # local paths: only inside the data roots (ui/files.py)
-                    gt_path, res_paths = files.confine(gt_path), {k: files.confine(v) for k, v in res_paths.items()}
-                newd = build_detection_dataset(gt_path, {Path(k).name.split(".")[0]: v for k, v in res_paths.items()})
-            except (InputError, OSError, ValueError) as e:
-                state.show_error(e, "Could not load")
-            else:
-                state.set_detection(newd)
-                st.success(f"Loaded {newd.name}: {newd.gt.n_images:,} images, {len(newd.results)} results files")
-                st.rerun()
-    if not det.generated:
-        if st.button("Back to the detection demo", key="det_demo"):
-            state.reset_demo("detection")
-            st.rerun()
+    detection_tab(det)

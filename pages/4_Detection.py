@@ -10,8 +10,11 @@ import streamlit as st
 
 from lt_core.bins import parse_bins
 from lt_core.data import DetectionDataset, load_detection_gt
-from lt_core.detection import (ap_by_bin, evaluate_detections, load_results_fast, operating_thresholds,
-                               pr_curve, pr_curves_by_bin, raw_pr_curve, stealing_analysis, thresholds_to_json)
+from lt_core.detection import (ap_by_bin, apply_frequencies, bootstrap_ci, evaluate_detections,
+                               load_detection_frequencies, load_results_fast, operating_thresholds, paired_bootstrap,
+                               pr_curve, pr_curves_by_bin, raw_pr_curve, stealing_analysis, thresholds_to_json,
+                               tide_errors)
+from lt_core.detection.evaluator import detection_bins
 from lt_core.errors import InputError
 from lt_core.io import to_jsonable
 from lt_core.plots import detection as dplots
@@ -23,47 +26,86 @@ st.caption("Which classes does my detector miss, and who steals them?")
 ds = state.detection()
 CACHE = "ts_det_eval_cache"
 cache: dict = st.session_state.setdefault(CACHE, {})
+VIEWS = ["PR curves", "Who steals the tail", "Where the AP goes (TIDE)", "Confidence intervals",
+         "Operating thresholds"]
 
 
 # ---------------------------------------------------------------- loading
-with st.expander("Load ground truth and results files", expanded=ds is None or not ds.results,
-                 icon=":material/upload_file:"):
-    mode = st.radio("Source", ["Upload", "Local path"], horizontal=True, key="det_src",
-                    help="Upload small files; give local paths for large ones (LVIS val results are hundreds of MB).")
-    if mode == "Upload":
-        gt_up = st.file_uploader("Ground truth (COCO / LVIS JSON)", type=["json", "gz"], key="det_gt_up",
-                                 help="instances_val.json or lvis_v1_val.json (.json or .json.gz)")
-        dt_up = st.file_uploader("Results (COCO results JSON, one or more)", type=["json", "gz"],
-                                 accept_multiple_files=True, key="det_dt_up",
-                                 help="A list of {image_id, category_id, bbox, score}; one file per detector.")
-        gt_path = files.save_uploads([gt_up], "det_gt_up").get(gt_up.name) if gt_up is not None else None
-        dt_paths = list(files.save_uploads(dt_up, "det_dt_up").values())
-    else:
-        gt_path = st.text_input("Ground truth path", key="det_gt_path",
-                                help="Path to a COCO / LVIS ground-truth JSON on the machine running the app.").strip() or None
-        dt_text = st.text_area("Results paths (one per line)", key="det_dt_paths",
-                               help="Each file becomes one results set, named after the file.")
-        dt_paths = [l.strip() for l in dt_text.splitlines() if l.strip()]
-    c = st.columns([1, 1, 3])
-    if c[0].button("Load", type="primary", key="det_load", disabled=not gt_path):
-        try:
-            if mode != "Upload":  # local paths: only inside the data roots (ui/files.py)
-                gt_path, dt_paths = files.confine(gt_path, "ground truth path"), [files.confine(p) for p in dt_paths]
-            with st.spinner("Reading ground truth and results…"):
-                g = load_detection_gt(gt_path)
-                newd = DetectionDataset(Path(gt_path).name, g)
-                for p in dt_paths:
-                    r = load_results_fast(p, g)
-                    newd.results[r.name] = r
-            state.set_detection(newd)
+def load_section() -> None:
+    with st.expander("Load ground truth and results files", expanded=ds is None or not ds.results,
+                     icon=":material/upload_file:"):
+        mode = st.radio("Source", ["Upload", "Local path"], horizontal=True, key="det_src",
+                        help="Upload small files; give local paths for large ones (LVIS val results are hundreds of MB).")
+        if mode == "Upload":
+            gt_up = st.file_uploader("Ground truth (COCO / LVIS JSON)", type=["json", "gz"], key="det_gt_up",
+                                     help="instances_val.json or lvis_v1_val.json (.json or .json.gz)")
+            dt_up = st.file_uploader("Results (COCO results JSON, one or more)", type=["json", "gz"],
+                                     accept_multiple_files=True, key="det_dt_up",
+                                     help="A list of {image_id, category_id, bbox, score} (+ RLE segmentation for "
+                                          "masks); one file per detector.")
+            fr_up = st.file_uploader("Train frequencies (optional)", type=["json", "gz", "csv"], key="det_fr_up",
+                                     help="The training ground truth, an LVIS category file (image_count, frequency) "
+                                          "or a counts CSV (class_id,count): the bins come from it.")
+            gt_path = files.save_uploads([gt_up], "det_gt_up").get(gt_up.name) if gt_up is not None else None
+            dt_paths = list(files.save_uploads(dt_up, "det_dt_up").values())
+            fr_path = files.save_uploads([fr_up], "det_fr_up").get(fr_up.name) if fr_up is not None else None
+        else:
+            gt_path = st.text_input("Ground truth path", key="det_gt_path",
+                                    help="A COCO / LVIS ground-truth JSON on the machine running the app.").strip() or None
+            dt_text = st.text_area("Results paths (one per line)", key="det_dt_paths",
+                                   help="Each file becomes one results set, named after the file.")
+            dt_paths = [line.strip() for line in dt_text.splitlines() if line.strip()]
+            fr_path = st.text_input("Train frequencies path (optional)", key="det_fr_path",
+                                    help="The training ground truth, an LVIS category file or a counts CSV: the bins "
+                                         "come from it.").strip() or None
+        c = st.columns([1, 1, 3])
+        if c[0].button("Load", type="primary", key="det_load", disabled=not gt_path):
+            _load(gt_path, dt_paths, fr_path, local=mode != "Upload")
+        if ds is not None and not ds.generated and c[1].button("Back to the demo", key="det_demo_back"):
+            state.reset_demo("detection")
             st.session_state[CACHE] = {}
             st.rerun()
+
+
+def _load(gt_path, dt_paths, fr_path, local: bool = False) -> None:
+    try:
+        if local:  # local paths: only inside the data roots (ui/files.py)
+            gt_path = files.confine(gt_path, "ground truth path")
+            fr_path = files.confine(fr_path, "train frequencies path") if fr_path else None
+        with st.spinner("Reading ground truth…"):
+            g = load_detection_gt(gt_path)
+            if fr_path:
+                ft = load_detection_frequencies(fr_path, g)
+                g = apply_frequencies(g, ft)
+                for note in ft.notes:
+                    st.info(note, icon=":material/info:")
+    except (InputError, OSError, ValueError) as e:
+        state.show_error(e, "Could not load the ground truth")
+        return
+    newd = DetectionDataset(Path(gt_path).name, g)
+    failed = []
+    for p in dt_paths:  # one bad results file never takes the others down
+        try:
+            if local:
+                p = files.confine(p, "results path")
+            with st.spinner(f"Reading {Path(p).name}…"):
+                r = load_results_fast(p, g)
+            newd.results[r.name] = r
         except (InputError, OSError, ValueError) as e:
-            state.show_error(e, "Could not load the detection files")
-    if ds is not None and not ds.generated and c[1].button("Back to the demo", key="det_demo_back"):
-        state.reset_demo("detection")
-        st.session_state[CACHE] = {}
-        st.rerun()
+            failed.append((p, e))
+    st.session_state["det_load_errors"] = [f"{Path(p).name}: {e}" for p, e in failed]
+    if not newd.results and failed:
+        for p, e in failed:
+            state.show_error(e, f"Could not load {Path(p).name}")
+        return
+    state.set_detection(newd)
+    st.session_state[CACHE] = {}
+    st.rerun()
+
+
+load_section()
+for msg in st.session_state.get("det_load_errors", []):
+    st.error(f"Not loaded — {msg}", icon=":material/error:")
 
 if ds is None or not ds.results:
     st.info("Load a ground-truth file and at least one results file above, or go back to the demo.",
@@ -75,44 +117,61 @@ if ds.generated:
 
 gt = ds.gt
 names = list(ds.results)
-raw_cats = (gt.raw or {}).get("categories", []) if isinstance(gt.raw, dict) else []
-train_counts = bool(raw_cats) and all("image_count" in c for c in raw_cats)
-count_words = "TRAIN images" if train_counts else "images in this ground-truth file (no train counts given)"
+data_key = f"{id(gt)}"
+count_source = gt.categories.count_source or "unknown"
+train_counts = count_source.startswith(("train", "image_count"))
+count_words = "training images" if train_counts else "images per class in the evaluation split"
+count_note = f"counts from {count_source}" if train_counts else \
+    f"counts from {count_source.replace('the evaluation split: ', '')}, the evaluation split (no train counts given)"
+
 
 # ---------------------------------------------------------------- parameters
-auto_style = "lvis" if gt.is_lvis and gt.neg_category_ids is not None else "coco"
+auto_style = "lvis" if gt.neg_category_ids is not None else "coco"
+segm_gt = gt.has_segmentation
+
+
+def iou_type_of(name: str, masks_as: str) -> str:
+    """bbox results as bbox, mask results as segm (unless the user evaluates masks as boxes)."""
+    r = ds.results[name]
+    return "segm" if (r.segmentation is not None and segm_gt and masks_as == "segm") else "bbox"
+
+
 with st.form("det_params", border=False):
     c = st.columns([1, 1, 1, 1, 2])
-    style = c[0].selectbox("Protocol", ["lvis", "coco"], index=0 if auto_style == "lvis" else 1, key="det_style",
-                           disabled=auto_style == "coco",
+    style = c[0].selectbox("Protocol", ["lvis", "coco"], index=0 if auto_style == "lvis" else 1,
+                           key=f"det_style_{data_key}", disabled=auto_style == "coco",
                            help="lvis: LVISEval (Gupta et al. 2019): federated, ≤ max detections per image. "
                                 "coco: COCOeval (Lin et al. 2014): crowd boxes, maxDets per image and category.")
-    segm_ok = gt.has_segmentation and any(r.segmentation is not None for r in ds.results.values())
-    iou_type = c[1].selectbox("IoU type", ["bbox", "segm"] if segm_ok else ["bbox"], key="det_iou_type",
-                              help="bbox: box IoU; segm: mask IoU of RLE masks (pycocotools, as both references).")
+    any_masks = segm_gt and any(r.segmentation is not None for r in ds.results.values())
+    masks_as = c[1].selectbox("Mask results as", ["segm", "bbox"], key=f"det_masks_{data_key}",
+                              disabled=not any_masks,
+                              help="Results files with RLE masks are evaluated by mask IoU (segm) unless you choose "
+                                   "their boxes; box-only files are always evaluated as bbox.")
     default_md = 300 if style == "lvis" else 100
     max_dets = c[2].number_input("Max detections", min_value=1, max_value=10000, value=default_md, step=1,
-                                 key=f"det_maxdets_{style}",
+                                 key=f"det_maxdets_{style}_{data_key}",
                                  help="lvis: per image across categories (LVIS: 300). coco: per image and category "
                                       "(COCO: 100).")
     bins_spec = c[3].selectbox("Bins", ["lvis", "imagenet-lt", "quantile:3"], key="det_bins",
-                               help="Frequency bins from TRAIN images per class (image_count). lvis: rare 1–10, "
-                                    "common 11–100, frequent > 100 (Gupta et al. 2019).")
+                               help="Frequency bins. lvis: the LVIS frequency letters when the categories have them, "
+                                    "else rare 1–10, common 11–100, frequent > 100 training images (Gupta et al. 2019).")
     c[4].markdown("&nbsp;")
-    submitted = c[4].form_submit_button("Evaluate", type="primary", icon=":material/play_arrow:")
+    c[4].form_submit_button("Evaluate", type="primary", icon=":material/play_arrow:")
 
 scheme = parse_bins(bins_spec)
 if style == "lvis" and auto_style == "coco":
     style = "coco"
+md_note = "the protocol's default" if int(max_dets) == default_md else "your choice"
 
 
-def _evaluate(name: str):
-    key = (id(gt), name, style, iou_type, int(max_dets))
+def evaluate(name: str):
+    it = iou_type_of(name, masks_as)
+    key = (id(gt), name, style, it, int(max_dets))
     if key in cache:
         return cache[key]
     bar = st.progress(0.0, text=f"Evaluating **{name}**…")
     try:
-        ev = evaluate_detections(gt, ds.results[name], iou_type=iou_type, style=style, max_dets=int(max_dets),
+        ev = evaluate_detections(gt, ds.results[name], iou_type=it, style=style, max_dets=int(max_dets),
                                  shard_images=max(200, gt.n_images // 10),
                                  progress=lambda f, m: bar.progress(min(0.95, 0.9 * f), text=f"{name}: {m}"))
     finally:
@@ -121,12 +180,16 @@ def _evaluate(name: str):
     return ev
 
 
-evs = {}
-try:
-    for n in names:
-        evs[n] = _evaluate(n)
-except InputError as e:
-    state.show_error(e, "Evaluation failed")
+evs, eval_errors = {}, {}
+for n in names:
+    try:
+        evs[n] = evaluate(n)
+    except InputError as e:
+        eval_errors[n] = e
+for n, e in eval_errors.items():
+    state.show_error(e, f"Could not evaluate {n}")
+names = [n for n in names if n in evs]
+if not names:
     st.stop()
 
 if len(names) > 1:
@@ -143,7 +206,7 @@ hr = evs[ref].headline
 
 
 def _ap(v):
-    return "n/a" if v is None or v < 0 else f"{100 * v:.1f}"
+    return "n/a" if v is None or v != v or v < 0 else f"{100 * v:.1f}"
 
 
 def _delta(k):
@@ -152,42 +215,87 @@ def _delta(k):
     return f"{100 * (h[k] - hr[k]):+.1f}"
 
 
+def stealing(name: str, iou: float = 0.5, min_score: float = 0.05):
+    key = ("steal", id(gt), name, float(iou), float(min_score))
+    if key not in cache:
+        with st.spinner("Matching every box to detections of every class…"):
+            cache[key] = stealing_analysis(gt, ds.results[name], iou=float(iou), min_score=float(min_score))
+    return cache[key]
+
+
 # ---------------------------------------------------------------- the answer, first screen
 by_bin = {n: ap_by_bin(evs[n], scheme) for n in names}
 bb = by_bin[focus].set_index("bin")
 tail_bin = scheme.names[-1]
-m = st.columns(5)
-m[0].metric("AP", _ap(h["AP"]), _delta("AP"), help="Mean AP over IoU 0.50:0.95 and classes (× 100)")
-if "APr" in h:
-    m[1].metric("APr (rare)", _ap(h["APr"]), _delta("APr"), help="AP of LVIS rare classes (1–10 training images)")
-    m[2].metric("APc (common)", _ap(h["APc"]), _delta("APc"), help="AP of LVIS common classes (11–100 images)")
-    m[3].metric("APf (frequent)", _ap(h["APf"]), _delta("APf"), help="AP of LVIS frequent classes (> 100 images)")
-else:
-    for i, b in enumerate(scheme.names[::-1][:3]):
-        v = bb["AP"].get(b, -1) if b in bb.index else -1
-        m[1 + i].metric(f"AP {b}", _ap(v), help=f"AP of the '{b}' bin ({scheme.spec}, by training images)")
 pc = ev.per_class
-have = pc[pc["AP"] >= 0]
-zero_tail = have[(scheme.assign(have["image_count"].to_numpy()) == tail_bin)]
-m[4].metric(f"{tail_bin} classes at AP 0", f"{int((zero_tail['AP'] == 0).sum()):,} / {len(zero_tail):,}",
-            help=f"Classes of the '{tail_bin}' bin with ground truth here whose AP is exactly 0: never detected.")
-st.caption(f"Numbers on **{Path(gt.source).name or ds.name}** ({gt.n_images:,} evaluation images, "
-           f"{len(gt.ann_id):,} boxes) — the split these files hold (LVIS / COCO val); bins from {count_words}. "
-           f"Protocol **{style}**, {iou_type}, max {int(max_dets)} detections per "
-           f"{'image' if style == 'lvis' else 'image and category'}. Exact to "
-           f"{'lvis-api LVISEval' if style == 'lvis' else 'pycocotools COCOeval'}.")
-for note in ev.notes:
-    st.caption(f":material/info: {note}")
+pc_bins = detection_bins(ev.columns, scheme)
+
+
+def answer_metrics() -> None:
+    m = st.columns(5)
+    m[0].metric("AP", _ap(h["AP"]), _delta("AP"), help="Mean AP over IoU 0.50:0.95 and classes (× 100)")
+    if "APr" in h:
+        m[1].metric("APr (rare)", _ap(h["APr"]), _delta("APr"), help="AP of LVIS rare classes (1–10 training images)")
+        m[2].metric("APc (common)", _ap(h["APc"]), _delta("APc"), help="AP of LVIS common classes (11–100 images)")
+        m[3].metric("APf (frequent)", _ap(h["APf"]), _delta("APf"), help="AP of LVIS frequent classes (> 100 images)")
+    else:
+        for i, b in enumerate(scheme.names[::-1][:3]):
+            v = bb["AP"].get(b, -1) if b in bb.index else -1
+            m[1 + i].metric(f"AP {b}", _ap(v), help=f"AP of the '{b}' bin ({scheme.spec}; {count_note})")
+    have = pc["AP"].to_numpy() >= 0
+    tail = have & (pc_bins == tail_bin)
+    m[4].metric(f"{tail_bin} classes at AP 0", f"{int((pc['AP'].to_numpy()[tail] == 0).sum()):,} / {int(tail.sum()):,}",
+                help=f"Classes of the '{tail_bin}' bin with ground truth here whose AP is exactly 0: never detected.")
+
+
+def protocol_caption() -> None:
+    files = ", ".join(f"{n} ({ev_.params.iou_type})" for n, ev_ in evs.items())
+    ar_keys = [k for k in h if k.startswith("AR")]
+    ar = " · ".join(f"{k} {_ap(h[k])}" for k in ar_keys)
+    st.caption(f"Numbers on **{Path(gt.source).name or ds.name}** ({gt.n_images:,} evaluation images, "
+               f"{len(gt.ann_id):,} boxes). Protocol **{style}** ({'from the ground truth' if style == auto_style else 'your choice'}), "
+               f"max {int(max_dets)} detections per {'image' if style == 'lvis' else 'image and category'} "
+               f"({md_note}); IoU type per file: {files}. Exact to "
+               f"{'lvis-api LVISEval' if style == 'lvis' else 'pycocotools COCOeval'}. Bins: {scheme.spec}, {count_note}.  \n"
+               f"Recall: {ar}")
+    for note in ev.notes:
+        st.caption(f":material/info: {note}")
+
+
+def stealing_summary() -> None:
+    sr = stealing(focus)
+    spc = sr.per_class
+    tail_ids = set(np.asarray(ev.columns["category_id"])[pc_bins == tail_bin].tolist())
+    pairs = sr.pairs[sr.pairs["victim_id"].isin(tail_ids)]
+    n_gt = int(spc[spc["category_id"].isin(tail_ids)]["n_gt"].sum())
+    n_stolen = int(pairs["n_stolen"].sum()) if len(pairs) else 0
+    if not n_gt:
+        st.caption(f"Who steals the {tail_bin} classes: no {tail_bin} ground truth here.")
+        return
+    top = pairs.groupby("stealer", sort=False)["n_stolen"].sum().sort_values(ascending=False).head(3)
+    who = ", ".join(f"**{s}** ({int(k):,})" for s, k in top.items()) or "nobody"
+    st.markdown(f":material/swap_horiz: **Who steals the {tail_bin} classes:** {n_stolen:,} of {n_gt:,} {tail_bin} "
+                f"boxes ({100 * n_stolen / n_gt:.1f} %) are covered by a detection of another class and by none of "
+                f"their own (IoU ≥ 0.5, score ≥ 0.05). Top stealers: {who}.")
+
+
+answer_metrics()
+protocol_caption()
+stealing_summary()
 
 c = st.columns([3, 2])
 c[0].plotly_chart(dplots.ap_vs_frequency_chart({n: evs[n].per_class for n in names}, scheme, names,
-                                               x_label=f"{count_words.split(' (')[0]} per class (log)"),
+                                               x_label=f"{count_words} per class (log)"),
                   width="stretch", key="det_apfreq")
-c[1].plotly_chart(dplots.ap_by_bin_chart(by_bin, scheme, run_names=names), width="stretch", key="det_apbin")
+ci_bins = {n: {k[3:-1]: v for k, v in cache[("ci", id(evs[n]))].ci.items() if k.startswith("AP[")}
+           for n in names if ("ci", id(evs[n])) in cache}
+c[1].plotly_chart(dplots.ap_by_bin_chart(by_bin, scheme, run_names=names, ci=ci_bins or None,
+                                         x_label="frequency bin"), width="stretch", key="det_apbin")
 
 # ---------------------------------------------------------------- tables
 st.subheader("Headline numbers")
-head = pd.DataFrame([{"results": n, **{k: (round(100 * v, 1) if v >= 0 else None) for k, v in evs[n].headline.items()}}
+head = pd.DataFrame([{"results": n, "IoU type": evs[n].params.iou_type,
+                      **{k: (round(100 * v, 1) if v >= 0 else None) for k, v in evs[n].headline.items()}}
                      for n in names])
 st.dataframe(head, hide_index=True, width="stretch")
 state.download_csv(head, "detection_headline.csv", key="dl_det_head")
@@ -199,20 +307,18 @@ for k in ("AP", "AP50"):
 
 st.subheader("Per-class AP")
 pc_show = pc.copy()
-pc_show.insert(3, "bin", scheme.assign(pc["image_count"].to_numpy()))
-for k in ("AP", "AP50", "AP75"):
+pc_show.insert(3, "bin", pc_bins)
+for k in ("AP", "AP50", "AP75", "AR"):
     pc_show[k] = np.where(pc_show[k] >= 0, (100 * pc_show[k]).round(1), np.nan)
 for n in names:
     if n != focus:
         other = evs[n].per_class["AP"].to_numpy()
         pc_show[f"AP {n}"] = np.where(other >= 0, (100 * other).round(1), np.nan)
 cc = st.columns([1, 3])
-only = cc[0].multiselect("Bins shown", scheme.order(pc_show["bin"].to_numpy()),
-                         default=scheme.order(pc_show["bin"].to_numpy()), key="det_pc_bins",
+only = cc[0].multiselect("Bins shown", scheme.order(pc_bins), default=scheme.order(pc_bins), key="det_pc_bins",
                          help="Filter the table by frequency bin.")
 cc[1].caption("AP × 100, empty where the class has no ground truth here (the references report -1). "
-              f"image_count / instance_count: {count_words.split(' (')[0]} / instances per class. "
-              "Click a header to sort.")
+              f"image_count / instance_count: {count_note}. Click a header to sort.")
 tab = pc_show[pc_show["bin"].isin(only)].sort_values("image_count", ascending=False, kind="stable")
 st.dataframe(tab, hide_index=True, width="stretch", height=360)
 state.download_csv(tab, f"per_class_ap_{focus}.csv", key="dl_det_pc")
@@ -220,13 +326,13 @@ with st.expander("AP per bin table"):
     st.dataframe(bt_show, hide_index=True, width="stretch")
     state.download_csv(bt_show, "ap_by_bin.csv", key="dl_det_bin")
 
-# ---------------------------------------------------------------- deeper looks
-t_pr, t_steal, t_thr = st.tabs(["PR curves", "Who steals the tail", "Operating thresholds"])
 
-with t_pr:
+# ---------------------------------------------------------------- deeper looks (the chosen view survives reruns)
+def pr_view() -> None:
     c = st.columns([3, 1])
     valid = pc[pc["AP"] >= 0].sort_values("image_count", kind="stable")
-    labels = [f"{r.name} (id {r.category_id}, {r.image_count:,} train images)" for r in valid.itertuples()]
+    labels = [f"{r.name} (id {r.category_id}, {r.image_count:,} {'train ' if train_counts else ''}images)"
+              for r in valid.itertuples()]
     first = next((i for i, a in enumerate(valid["AP"]) if a > 0), 0)
     pick = c[0].selectbox("Class", labels, index=first if labels else None, key="det_pr_class",
                           help="Classes with ground truth here, rarest first (the default: the rarest one detected).")
@@ -246,7 +352,8 @@ with t_pr:
                "after each detection in score order.")
     state.download_csv(pb, f"pr_by_bin_{focus}.csv", key="dl_det_prbin")
 
-with t_steal:
+
+def steal_view() -> None:
     c = st.columns([2, 1, 1, 2])
     s_name = c[0].selectbox("Results", names, index=names.index(focus), key="det_steal_run",
                             help="Whose detections are analysed.")
@@ -254,13 +361,12 @@ with t_steal:
                               help="Class-agnostic overlap that counts as covering a box (COCO AP50 uses 0.5).")
     s_min = c[2].number_input("Score ≥", min_value=0.0, max_value=1.0, value=0.05, step=0.05, key="det_steal_min",
                               help="Detections below this score are ignored (detectors report down to ~0.001).")
-    skey = ("steal", id(gt), s_name, float(s_iou), float(s_min))
-    if skey not in cache:
-        with st.spinner("Matching every box to detections of every class…"):
-            cache[skey] = stealing_analysis(gt, ds.results[s_name], iou=float(s_iou), min_score=float(s_min))
-    sr = cache[skey]
+    sr = stealing(s_name, s_iou, s_min)
     spc = sr.per_class.copy()
-    spc.insert(3, "bin", scheme.assign(spc["image_count"].to_numpy()))
+    cols = {"image_count": spc["image_count"].to_numpy()}
+    fr = dict(zip(np.asarray(ev.columns["category_id"]).tolist(), np.asarray(ev.columns["frequency"]).tolist()))
+    cols["frequency"] = np.array([fr.get(int(i)) for i in spc["category_id"]], dtype=object)
+    spc.insert(3, "bin", detection_bins(cols, scheme))
     tail_bins = list(scheme.names[1:])
     tail = spc[spc["bin"].isin(tail_bins)]
     n_t = int(tail["n_gt"].sum())
@@ -275,9 +381,10 @@ with t_steal:
     if len(top_pair):
         r = top_pair.iloc[0]
         mm[2].metric("Top stealing pair", f"{r['stealer']} → {r['victim']}", f"{int(r['n_stolen']):,} boxes",
-                     delta_color="off", help="The head class that steals most boxes of one tail class.")
+                     delta_color="off", help="The class that steals most boxes of one tail class.")
     c = st.columns([2, 3])
-    c[0].plotly_chart(dplots.stealing_chart(spc[spc["bin"].isin(tail_bins)], scheme), width="stretch", key="det_steal_chart")
+    c[0].plotly_chart(dplots.stealing_chart(spc[spc["bin"].isin(tail_bins)], scheme), width="stretch",
+                      key="det_steal_chart")
     with c[1]:
         st.markdown("**Stealing pairs** (tail victims)")
         pairs = sr.pairs[sr.pairs["victim_id"].isin(tail["category_id"])].copy()
@@ -288,12 +395,118 @@ with t_steal:
     show = spc.copy()
     for k in ("found_share", "covered_by_other_share", "stolen_share"):
         show[k] = (100 * show[k]).round(1)
-    st.markdown("**Per class** (shares in %)")
+    st.markdown(f"**Per class** (shares in %; image_count: {count_note})")
     st.dataframe(show.sort_values("stolen_share", ascending=False, kind="stable"), hide_index=True, width="stretch",
                  height=300)
     state.download_csv(show, f"stealing_per_class_{s_name}.csv", key="dl_det_steal")
 
-with t_thr:
+
+def tide_view() -> None:
+    c = st.columns([2, 1, 1, 2])
+    t_name = c[0].selectbox("Results", names, index=names.index(focus), key="det_tide_run",
+                            help="Whose detections are broken down.")
+    pos = c[1].number_input("Foreground IoU", min_value=0.1, max_value=0.95, value=0.5, step=0.05, key="det_tide_pos",
+                            help="TIDE's positive threshold (Bolya et al. 2020; tidecv default 0.5).")
+    bg = c[2].number_input("Background IoU", min_value=0.0, max_value=0.5, value=0.1, step=0.05, key="det_tide_bg",
+                           help="Below this IoU with every box a false positive is background (tidecv default 0.1).")
+    key = ("tide", id(gt), t_name, float(pos), float(bg), style, bins_spec)
+    if key not in cache:
+        with st.spinner("Classifying every false positive and missed box (TIDE)…"):
+            cache[key] = tide_errors(gt, ds.results[t_name], style=style, pos_thr=float(pos), bg_thr=float(bg),
+                                     scheme=bins_spec)
+    td = cache[key]
+    worst = max(td.main, key=td.main.get)
+    tail_row = td.per_bin[td.per_bin["bin"] == tail_bin]
+    mm = st.columns(3)
+    mm[0].metric(f"TIDE AP{int(round(100 * pos))}", f"{td.ap:.1f}", help="tidecv's own AP at the foreground IoU.")
+    mm[1].metric("Biggest error overall", f"{worst}", f"ΔAP {td.main[worst]:.1f}", delta_color="off",
+                 help="AP gained by fixing only this error type (tidecv's main errors, non-progressive).")
+    if len(tail_row):
+        tr = tail_row.iloc[0]
+        tw = max(("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss"), key=lambda k: tr[f"dAP_{k}"])
+        mm[2].metric(f"What kills the {tail_bin} classes", tw, f"ΔAP {tr[f'dAP_{tw}']:.1f}", delta_color="off",
+                     help=f"The error type whose fix gains the most AP on the '{tail_bin}' bin alone.")
+    st.plotly_chart(dplots.tide_chart(td.per_bin, scheme, overall=td.main), width="stretch", key="det_tide_chart")
+    st.caption(f"ΔAP{int(round(100 * pos))} × 100 from fixing each error type alone (tidecv semantics: Cls wrong class, "
+               "Loc poor box, Both, Dupe duplicate, Bkg background, Miss missed ground truth). "
+               + ("LVIS: detections of classes not verified in their image (and not-exhaustive classes) are ignored "
+                  "unless matched, as tidecv's LVIS loader does. " if style == "lvis" else "")
+               + f"Bins: {count_note}.")
+    c = st.columns(2)
+    with c[0]:
+        st.markdown("**Per class** (ΔAP × 100, error counts)")
+        pcs = td.per_class[td.per_class["n_gt"] > 0].round(2)
+        st.dataframe(pcs, hide_index=True, width="stretch", height=300)
+        state.download_csv(pcs, f"tide_per_class_{t_name}.csv", key="dl_det_tide_pc")
+    with c[1]:
+        st.markdown("**Every prediction and missed box**")
+        out = td.outcomes
+        kinds = st.multiselect("Outcomes", sorted(out["outcome"].unique()), default=["wrong_class", "missed"],
+                               key="det_tide_kinds", help="tp, duplicate, wrong_class, background, localization, "
+                                                         "both, ignored, missed.")
+        sel = out[out["outcome"].isin(kinds)].sort_values("score", ascending=False, kind="stable")
+        st.dataframe(sel.head(2000), hide_index=True, width="stretch", height=260)
+        state.download_csv(sel, f"outcomes_{t_name}.csv", key="dl_det_tide_out")
+
+
+def ci_view() -> None:
+    c = st.columns([1, 1, 2])
+    n_boot = c[0].number_input("Bootstrap resamples", min_value=50, max_value=20000, value=1000, step=50,
+                               key="det_ci_n", help="Images resampled with replacement (seeded), from the per-image "
+                                                    "match tables: nothing is re-matched.")
+    seed = c[1].number_input("Seed", min_value=0, max_value=2 ** 32 - 1, value=0, step=1, key="det_ci_seed",
+                             help="Same seed, same intervals.")
+    go = c[2].button("Compute 95 % intervals", type="primary", key="det_ci_go", icon=":material/functions:")
+    key = ("ci_params", int(n_boot), int(seed), bins_spec)
+    if go:
+        bar = st.progress(0.0, text="Resampling images…")
+        for i, n in enumerate(names):
+            cache[("ci", id(evs[n]))] = bootstrap_ci(evs[n], int(n_boot), int(seed), scheme=bins_spec)
+            bar.progress((i + 1) / (len(names) + (1 if len(names) > 1 else 0)), text=f"{n} done")
+        if len(names) > 1:
+            cache[("cmp", id(evs[focus]), id(evs[ref]))] = paired_bootstrap(evs[focus], evs[ref], int(n_boot), int(seed),
+                                                                            scheme=bins_spec)
+        bar.empty()
+        cache["ci_params"] = key
+        st.rerun()
+    if cache.get("ci_params") != key or not all(("ci", id(evs[n])) in cache for n in names):
+        st.info("Press the button: 1,000 resamples take about a second per results file on LVIS val scale.",
+                icon=":material/info:")
+        return
+    rows = []
+    for n in names:
+        b = cache[("ci", id(evs[n]))]
+        for k, (lo, hi) in b.ci.items():
+            rows.append({"results": n, "metric": k, "estimate": b.estimate[k], "low": lo, "high": hi})
+    ci_df = pd.DataFrame(rows).dropna()
+    st.plotly_chart(dplots.ci_chart(ci_df, f"95 % intervals ({int(n_boot):,} image resamples, seed {int(seed)})"),
+                    width="stretch", key="det_ci_chart")
+    st.caption("Image bootstrap from the per-image match tables: a drawn image counts as many copies as it is drawn; "
+               "the class set stays the estimate's; the interval is the percentile interval shifted to the estimate "
+               "(see lt_core.detection.bootstrap).")
+    show = ci_df.copy()
+    for k in ("estimate", "low", "high"):
+        show[k] = (100 * show[k]).round(1)
+    st.dataframe(show, hide_index=True, width="stretch")
+    state.download_csv(show, "detection_ci.csv", key="dl_det_ci")
+    ck = ("cmp", id(evs[focus]), id(evs[ref]))
+    if len(names) > 1 and ck in cache:
+        cmp = cache[ck]
+        st.markdown(f"**{focus} − {ref}** (paired: the same drawn images for both)")
+        d = pd.DataFrame([{"metric": k, "estimate": cmp.estimate[k], "low": lo, "high": hi}
+                          for k, (lo, hi) in cmp.ci.items()]).dropna()
+        st.plotly_chart(dplots.ci_chart(d, f"Δ {focus} − {ref}, 95 % paired intervals"), width="stretch",
+                        key="det_cmp_chart")
+        per = cmp.per_class.copy()
+        per["significant"] = (per["low"] > 0) | (per["high"] < 0)
+        for k in ("estimate", "low", "high"):
+            per[k] = (100 * per[k]).round(1)
+        st.markdown("**Per class** (classes with ground truth on at least 5 images)")
+        st.dataframe(per.sort_values("estimate", kind="stable"), hide_index=True, width="stretch", height=300)
+        state.download_csv(per, f"compare_per_class_{focus}_vs_{ref}.csv", key="dl_det_cmp")
+
+
+def thresholds_view() -> None:
     c = st.columns([2, 1, 1, 2])
     th_name = c[0].selectbox("Results", names, index=names.index(focus), key="det_thr_run",
                              help="Whose detections get thresholds.")
@@ -301,11 +514,12 @@ with t_thr:
                          help="The lowest score threshold per class whose precision (IoU 0.5) still reaches this.")
     which = c[2].radio("Export", ["f1", "target"], horizontal=True, key="det_thr_which",
                        help="f1: threshold maximising F1 per class (IoU 0.5); target: the target-precision one.")
-    tkey = ("thr", id(gt), th_name, float(target), style, iou_type, int(max_dets))
+    tkey = ("thr", id(gt), th_name, float(target), style, iou_type_of(th_name, masks_as), int(max_dets))
     if tkey not in cache:
         cache[tkey] = operating_thresholds(evs[th_name], target_precision=float(target), iou=0.5)
     th = cache[tkey].copy()
-    th.insert(3, "bin", scheme.assign(th["image_count"].to_numpy()))
+    cols = {"image_count": th["image_count"].to_numpy(), "frequency": np.asarray(ev.columns["frequency"])}
+    th.insert(3, "bin", detection_bins(cols, scheme))
     ok = th.dropna(subset=["f1_threshold"])
     mm = st.columns(3)
     mm[0].metric("Classes with a threshold", f"{len(ok):,} / {int((th['n_gt'] > 0).sum()):,}",
@@ -325,3 +539,9 @@ with t_thr:
                        icon=":material/download:", key="dl_det_thr_json")
     st.code("import json\nthr = {int(k): v for k, v in json.load(open('thresholds.json')).items()}\n"
             "keep = [d for d in dets if d['score'] >= thr.get(d['category_id'], 0.05)]", language="python")
+
+
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="det_view", label_visibility="collapsed",
+                            help="The view stays chosen while you change its controls.")
+{VIEWS[0]: pr_view, VIEWS[1]: steal_view, VIEWS[2]: tide_view, VIEWS[3]: ci_view,
+ VIEWS[4]: thresholds_view}.get(view or VIEWS[0], pr_view)()

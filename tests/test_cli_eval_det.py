@@ -130,3 +130,75 @@ def test_module_entry_point_exit_code(tmp_path):
     r = subprocess.run([sys.executable, "-m", "lt_core", "eval-det", "--gt", str(COCO_GT), "--dt", str(bad)],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and "broken.json" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ar_keys_bootstrap_and_compare_in_the_report(tmp_path):
+    """AR1 / AR10 / AR100 / ARs / ARm / ARl equal pycocotools' stats[6:12]; ci and compare keys."""
+    out = tmp_path / "r.json"
+    dets = json.loads(gzip.decompress(COCO_BBOX.read_bytes()))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps([dict(d, score=d["score"] * 0.5) if i % 3 == 0 else d for i, d in enumerate(dets)]))
+    before = _sha(other)
+    rc = main(["eval-det", "--gt", str(COCO_GT), "--dt", str(COCO_BBOX), "--bootstrap", "200", "--seed", "3",
+               "--compare", str(other), "--out", str(out)])
+    assert rc == 0 and _sha(other) == before
+    rep = json.loads(out.read_text())
+    E = _coco_ref("bbox", COCO_BBOX)
+    for i, k in enumerate(["AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]):
+        assert rep[k] == float(E.stats[6 + i]), k
+    assert set(rep["ci"]) >= {"AP", "AP50"} and rep["bootstrap"] == {"n": 200, "seed": 3, "unit": "image"}
+    lo, hi = rep["ci"]["AP"]
+    assert lo <= rep["AP"] <= hi
+    assert set(rep["compare"]["AP"]) == {"delta", "low", "high"}
+    assert rep["compare"]["AP"]["low"] <= rep["compare"]["AP"]["delta"] <= rep["compare"]["AP"]["high"]
+    assert all(set(r) == {"category_id", "name", "n_images", "estimate", "low", "high"} for r in rep["compare_per_class"])
+    # same seed, same intervals
+    out2 = tmp_path / "r2.json"
+    assert main(["eval-det", "--gt", str(COCO_GT), "--dt", str(COCO_BBOX), "--bootstrap", "200", "--seed", "3",
+                 "--out", str(out2)]) == 0
+    assert json.loads(out2.read_text())["ci"] == rep["ci"]
+
+
+def test_lvis_ar_keys_and_frequencies_file(tmp_path):
+    gd = json.load(gzip.open(LVIS_GT))
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_detection_exact import jitter_dets
+    dets = jitter_dets(gd, 8)
+    gt_p, dt_p, out = tmp_path / "gt.json", tmp_path / "dt.json", tmp_path / "r.json"
+    gt_p.write_text(json.dumps(gd))
+    dt_p.write_text(json.dumps(dets))
+    cats = DATA / "lvis_v0_5_val_100" / "lvis_v0_5_categories.csv"
+    assert main(["eval-det", "--gt", str(gt_p), "--dt", str(dt_p), "--frequencies", str(cats), "--tide",
+                 "--bootstrap", "50", "--out", str(out)]) == 0
+    rep = json.loads(out.read_text())
+    lg = LVIS(str(gt_p))
+    E = LVISEval(lg, LVISResults(lg, copy.deepcopy(dets)), "bbox")
+    with contextlib.redirect_stdout(io.StringIO()):
+        E.run()
+    for k in ["AR@300", "ARs@300", "ARm@300", "ARl@300", "APr", "APc", "APf"]:
+        assert rep[k] == float(E.results[k]), k
+    assert rep["counts_source"].startswith("train: lvis_v0_5_categories.csv")
+    # APr / APc / APf and AP by bin agree (the letters decide the bins)
+    assert rep["ci"]["APr"] == rep["ci"]["AP[rare]"]
+    train = {int(r.split(",")[0]): int(r.split(",")[4]) for r in cats.read_text().splitlines()[1:]}
+    assert all(c["image_count"] == train[c["category_id"]] for c in rep["per_class"])
+    assert set(rep["tide"]["main"]) == {"Cls", "Loc", "Both", "Dupe", "Bkg", "Miss"}
+
+
+def test_compare_is_an_input_of_the_output_guard(tmp_path, capsys):
+    other = tmp_path / "other.json"
+    other.write_bytes(gzip.decompress(COCO_BBOX.read_bytes()))
+    before = _sha(other)
+    rc = main(["eval-det", "--gt", str(COCO_GT), "--dt", str(COCO_BBOX), "--compare", str(other), "--out", str(other)])
+    assert rc == 2 and _sha(other) == before
+    assert "--compare" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--bootstrap", "0"], "--bootstrap"),
+    (["--seed", "-1"], "--seed"),
+    (["--bins", "nonsense"], "--bins"),
+])
+def test_bad_numeric_options_exit_2(capsys, args, needle):
+    rc = main(["eval-det", "--gt", str(COCO_GT), "--dt", str(COCO_BBOX), *args])
+    assert rc == 2 and needle in capsys.readouterr().err

@@ -94,6 +94,11 @@ def assert_coco_equal(ev, E, gt):
                 P = P[np.where(t == E.params.iouThrs)[0]]
             ref[i] = P[P > -1].mean()
     assert np.abs(got - ref).max() <= TOL, (got, ref)
+    # the recall summary: pycocotools stats[6:12] (AR at maxDets[0], [1], [2]; ARs/m/l at maxDets[2])
+    md = list(ev.params.max_dets)  # pycocotools sorts maxDets and prints AR at each, ARs/m/l at the last
+    ar = [ev.headline[f"AR{md[0]}"], ev.headline[f"AR{md[1]}"], ev.headline[f"AR{md[2]}"],
+          ev.headline["ARs"], ev.headline["ARm"], ev.headline["ARl"]]
+    assert ar == [float(x) for x in E.stats[6:12]], (ar, E.stats[6:12])  # bit-identical
     o = _cat_perm(gt)
     assert np.abs(ev.acc.precision[:, :, o] - E.eval["precision"]).max() <= TOL
     assert np.abs(ev.acc.recall[:, o] - E.eval["recall"]).max() <= TOL
@@ -106,6 +111,9 @@ def assert_coco_equal(ev, E, gt):
 def assert_lvis_equal(ev, E, gt):
     for k in LVIS_KEYS:
         assert abs(ev.headline[k] - E.results[k]) <= TOL, (k, ev.headline[k], E.results[k])
+    n = ev.params.max_dets[0]
+    for k in ("AR", "ARs", "ARm", "ARl"):
+        assert ev.headline[f"{k}@{n}"] == float(E.results[f"{k}@{n}"]), k  # bit-identical
     o = _cat_perm(gt)
     assert np.abs(ev.acc.precision[..., 0][:, :, o] - E.eval["precision"]).max() <= TOL
     assert np.abs(ev.acc.recall[..., 0][:, o] - E.eval["recall"]).max() <= TOL

@@ -1,14 +1,15 @@
-"""``python -m lt_core eval-det``: COCO / LVIS detection AP, equal to pycocotools / lvis-api."""
+"""``python -m lt_core eval-det``: COCO / LVIS detection AP and AR, equal to pycocotools / lvis-api,
+with image-bootstrap confidence intervals, a paired comparison and the TIDE error breakdown."""
 from __future__ import annotations
 
 import sys
 import time
 
 from ..errors import InputError
-from .argtypes import int_in
+from .argtypes import SEED, int_in
 
 NAME = "eval-det"
-HELP = "evaluate COCO / LVIS detections: AP, AP50, AP75, APs/m/l, APr/c/f and per-class AP"
+HELP = "evaluate COCO / LVIS detections: AP, AP50, AP75, APs/m/l, APr/c/f, AR and per-class AP"
 DESCRIPTION = """Evaluate detection results against COCO or LVIS ground truth.
 
 The numbers equal pycocotools COCOeval (--style coco) and lvis-api LVISEval (--style lvis):
@@ -18,12 +19,22 @@ IoU 0.50:0.05:0.95, 101-point interpolated precision, area ranges from the groun
 per image and category.
 
 Prints the headline table; with --out writes JSON with keys AP, AP50, AP75, APs, APm, APl
-(APr, APc, APf when categories carry 'frequency') and per_class: a list of
-{category_id, name, frequency, image_count, instance_count, AP} (AP -1 where the class has no
-ground truth, as the references do).
+(APr, APc, APf when categories carry 'frequency'), the recall summary (coco: AR1, AR10, AR100,
+ARs, ARm, ARl; lvis: AR@300, ARs@300, ARm@300, ARl@300; 100 / 300 = --max-dets) and per_class:
+a list of {category_id, name, frequency, image_count, instance_count, AP} (AP -1 where the class
+has no ground truth, as the references do).
 
-example:
-  python -m lt_core eval-det --gt lvis_v1_val.json --dt results.json --out report.json"""
+--bootstrap N --seed S adds 'ci' = {metric: [low, high]} (95 %, image bootstrap from the
+per-image match tables; metrics AP, AP50, APr / APc / APf, AP[bin] per --bins bin) and
+'ci_per_class'. --compare OTHER.json evaluates a second results file on the same ground truth
+and adds 'compare' = {metric: {delta, low, high}} (this file minus OTHER, paired bootstrap) and
+'compare_per_class' (classes with ground truth on at least 5 images). --tide adds 'tide' (the
+TIDE error breakdown, tidecv semantics, overall and per bin). --frequencies FILE takes the train
+frequencies (a train GT JSON, an LVIS category file or a counts CSV) for the bins.
+
+examples:
+  python -m lt_core eval-det --gt lvis_v1_val.json --dt results.json --out report.json
+  python -m lt_core eval-det --gt lvis_v1_val.json --dt new.json --compare old.json --bootstrap 1000 --seed 0 --out r.json"""
 
 
 def add_arguments(p) -> None:
@@ -37,21 +48,78 @@ def add_arguments(p) -> None:
                         "default lvis when the ground truth has LVIS fields, else coco")
     p.add_argument("--max-dets", type=int_in(1, 1_000_000), default=None, metavar="N",
                    help="lvis: detections per image (default 300); coco: the last maxDets (default 100)")
+    p.add_argument("--bootstrap", type=int_in(1, 1_000_000), default=None, metavar="N",
+                   help="image-bootstrap replicates for 95 %% confidence intervals (e.g. 1000)")
+    p.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the bootstrap draws (default 0)")
+    p.add_argument("--compare", metavar="OTHER.json", default=None,
+                   help="a second results file on the same ground truth: paired bootstrap of this file minus it")
+    p.add_argument("--bins", default="lvis", metavar="SCHEME",
+                   help="frequency bins of the AP[bin] intervals: lvis (default), imagenet-lt, quantile:K, custom:A,B")
+    p.add_argument("--frequencies", metavar="FILE", default=None,
+                   help="train frequencies: a train GT JSON, an LVIS category file or a counts CSV (class_id,count)")
+    p.add_argument("--tide", action="store_true",
+                   help="add the TIDE error breakdown (Bolya et al. 2020; tidecv semantics) overall and per bin")
     p.add_argument("--out", metavar="report.json", help="write the JSON report here (atomically)")
 
 
 def _fmt(v: float) -> str:
-    return "  n/a" if v is None or v < 0 else f"{100 * v:5.1f}"
+    return "  n/a" if v is None or v != v or v < 0 else f"{100 * v:5.1f}"
+
+
+_LABELS = {"AP": "IoU=0.50:0.95 all", "AP50": "IoU=0.50", "AP75": "IoU=0.75", "APs": "small", "APm": "medium",
+           "APl": "large", "APr": "rare", "APc": "common", "APf": "frequent", "ARs": "recall, small",
+           "ARm": "recall, medium", "ARl": "recall, large"}
+
+
+def _check_args(args) -> None:
+    if args.max_dets is not None and args.max_dets < 1:
+        raise InputError(f"must be a positive integer, got {args.max_dets}", "command line", "--max-dets")
+    if args.bootstrap is not None and not 1 <= args.bootstrap <= 1_000_000:
+        raise InputError(f"must be an integer in [1, 1000000], got {args.bootstrap}", "command line", "--bootstrap")
+    if not 0 <= args.seed < 2 ** 32:
+        raise InputError(f"must be an integer in [0, 2^32), got {args.seed}", "command line", "--seed")
+    from ..bins import parse_bins
+    try:
+        parse_bins(args.bins)
+    except (InputError, ValueError) as e:
+        raise InputError(str(e), "command line", "--bins")
+
+
+def _no_hugepage_madvise() -> None:
+    """Let the kernel back NumPy's large arrays with normal pages in this process.
+
+    NumPy asks for transparent huge pages on every large allocation; where the kernel then
+    compacts memory on the spot (THP ``defrag = madvise``, common on VMs and shared machines)
+    each fresh array costs seconds of system time (measured: reading LVIS v1 val-sized results,
+    3 s of system time with huge pages, 0.4 s without). A user's ``NUMPY_MADVISE_HUGEPAGE``
+    setting wins.
+    """
+    import os
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # pragma: no cover - other NumPy layouts
+        return
+    _set_madvise_hugepage(False)
 
 
 def run(args) -> int:
     from ..data.loaders import load_detection_gt
-    from ..detection import default_style, evaluate_detections
+    from ..detection.evaluator import default_style, evaluate_detections
     from ..detection.fastjson import load_results_fast
     from ..io import write_json
 
+    _check_args(args)
+    _no_hugepage_madvise()
     t0 = time.perf_counter()
     gt = load_detection_gt(args.gt)
+    if args.frequencies:
+        from ..detection.frequencies import apply_frequencies, load_detection_frequencies
+        ft = load_detection_frequencies(args.frequencies, gt)
+        gt = apply_frequencies(gt, ft)
+        for note in ft.notes:
+            print(f"note: {note}")
     style = args.style or default_style(gt)
     if style == "lvis" and gt.neg_category_ids is None:
         raise InputError("--style lvis needs LVIS ground truth (images with 'neg_category_ids')", args.gt,
@@ -63,32 +131,95 @@ def run(args) -> int:
     if args.iou_type == "segm" and res.segmentation is None:
         raise InputError("--iou-type segm needs RLE 'segmentation' in every detection", args.dt, "segmentation",
                          hint="use --iou-type bbox")
+    other = None
+    if args.compare:
+        other = load_results_fast(args.compare, gt)
+        if args.iou_type == "segm" and other.segmentation is None:
+            raise InputError("--iou-type segm needs RLE 'segmentation' in every detection", args.compare,
+                             "segmentation", hint="use --iou-type bbox")
     ev = evaluate_detections(gt, res, iou_type=args.iou_type, style=style, max_dets=args.max_dets)
+    ev_other = evaluate_detections(gt, other, iou_type=args.iou_type, style=style, max_dets=args.max_dets) \
+        if other is not None else None
     dt_s = time.perf_counter() - t0
     p = ev.params
     md = p.headline_dets
     print(f"{args.dt}: {len(res):,} detections on {gt.n_images:,} images, {gt.categories.n_classes:,} categories")
     print(f"style {style}, iou {args.iou_type}, max detections {md} per "
           f"{'image' if style == 'lvis' else 'image and category'}  ({dt_s:.1f} s)")
+    print(f"class counts: {gt.categories.count_source or 'unknown'}")
     for note in ev.notes:
         print(f"note: {note}")
-    labels = {"AP": "IoU=0.50:0.95 all", "AP50": "IoU=0.50", "AP75": "IoU=0.75", "APs": "small",
-              "APm": "medium", "APl": "large", "APr": "rare", "APc": "common", "APf": "frequent"}
-    print(f"{'metric':7s} {'AP x100':>7s}  what")
+    report = ev.to_json()
+    boot = cmp = None
+    n_boot = args.bootstrap if args.bootstrap is not None else (1000 if other is not None else None)
+    if n_boot:
+        from ..detection.bootstrap import bootstrap_ci
+        t1 = time.perf_counter()
+        boot = bootstrap_ci(ev, n_boot=n_boot, seed=args.seed, scheme=args.bins)
+        report["ci"] = boot.to_json()
+        report["ci_level"] = boot.level
+        report["bootstrap"] = {"n": n_boot, "seed": args.seed, "unit": "image"}
+        report["ci_per_class"] = _records(boot.per_class)
+        print(f"bootstrap: {n_boot:,} image resamples, seed {args.seed} ({time.perf_counter() - t1:.1f} s)")
+    if ev_other is not None:
+        from ..detection.bootstrap import paired_bootstrap
+        cmp = paired_bootstrap(ev, ev_other, n_boot=n_boot, seed=args.seed, scheme=args.bins)
+        report["compare"] = cmp.to_json(paired=True)
+        report["compare_file"] = str(args.compare)
+        report["compare_per_class"] = _records(cmp.per_class)
+    print(f"{'metric':8s} {'x100':>6s}  {'95% CI':>13s}  what")
+    ci = report.get("ci", {})
     for k, v in ev.headline.items():
-        print(f"{k:7s} {_fmt(v):>7s}  {labels.get(k, '')}")
-    pc = ev.per_class
-    have = pc[pc["AP"] >= 0]
-    print(f"per-class AP: {len(have):,} of {len(pc):,} categories have ground truth; "
-          f"{int((have['AP'] == 0).sum()):,} of them at 0.0")
+        c = ci.get(k)
+        cs = f"[{_fmt(c[0])}, {_fmt(c[1])}]" if c and c[0] is not None else ""
+        print(f"{k:8s} {_fmt(v):>6s}  {cs:>13s}  {_LABELS.get(k, _LABELS.get(k.split('@')[0], 'recall' if k.startswith('AR') else ''))}")
+    for k, (lo, hi) in (boot.ci.items() if boot else []):
+        if k.startswith("AP["):
+            print(f"{k:16s} {_fmt(boot.estimate[k]):>6s}  [{_fmt(lo)}, {_fmt(hi)}]")
+    if cmp is not None:
+        print(f"compare: {args.dt} minus {args.compare} (paired, {n_boot:,} resamples)")
+        for k, d in report["compare"].items():
+            dd = d["delta"]
+            print(f"  d{k:14s} {'n/a' if dd is None else f'{100 * dd:+6.1f}'}  "
+                  f"[{_fmt_signed(d['low'])}, {_fmt_signed(d['high'])}]")
+    if args.tide:
+        from ..detection.tide import tide_errors
+        td = tide_errors(gt, res, style=style, scheme=args.bins)
+        report["tide"] = td.to_json()
+        print(f"TIDE (tidecv, IoU {td.params['pos_thr']}): AP {td.ap:.1f}; dAP " +
+              ", ".join(f"{k} {v:.1f}" for k, v in td.main.items()))
+    aps = ev.columns["AP"]
+    have = aps >= 0
+    print(f"per-class AP: {int(have.sum()):,} of {len(aps):,} categories have ground truth; "
+          f"{int((aps[have] == 0).sum()):,} of them at 0.0")
     if args.out:
-        write_json(args.out, ev.to_json())
+        write_json(args.out, report)
         print(f"wrote {args.out}")
     sys.stdout.flush()
     return 0
 
 
+def _fmt_signed(v) -> str:
+    return "n/a" if v is None else f"{100 * v:+.1f}"
+
+
+def _records(df) -> list:
+    if df is None:
+        return []
+    out = []
+    for r in df.itertuples(index=False):
+        out.append({"category_id": int(r.category_id), "name": str(r.name), "n_images": int(r.n_images),
+                    "estimate": _num(r.estimate), "low": _num(r.low), "high": _num(r.high)})
+    return out
+
+
+def _num(v):
+    return None if v is None or v != v else float(v)
+
+
 def io_paths(args):
     from ..io import IOPaths
 
-    return IOPaths(inputs={"--gt": args.gt, "--dt": args.dt}, outputs={"--out": args.out})
+    return IOPaths(inputs={"--gt": args.gt, "--dt": args.dt, "--compare": getattr(args, "compare", None),
+                           "--frequencies": getattr(args, "frequencies", None)},
+                   outputs={"--out": args.out})

@@ -34,7 +34,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+
+class _LazyPandas:
+    """``pandas``, imported on first use (the detection loaders never need it)."""
+
+    def __getattr__(self, name):
+        import pandas
+
+        globals()["pd"] = pandas
+        return getattr(pandas, name)
+
+
+pd = _LazyPandas()
 
 from ..errors import InputError
 from .schema import (SPLITS, ClassifierWeights, ClassTable, DetectionGT, DetectionResults, Features, Labels,
@@ -985,15 +997,61 @@ def _require(obj: dict, key: str, typ, p: Path, where: str):
     return v
 
 
-def _bbox_array(boxes: list, p: Path, field: str, ids=None) -> np.ndarray:
+_NUM_TYPES = (int, float)
+
+
+def _type_name(v) -> str:
+    return {bool: "a boolean", str: "a string", type(None): "null", list: "a list", dict: "an object",
+            float: "a float"}.get(type(v), type(v).__name__)
+
+
+def _int_ids(values: list, p, field: str, where: str) -> np.ndarray:
+    """Integer ids (JSON integers only: never floats, booleans, strings or null) -> int64."""
+    if not values:
+        return np.zeros(0, np.int64)
+    if set(map(type, values)) != {int}:
+        i, v = next((i, v) for i, v in enumerate(values) if type(v) is not int)
+        raise InputError(f"{where}[{i}] has {field} {str(v)[:40]!r} ({_type_name(v)}): expected an integer id",
+                         _name(p), f"{where}.{field}" if where != "entry" else field)
     try:
-        arr = np.asarray(boxes, dtype=np.float64)
-    except (ValueError, TypeError):
-        arr = None
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        i = next(i for i, v in enumerate(values) if not -2 ** 63 <= v < 2 ** 63)
+        raise InputError(f"{where}[{i}] has {field} {values[i]}: beyond a 64-bit integer", _name(p),
+                         f"{where}.{field}" if where != "entry" else field)
+
+
+def _numbers(values: list, p, field: str, where: str) -> np.ndarray:
+    """JSON numbers (int or float; never strings, booleans or null) -> float64."""
+    if not values:
+        return np.zeros(0)
+    if not set(map(type, values)) <= {int, float}:
+        i, v = next((i, v) for i, v in enumerate(values) if type(v) not in _NUM_TYPES)
+        raise InputError(f"{where}[{i}] has {field} {str(v)[:40]!r} ({_type_name(v)}): expected a number",
+                         _name(p), f"{where}.{field}" if where != "entry" else field)
+    return np.array(values, dtype=np.float64)
+
+
+def _bbox_array(boxes: list, p: Path, field: str, ids=None) -> np.ndarray:
+    """``[x, y, width, height]`` boxes of numbers with width, height > 0 -> (N, 4) float64."""
+    where = "entry" if "." not in field else field.split(".")[0]
+    from itertools import chain
+
+    try:
+        types = set(map(type, boxes)) | set(map(type, chain.from_iterable(boxes)))
+    except TypeError:
+        types = None
+    arr = None
+    if types is not None and types <= {list, int, float}:
+        try:
+            arr = np.asarray(boxes, dtype=np.float64)
+        except (ValueError, TypeError):
+            arr = None
     if arr is None or arr.ndim != 2 or arr.shape[1] != 4:
-        bad = next((i for i, b in enumerate(boxes) if not (isinstance(b, list) and len(b) == 4)), 0)
-        raise InputError(f"entry {bad} has bbox {str(boxes[bad])[:60]}: expected [x, y, width, height]",
-                         _name(p), field)
+        bad = next((i for i, b in enumerate(boxes) if not (isinstance(b, list) and len(b) == 4
+                                                            and all(type(x) in _NUM_TYPES for x in b))), 0)
+        raise InputError(f"{where}[{bad}] has bbox {str(boxes[bad])[:60]}: expected [x, y, width, height] "
+                         "(four numbers)", _name(p), field)
     if not np.isfinite(arr).all():
         i = int(np.flatnonzero(~np.isfinite(arr).all(1))[0])
         raise InputError(f"entry {i} has a non-finite bbox {boxes[i]}", _name(p), field)
@@ -1004,6 +1062,128 @@ def _bbox_array(boxes: list, p: Path, field: str, ids=None) -> np.ndarray:
         raise InputError(f"{int(bad.sum())} boxes have zero or negative width/height, e.g. entry {i}{ref}: "
                          f"{boxes[i]}", _name(p), field, hint="boxes are [x, y, width, height] with width, height > 0")
     return arr
+
+
+def _rle_counts(s: str) -> list | None:
+    """Run lengths of a COCO compressed RLE string (pycocotools' ``rleFrString``); None if malformed."""
+    cnts: list = []
+    p = 0
+    n = len(s)
+    while p < n:
+        x = 0
+        k = 0
+        more = 1
+        while more:
+            if p >= n:
+                return None
+            c = ord(s[p]) - 48
+            if c < 0 or c > 63:
+                return None
+            x |= (c & 0x1f) << 5 * k
+            more = c & 0x20
+            p += 1
+            k += 1
+            if not more and (c & 0x10):
+                x |= -1 << 5 * k
+        if len(cnts) > 2:
+            x += cnts[-2]
+        cnts.append(x)
+    return cnts
+
+
+def _check_rles(seg: list, p, field: str = "segmentation") -> None:
+    """Every detection mask is an RLE ``{size: [h, w], counts}`` whose run lengths cover h * w pixels."""
+    for i, s in enumerate(seg):
+        if not (isinstance(s, dict) and "counts" in s and "size" in s):
+            raise InputError(f"entry {i}: segmentation must be an RLE {{size, counts}}, got {_type_name(s)}",
+                             _name(p), field)
+        size = s["size"]
+        if not (isinstance(size, list) and len(size) == 2 and all(type(v) is int and v >= 0 for v in size)):
+            raise InputError(f"entry {i}: RLE size {str(size)[:40]} must be [height, width] (two integers >= 0)",
+                             _name(p), f"{field}.size")
+        c = s["counts"]
+        if isinstance(c, str):
+            runs = _rle_counts(c)
+        elif isinstance(c, list) and all(type(v) is int for v in c):
+            runs = c
+        else:
+            runs = None
+        if runs is None or any(r < 0 for r in runs) or sum(runs) != size[0] * size[1]:
+            raise InputError(f"entry {i}: the RLE 'counts' do not decode to a {size[0]} x {size[1]} mask "
+                             "(garbage or truncated RLE)", _name(p), f"{field}.counts",
+                             hint="masks are COCO RLE as pycocotools.mask.encode writes them")
+
+
+def _optional_number(images: list, key: str, p, where: str) -> np.ndarray:
+    """An optional numeric field per object (missing -> 0); wrong types are errors."""
+    out = np.zeros(len(images))
+    for i, im in enumerate(images):
+        if key in im:
+            v = im[key]
+            if type(v) not in _NUM_TYPES or (type(v) is float and not np.isfinite(v)) or v < 0:
+                raise InputError(f"{where}[{i}] (id {im.get('id')}) has {key} {str(v)[:40]!r} ({_type_name(v)}): "
+                                 "expected a number >= 0", _name(p), f"{where}.{key}")
+            out[i] = v
+    return out
+
+
+def _count_field(cats: list, key: str, p) -> np.ndarray:
+    """A non-negative integer count per category (LVIS ``image_count`` / ``instance_count``)."""
+    out = np.zeros(len(cats), np.int64)
+    for i, c in enumerate(cats):
+        v = c.get(key)
+        if type(v) is not int or v < 0:
+            raise InputError(f"categories[{i}] (id {c.get('id')}) has {key} {str(v)[:40]!r} ({_type_name(v)}): "
+                             "expected an integer >= 0", _name(p), f"categories.{key}")
+        out[i] = v
+    return out
+
+
+def _contradicts_frequency(image_count: np.ndarray, freq: np.ndarray) -> bool:
+    """True when LVIS letters (r: 1-10, c: 11-100, f: > 100 train images) disagree with more than
+    5 % of the counts: the counts are then not the train counts the letters were made from."""
+    f = np.asarray(freq, dtype=object)
+    expect = np.where(image_count > 100, "f", np.where(image_count > 10, "c", "r"))
+    return bool(np.mean(expect != f) > 0.05)
+
+
+def _id_lists(images: list, key: str, cat_ids: np.ndarray, p) -> list:
+    """LVIS ``neg_category_ids`` / ``not_exhaustive_category_ids`` of every image: flat lists of
+    known integer category ids (checked for all images at once); one int64 array per image."""
+    from itertools import chain
+
+    lists = [im.get(key, []) for im in images]
+    if set(map(type, lists)) - {list}:
+        i = next(i for i, v in enumerate(lists) if type(v) is not list)
+        _id_list(lists[i], p, images[i], key, set(cat_ids.tolist()))
+    flat = list(chain.from_iterable(lists))
+    if flat and set(map(type, flat)) != {int}:
+        i = next(i for i, v in enumerate(lists) if any(type(c) is not int for c in v))
+        _id_list(lists[i], p, images[i], key, set(cat_ids.tolist()))
+    arr = np.array(flat, dtype=np.int64) if flat else np.zeros(0, np.int64)
+    known = np.isin(arr, cat_ids)
+    if not known.all():
+        lens = np.fromiter(map(len, lists), np.int64, len(lists))
+        owner = np.repeat(np.arange(len(lists)), lens)
+        i = int(owner[np.flatnonzero(~known)[0]])
+        _id_list(lists[i], p, images[i], key, set(cat_ids.tolist()))
+    lens = np.fromiter(map(len, lists), np.int64, len(lists))
+    return np.split(arr, np.cumsum(lens)[:-1]) if len(lists) else []
+
+
+def _id_list(v, p, im, key: str, cset: set) -> np.ndarray:
+    """LVIS ``neg_category_ids`` / ``not_exhaustive_category_ids``: a flat list of known integer ids."""
+    if not isinstance(v, list):
+        raise InputError(f"image {im['id']}: '{key}' must be a list of category ids, got {_type_name(v)}",
+                         _name(p), f"images.{key}")
+    bad = next((c for c in v if type(c) is not int), None)
+    if bad is not None or any(type(c) is not int for c in v):
+        raise InputError(f"image {im['id']}: '{key}' holds {str(bad)[:40]!r} ({_type_name(bad)}): expected a flat "
+                         "list of integer category ids", _name(p), f"images.{key}")
+    unk = [c for c in v if c not in cset]
+    if unk:
+        raise InputError(f"image {im['id']}: unknown category ids {unk[:5]} in '{key}'", _name(p), f"images.{key}")
+    return np.asarray(v, dtype=np.int64)
 
 
 def load_detection_gt(path) -> DetectionGT:
@@ -1030,20 +1210,27 @@ def _gt_from_dict(d: Any, source: str) -> DetectionGT:
         raise InputError("'categories' is empty", _name(p), "categories")
     for where, lst, keys in (("images", images, ("id",)), ("categories", cats, ("id", "name")),
                              ("annotations", anns, ("id", "image_id", "category_id", "bbox"))):
-        for i, o in enumerate(lst):
-            if not isinstance(o, dict):
-                raise InputError(f"{where}[{i}] is {type(o).__name__}, expected an object", _name(p), where)
-            miss = [k for k in keys if k not in o]
-            if miss:
-                raise InputError(f"{where}[{i}] has no '{miss[0]}'", _name(p), f"{where}.{miss[0]}")
+        if lst and set(map(type, lst)) != {dict}:
+            i, o = next((i, o) for i, o in enumerate(lst) if not isinstance(o, dict))
+            raise InputError(f"{where}[{i}] is {_type_name(o)}, expected an object", _name(p), where)
+        for k in keys:
+            if where != "annotations" and not all(k in o for o in lst):  # annotations: KeyError below
+                i = next(i for i, o in enumerate(lst) if k not in o)
+                raise InputError(f"{where}[{i}] has no '{k}'", _name(p), f"{where}.{k}")
+    img_ids = _int_ids([im["id"] for im in images], p, "id", "images")
+    cat_ids = _int_ids([c["id"] for c in cats], p, "id", "categories")
     try:
-        img_ids = np.array([im["id"] for im in images], dtype=np.int64)
-        cat_ids = np.array([c["id"] for c in cats], dtype=np.int64)
-        ann_id = np.array([a["id"] for a in anns], dtype=np.int64)
-        ann_img = np.array([a["image_id"] for a in anns], dtype=np.int64)
-        ann_cat = np.array([a["category_id"] for a in anns], dtype=np.int64)
-    except (TypeError, ValueError, OverflowError) as e:
-        raise InputError(f"ids must be integers ({e})", _name(p), "id")
+        ann_id_raw = [a["id"] for a in anns]
+        ann_img_raw = [a["image_id"] for a in anns]
+        ann_cat_raw = [a["category_id"] for a in anns]
+        boxes_raw = [a["bbox"] for a in anns]
+    except KeyError as e:
+        k = e.args[0]
+        i = next(i for i, o in enumerate(anns) if k not in o)
+        raise InputError(f"annotations[{i}] has no '{k}'", _name(p), f"annotations.{k}")
+    ann_id = _int_ids(ann_id_raw, p, "id", "annotations")
+    ann_img = _int_ids(ann_img_raw, p, "image_id", "annotations")
+    ann_cat = _int_ids(ann_cat_raw, p, "category_id", "annotations")
     for what, ids in (("image", img_ids), ("category", cat_ids), ("annotation", ann_id)):
         if len(np.unique(ids)) != len(ids):
             u, c = np.unique(ids, return_counts=True)
@@ -1056,30 +1243,30 @@ def _gt_from_dict(d: Any, source: str) -> DetectionGT:
     if not known_cat.all():
         raise InputError(f"{int((~known_cat).sum())} annotations refer to unknown category ids, e.g. "
                          f"{np.unique(ann_cat[~known_cat])[:5].tolist()}", _name(p), "annotations.category_id")
-    bbox = _bbox_array([a["bbox"] for a in anns], p, "annotations.bbox", ann_id) if anns else np.zeros((0, 4))
-    try:
-        area = np.array([a.get("area", b[2] * b[3]) for a, b in zip(anns, bbox)], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError("'area' must be a number", _name(p), "annotations.area")
+    bbox = _bbox_array(boxes_raw, p, "annotations.bbox", ann_id) if anns else np.zeros((0, 4))
+    if any("area" in a for a in anns):
+        area = bbox[:, 2] * bbox[:, 3] if len(anns) else np.zeros(0)
+        has = np.array(["area" in a for a in anns], bool)
+        if has.any():
+            area = area.copy()
+            area[has] = _numbers([a["area"] for a in anns if "area" in a], p, "area", "annotations")
+    else:
+        area = bbox[:, 2] * bbox[:, 3] if len(anns) else np.zeros(0)
     if not np.isfinite(area).all() or (area < 0).any():
         raise InputError("'area' must be finite and >= 0", _name(p), "annotations.area")
-    crowd = np.array([bool(a.get("iscrowd", 0)) for a in anns], dtype=bool)
-    sizes = np.array([[im.get("height", 0) or 0, im.get("width", 0) or 0] for im in images], dtype=np.float64)
+    crowd_raw = [a.get("iscrowd", 0) for a in anns]
+    if not set(map(type, crowd_raw)) <= {int, bool}:
+        i, v = next((i, v) for i, v in enumerate(crowd_raw) if type(v) not in (int, bool))
+        raise InputError(f"annotations[{i}] has iscrowd {str(v)[:40]!r} ({_type_name(v)}): expected 0 or 1",
+                         _name(p), "annotations.iscrowd")
+    crowd = np.array(crowd_raw, dtype=bool) if anns else np.zeros(0, bool)
+    sizes = np.stack([_optional_number(images, "height", p, "images"), _optional_number(images, "width", p, "images")],
+                     axis=1) if images else np.zeros((0, 2))
     lvis_imgs = any("neg_category_ids" in im or "not_exhaustive_category_ids" in im for im in images)
     neg = nex = None
     if lvis_imgs:
-        cset = set(cat_ids.tolist())
-        neg, nex = [], []
-        for im in images:
-            for key, out in (("neg_category_ids", neg), ("not_exhaustive_category_ids", nex)):
-                v = im.get(key, [])
-                if not isinstance(v, list):
-                    raise InputError(f"image {im['id']}: '{key}' must be a list", _name(p), f"images.{key}")
-                unk = [c for c in v if c not in cset]
-                if unk:
-                    raise InputError(f"image {im['id']}: unknown category ids {unk[:5]} in '{key}'", _name(p),
-                                     f"images.{key}")
-                out.append(np.asarray(v, dtype=np.int64))
+        neg = _id_lists(images, "neg_category_ids", cat_ids, p)
+        nex = _id_lists(images, "not_exhaustive_category_ids", cat_ids, p)
     names = [str(c["name"]) for c in cats]
     table0 = ClassTable(cat_ids, names, np.zeros(len(cats), np.int64), source=_name(p))
     ci = table0.index_of(ann_cat) if len(ann_cat) else np.zeros(0, np.int64)
@@ -1090,16 +1277,34 @@ def _gt_from_dict(d: Any, source: str) -> DetectionGT:
         file_imgs = np.zeros(len(cats), np.int64)
     file_inst = np.bincount(ci, minlength=len(cats))
     has_counts = all("image_count" in c for c in cats)
-    img_count = np.array([c["image_count"] for c in cats], np.int64) if has_counts else file_imgs
-    inst = np.array([c.get("instance_count", 0) for c in cats], np.int64) if has_counts else file_inst
+    if any("image_count" in c for c in cats) and not has_counts:
+        i = next(i for i, c in enumerate(cats) if "image_count" not in c)
+        raise InputError(f"categories[{i}] (id {cats[i].get('id')}) has no image_count while others have one",
+                         _name(p), "categories.image_count")
+    img_count = _count_field(cats, "image_count", p) if has_counts else file_imgs
+    if has_counts and any("instance_count" in c for c in cats):
+        inst = _count_field(cats, "instance_count", p)
+    else:
+        inst = file_inst if not has_counts else np.zeros(len(cats), np.int64)
     freq = None
-    if all("frequency" in c for c in cats):
-        freq = np.array([c["frequency"] for c in cats], dtype=object)
-        if not np.isin(freq, ["r", "c", "f"]).all():
-            raise InputError("LVIS 'frequency' must be one of r, c, f", _name(p), "categories.frequency")
-    table = ClassTable(cat_ids, names, img_count, inst, freq, _name(p))
+    if any("frequency" in c for c in cats):
+        freq = np.array([c.get("frequency") for c in cats], dtype=object)
+        bad = [i for i, f in enumerate(freq) if f not in ("r", "c", "f")]
+        if bad:
+            raise InputError(f"categories[{bad[0]}] has frequency {str(freq[bad[0]])[:20]!r}: LVIS 'frequency' must be "
+                             "one of r, c, f", _name(p), "categories.frequency")
+    fname = Path(str(p)).name
+    if has_counts and freq is not None and _contradicts_frequency(img_count, freq):
+        # e.g. a val subset whose image_count was recounted on its own images: not train counts
+        count_source = f"the evaluation split: image_count in {fname} (it contradicts the train frequency letters)"
+    elif has_counts:
+        count_source = f"image_count in {fname}"
+    else:
+        count_source = f"the evaluation split: images per class in {fname}"
+    table = ClassTable(cat_ids, names, img_count, inst, freq, _name(p), count_source)
     has_seg = any("segmentation" in a for a in anns[:100])
-    return DetectionGT(img_ids, sizes, ann_id, ann_img, ann_cat, bbox, area, crowd, table, neg, nex, has_seg, d, p)
+    return DetectionGT(img_ids, sizes, ann_id, ann_img, ann_cat, bbox, area, crowd, table, neg, nex, has_seg, d, p,
+                       has_image_count=has_counts)
 
 
 def load_detection_results(path, gt: DetectionGT | None = None, name: str | None = None) -> DetectionResults:
@@ -1109,7 +1314,25 @@ def load_detection_results(path, gt: DetectionGT | None = None, name: str | None
     Segmentation-only results get their bbox from the RLE (pycocotools mask utilities).
     """
     p = Path(path)
-    return _results_from_list(read_json(p), gt, name or p.name.split(".")[0], _name(p))
+    try:
+        d = read_json(p)
+    except InputError:
+        d = _json_with_nan(p)  # Python's json writes NaN / Infinity; say "non-finite score", not "invalid JSON"
+    return _results_from_list(d, gt, name or p.name.split(".")[0], _name(p))
+
+
+def _json_with_nan(p: Path):
+    """Parse a file orjson refused with Python's json when it holds ``NaN`` / ``Infinity`` (which
+    ``json.dump`` writes); otherwise re-raise the orjson error."""
+    raw = _read_bytes(p)
+    if b"NaN" not in raw and b"Infinity" not in raw:
+        return read_json(p)
+    import json
+
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return read_json(p)
 
 
 def _results_from_list(d: Any, gt: DetectionGT | None, name: str, source: str) -> DetectionResults:
@@ -1128,12 +1351,9 @@ def _results_from_list(d: Any, gt: DetectionGT | None, name: str, source: str) -
     miss = next(((i, k) for i, o in enumerate(d) for k in ("image_id", "category_id", "score") if k not in o), None)
     if miss:
         raise InputError(f"entry {miss[0]} has no '{miss[1]}'", _name(p), miss[1])
-    try:
-        img = np.array([o["image_id"] for o in d], dtype=np.int64)
-        cat = np.array([o["category_id"] for o in d], dtype=np.int64)
-        score = np.array([o["score"] for o in d], dtype=np.float64)
-    except (TypeError, ValueError, OverflowError) as e:
-        raise InputError(f"image_id / category_id must be integers and score a number ({e})", _name(p))
+    img = _int_ids([o["image_id"] for o in d], p, "image_id", "entry")
+    cat = _int_ids([o["category_id"] for o in d], p, "category_id", "entry")
+    score = _numbers([o["score"] for o in d], p, "score", "entry")
     if not np.isfinite(score).all():
         i = int(np.flatnonzero(~np.isfinite(score))[0])
         raise InputError(f"{int((~np.isfinite(score)).sum())} non-finite scores (NaN/inf), first at entry {i}",
@@ -1143,11 +1363,10 @@ def _results_from_list(d: Any, gt: DetectionGT | None, name: str, source: str) -
         bbox = _bbox_array([o["bbox"] for o in d], p, "bbox")
         if any("segmentation" in o for o in d[:10]):
             seg = [o.get("segmentation") for o in d]
+            _check_rles(seg, p)
     elif all("segmentation" in o for o in d):
         seg = [o["segmentation"] for o in d]
-        bad = next((i for i, s in enumerate(seg) if not (isinstance(s, dict) and "counts" in s and "size" in s)), None)
-        if bad is not None:
-            raise InputError(f"entry {bad}: segmentation must be an RLE {{size, counts}}", _name(p), "segmentation")
+        _check_rles(seg, p)
         from pycocotools import mask as mask_utils
 
         rles = [dict(s, counts=s["counts"].encode() if isinstance(s["counts"], str) else s["counts"]) for s in seg]

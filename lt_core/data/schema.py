@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 
 from ..bins import BinScheme, assign_bins, parse_bins
 from ..errors import InputError
@@ -42,6 +41,11 @@ class ClassTable:
         Detection only: training instances per class (LVIS ``instance_count``).
     frequency : ndarray (C,) object or None
         LVIS ``frequency`` letter per class (``r``/``c``/``f``) when the file gives it.
+    count_source : str
+        Where ``train_count`` comes from, as a user would say it: e.g. ``"train: lvis_v1_train.json"``,
+        ``"train: lvis_v1_categories.csv (image_count)"`` or ``"the evaluation split:
+        lvis_val_100.json"`` when only the evaluated file's own counts exist (never call those
+        train counts on screen). Empty when unknown.
     """
 
     ids: np.ndarray
@@ -50,6 +54,7 @@ class ClassTable:
     train_instances: np.ndarray | None = None
     frequency: np.ndarray | None = None
     source: str = ""
+    count_source: str = ""
 
     def __post_init__(self) -> None:
         self.ids = np.asarray(self.ids, dtype=np.int64)
@@ -60,6 +65,8 @@ class ClassTable:
             raise InputError(f"class table columns have different lengths ({c} ids, "
                              f"{len(self.names)} names, {len(self.train_count)} counts)", self.source)
         if len(np.unique(self.ids)) != c:
+            import pandas as pd
+
             dup = pd.Series(self.ids).value_counts()
             raise InputError(f"duplicate class ids: {dup[dup > 1].index.tolist()[:10]}", self.source, "id")
         if (self.train_count < 0).any():
@@ -115,6 +122,8 @@ class ClassTable:
 
     def index_of_names(self, names, source: str = "", field: str = "label") -> np.ndarray:
         """Class indices for class names (exact match); unknown names raise :class:`InputError`."""
+        import pandas as pd
+
         lut = {n: k for k, n in enumerate(self.names)}
         vals = pd.Series(np.asarray(names, dtype=object)).astype(str)
         idx = vals.map(lut)
@@ -137,6 +146,8 @@ class ClassTable:
 
     def to_frame(self, scheme: str | BinScheme | None = None) -> pd.DataFrame:
         """One row per class: class_id, name, train_count [, train_instances, frequency, bin]."""
+        import pandas as pd
+
         df = pd.DataFrame({"class_id": self.ids, "name": self.names, "train_count": self.train_count})
         if self.train_instances is not None:
             df["train_instances"] = self.train_instances
@@ -148,7 +159,8 @@ class ClassTable:
 
     def with_counts(self, counts: np.ndarray) -> "ClassTable":
         """A copy with other train counts (e.g. counted from a train label file)."""
-        return ClassTable(self.ids, self.names, counts, self.train_instances, self.frequency, self.source)
+        return ClassTable(self.ids, self.names, counts, self.train_instances, self.frequency, self.source,
+                          self.count_source)
 
 
 @dataclass
@@ -580,6 +592,7 @@ class DetectionGT:
     has_segmentation: bool = False
     raw: dict | None = None
     source: str = ""
+    has_image_count: bool = False  # the file's categories carry their own (train) ``image_count``
 
     @property
     def is_lvis(self) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .matching import MatchState
 
-__all__ = ["Accumulated", "accumulate", "summarize_ap", "class_order"]
+__all__ = ["Accumulated", "accumulate", "accumulate_numpy", "summarize_ap", "summarize_ar", "class_order"]
 
 
 @dataclass
@@ -26,11 +26,14 @@ class Accumulated:
     precision : ndarray (T, R, C, A, M) float64   interpolated precision; -1 = no ground truth
     recall : ndarray (T, C, A, M) float64         final recall; -1 = no ground truth
     max_dets : tuple of int                       M values (lvis: one, the per-image limit)
+    cat_order : ndarray (C,) int64                class indices in category-id order (the
+                                                  references' order: means are summed in it)
     """
 
     precision: np.ndarray
     recall: np.ndarray
     max_dets: tuple
+    cat_order: np.ndarray | None = None
 
 
 def class_order(state: MatchState) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +47,10 @@ def class_order(state: MatchState) -> tuple[np.ndarray, np.ndarray]:
         # shards merged in image order: within a class, (image, rank) order is already there,
         # so two stable sorts give the same permutation as the full lexsort
         order = np.argsort(-state.score, kind="stable")
-        order = order[np.argsort(state.cat[order], kind="stable")]
+        cat = state.cat[order]
+        if len(state.class_ids) < 32767:
+            cat = cat.astype(np.int16)  # a stable sort of 16-bit keys is a radix sort in NumPy
+        order = order[np.argsort(cat, kind="stable")]
     else:
         order = np.lexsort((state.rank, state.img, -state.score, state.cat))
     starts = np.searchsorted(state.cat[order], np.arange(len(state.class_ids) + 1))
@@ -74,7 +80,52 @@ def _min_counts(npig: np.ndarray, rec_thrs: np.ndarray) -> np.ndarray:
 
 
 def accumulate(state: MatchState) -> Accumulated:
-    """Precision (T, R, C, A, M) and recall (T, C, A, M) tables of a (merged) state."""
+    """Precision (T, R, C, A, M) and recall (T, C, A, M) tables of a (merged) state.
+
+    Runs the compiled kernel (:func:`lt_core.detection.kernels.accumulate_classes`, classes split
+    over two threads) unless the NumPy backend is selected; both give the same tables.
+    """
+    from ._jit import use_kernels
+
+    if use_kernels():
+        return _accumulate_kernel(state)
+    return accumulate_numpy(state)
+
+
+def _accumulate_kernel(state: MatchState) -> Accumulated:
+    from .kernels import accumulate_classes
+
+    p = state.params
+    T, A, R = p.n_thr, p.n_area, len(p.rec_thrs)
+    C = len(state.class_ids)
+    mds = np.asarray(tuple(p.max_dets) if p.style == "coco" else (p.max_dets[0],), np.int64)
+    M = len(mds)
+    # stored area / maxDets-major so that every (area, maxDets) table is one contiguous block;
+    # exposed with the references' axes (T, R, C, A, M) / (T, C, A, M) as transposed views
+    precision = (-np.ones((A, M, T, R, C))).transpose(2, 3, 4, 0, 1)
+    recall = (-np.ones((A, M, T, C))).transpose(2, 3, 0, 1)
+    order, starts = class_order(state)
+    args = (order, starts.astype(np.int64), state.rank.astype(np.int64), state.matched, state.ignored,
+            state.gt_count.astype(np.int64), T, mds, p.style == "coco", np.asarray(p.rec_thrs, np.float64))
+    n = len(order)
+    if n < 100_000 or C < 2:
+        accumulate_classes(*args, 0, C, precision, recall)
+    else:
+        # two threads, each about half of the detections
+        kmid = int(np.searchsorted(starts, n // 2))
+        kmid = min(max(kmid, 1), C - 1)
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(2) as ex:
+            f1 = ex.submit(accumulate_classes, *args, 0, kmid, precision, recall)
+            f2 = ex.submit(accumulate_classes, *args, kmid, C, precision, recall)
+            f1.result()
+            f2.result()
+    return Accumulated(precision=precision, recall=recall, max_dets=tuple(int(x) for x in mds),
+                       cat_order=np.argsort(state.class_ids, kind="stable"))
+
+
+def accumulate_numpy(state: MatchState) -> Accumulated:
+    """The vectorised NumPy reference path of :func:`accumulate`."""
     p = state.params
     T, A, R = p.n_thr, p.n_area, len(p.rec_thrs)
     J = T * A
@@ -128,7 +179,33 @@ def accumulate(state: MatchState) -> Accumulated:
             valid = inds < nd
             q = np.where(valid, pr[np.minimum(inds, nd - 1), np.arange(jn)[:, None]], 0.0)  # (jn, R)
             precision[ct, :, k, ca, mi] = q
-    return Accumulated(precision=precision, recall=recall, max_dets=mds)
+    return Accumulated(precision=precision, recall=recall, max_dets=mds,
+                       cat_order=np.argsort(state.class_ids, kind="stable"))
+
+
+def summarize_ar(acc: Accumulated, params, t: float | None = None, area: int = 0,
+                 classes: np.ndarray | None = None, m: int | None = None) -> float:
+    """Mean of the recall table over the non -1 entries (the references' ``_summarize(ap=0)``).
+
+    Same arguments as :func:`summarize_ap`; classes are taken in category-id order, as the
+    references hold them, so the mean is summed in the same order.
+    """
+    s = acc.recall
+    if t is not None:
+        s = s[np.where(t == params.iou_thrs)[0]]
+    s = s[:, :, area, params.headline_m if m is None else m]
+    s = s[:, _classes_in_id_order(acc, classes)]
+    v = s[s > -1]
+    return -1.0 if v.size == 0 else float(np.mean(v))
+
+
+def _classes_in_id_order(acc: Accumulated, classes) -> np.ndarray:
+    order = acc.cat_order if acc.cat_order is not None else np.arange(acc.recall.shape[1])
+    if classes is None:
+        return order
+    keep = np.zeros(acc.recall.shape[1], bool)
+    keep[np.asarray(classes, dtype=np.int64)] = True
+    return order[keep[order]]
 
 
 def summarize_ap(acc: Accumulated, params, t: float | None = None, area: int = 0,
@@ -142,11 +219,21 @@ def summarize_ap(acc: Accumulated, params, t: float | None = None, area: int = 0
     classes : ndarray of int, optional   class indices to average over (lvis r / c / f groups)
     m : int, optional       maxDets index (default: ``params.headline_m``)
     """
-    s = acc.precision
+    mi = params.headline_m if m is None else m
+    key = ("p", area, mi)
+    cache = acc.__dict__.setdefault("_views", {})
+    if key not in cache:  # (T, R, C) in category-id order, made once per (area, maxDets)
+        order = acc.cat_order if acc.cat_order is not None else np.arange(acc.precision.shape[2])
+        block = acc.precision[:, :, :, area, mi]
+        sorted_ids = bool(np.array_equal(order, np.arange(len(order))))
+        cache[key] = np.ascontiguousarray(block if sorted_ids else block[:, :, order])
+    s = cache[key]
     if t is not None:
         s = s[np.where(t == params.iou_thrs)[0]]
-    s = s[:, :, :, area, params.headline_m if m is None else m]
     if classes is not None:
-        s = s[:, :, np.asarray(classes, dtype=np.int64)]
+        keep = np.zeros(acc.precision.shape[2], bool)
+        keep[np.asarray(classes, dtype=np.int64)] = True
+        order = acc.cat_order if acc.cat_order is not None else np.arange(acc.precision.shape[2])
+        s = s[:, :, keep[order]]
     v = s[s > -1]
     return -1.0 if v.size == 0 else float(np.mean(v))

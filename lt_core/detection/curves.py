@@ -61,9 +61,16 @@ def raw_pr_curve(ev: DetectionEvaluation, k: int, iou: float = 0.5, area: int = 
 
 
 def class_bins(ev_or_table, scheme: str | BinScheme) -> np.ndarray:
-    """Bin per class (C,) from TRAIN image counts (``image_count``)."""
-    tab = ev_or_table.per_class if isinstance(ev_or_table, DetectionEvaluation) else ev_or_table
-    return parse_bins(scheme).assign(tab["image_count"].to_numpy())
+    """Bin per class (C,): LVIS letters with the lvis scheme, else TRAIN image counts
+    (:func:`lt_core.detection.evaluator.detection_bins`)."""
+    from .evaluator import detection_bins
+    if isinstance(ev_or_table, DetectionEvaluation):
+        return detection_bins(ev_or_table.columns, scheme)
+    tab = ev_or_table
+    cols = {"image_count": tab["image_count"].to_numpy()}
+    if "frequency" in tab:
+        cols["frequency"] = tab["frequency"].to_numpy()
+    return detection_bins(cols, scheme)
 
 
 def pr_curves_by_bin(ev: DetectionEvaluation, scheme: str | BinScheme = "lvis", iou: float = 0.5,

@@ -1,27 +1,32 @@
 """Fast, low-memory reading of large COCO box-results files.
 
-A results file is a JSON list of flat objects ``{image_id, category_id, bbox, score}``. At LVIS
+A results file is a JSON list of objects ``{image_id, category_id, bbox, score, ...}``. At LVIS
 v1 val scale (19,809 images x 300 detections = 5.9 M objects) building Python dicts costs
-several GB and most of the evaluation time. Here the list is turned into newline-delimited
-JSON (the ``},{`` separators between flat objects become newlines) and parsed by pyarrow's
-multi-threaded JSON reader straight into columns; numbers are parsed by the same correctly
-rounded routine as Python's ``float``, so every value is bit-identical to ``json.load``.
+several GB and most of the evaluation time. Here the bytes are scanned by a compiled kernel
+(:func:`lt_core.detection.kernels.scan_results`, two threads) straight into columns: any
+whitespace between and inside records (one per line, pretty-printed, or none), any key order,
+extra keys (skipped). Decimal numbers are converted with a correctly rounded algorithm, so every
+value is bit-identical to ``json.load``. Without numba (``TAILSCOPE_KERNELS=numpy``) pyarrow's
+JSON reader does the same job.
 
-Anything unusual (masks, nested objects, odd types, invalid JSON) falls back to
-:func:`lt_core.data.load_detection_results`, which validates entry by entry and names the
-offending field.
+Anything else (masks, ids that are not plain integers, strings where numbers belong, invalid
+JSON) goes to :func:`lt_core.data.load_detection_results`, which validates entry by entry and
+names the offending entry and field.
 """
 from __future__ import annotations
 
-import re
+import gzip
+import os
+from pathlib import Path
+
 import numpy as np
 
-from ..data.schema import DetectionGT, DetectionResults
 from ..errors import InputError
+from ._jit import use_kernels
 
-__all__ = ["load_results_fast"]
+__all__ = ["load_results_fast", "read_input_bytes"]
 
-_SEP = re.compile(rb"}\s*,\s*{")
+_MAX_FILE_BYTES_DEFAULT = 8 * 1024 ** 3
 
 
 def _fallback(path, gt, name):
@@ -29,62 +34,110 @@ def _fallback(path, gt, name):
     return load_detection_results(path, gt, name)
 
 
-def load_results_fast(path, gt: DetectionGT | None = None, name: str | None = None) -> DetectionResults:
+def read_input_bytes(path) -> tuple[np.ndarray, str]:
+    """The bytes of a ``.json`` / ``.json.gz`` input as a uint8 array (gunzipped), and its name.
+
+    The same checks as the loaders (exists, a file, not empty, below ``TAILSCOPE_MAX_FILE_BYTES``);
+    the file is only read.
+    """
+    p = Path(path)
+    src = str(p)
+    if not p.exists():
+        raise InputError("no such JSON file", src)
+    if p.is_dir():
+        raise InputError("expected a JSON file, got a folder", src)
+    size = p.stat().st_size
+    if size == 0:
+        raise InputError("the file is empty", src, hint="expected a JSON file")
+    limit = int(os.environ.get("TAILSCOPE_MAX_FILE_BYTES", _MAX_FILE_BYTES_DEFAULT))
+    if size > limit:
+        raise InputError(f"the file is {size / 1e9:.1f} GB, above the {limit / 1e9:.1f} GB limit", src,
+                         hint="set TAILSCOPE_MAX_FILE_BYTES to raise it, or shard the file")
+    with open(p, "rb") as fh:
+        head = fh.read(2)
+    if head == b"\x1f\x8b":
+        try:
+            with gzip.open(p, "rb") as fh:
+                raw = fh.read()
+        except (OSError, EOFError) as e:
+            raise InputError(f"the gzip stream is corrupt or truncated ({e})", src)
+        if not raw:
+            raise InputError("the file is empty (after gunzip)", src)
+        return np.frombuffer(raw, np.uint8), src
+    if p.name.lower().endswith(".gz"):
+        raise InputError("the name ends in .gz but the file is not gzip-compressed", src)
+    try:
+        import mmap
+        with open(p, "rb") as fh:
+            flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)
+            m = mmap.mmap(fh.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+        return np.frombuffer(m, np.uint8), src  # read-only view of the page cache: no copy
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - platforms without mmap flags
+        return np.fromfile(p, dtype=np.uint8), src
+
+
+def load_results_fast(path, gt=None, name: str | None = None):
     """Read a COCO box-results JSON (``.json`` / ``.json.gz``) into :class:`DetectionResults`.
 
-    Same checks and messages as :func:`lt_core.data.load_detection_results` (finite scores,
-    ``[x, y, w, h]`` boxes with w, h > 0, image and category ids known to ``gt``); the input
-    file is only read.
+    Same checks and messages as :func:`lt_core.data.load_detection_results` (integer ids, finite
+    scores, ``[x, y, w, h]`` boxes with w, h > 0, image and category ids known to ``gt``); the
+    input file is only read.
     """
-    from ..data.loaders import _check_file, _read_bytes
+    from ..data.schema import DetectionResults
 
-    p = _check_file(path, "JSON file")
+    p = Path(path)
     nm = name or p.name.split(".")[0]
-    src = str(p)
-    raw = _read_bytes(p)
-    lo, hi = _first_last(raw)
-    if lo < 0 or raw[lo:lo + 1] != b"[" or raw[hi:hi + 1] != b"]" or hi - lo < 2 or raw.find(b'"segmentation"') >= 0:
+    buf, src = read_input_bytes(p)
+    cols = _scan(buf)
+    del buf
+    if cols is None:
         return _fallback(path, gt, nm)
-    # objects one per line; the brackets are cut off by a zero-copy slice (bounded memory)
-    nd = raw.replace(b"},{", b"}\n{")
-    del raw
-    if nd.find(b"}, {") >= 0:
-        nd = nd.replace(b"}, {", b"}\n{")
-    lo, hi = _first_last(nd)
-    tab = _read_ndjson(nd, lo + 1, hi)
-    del nd
-    if tab is None:
-        return _fallback(path, gt, nm)
-    need = ("image_id", "category_id", "bbox", "score")
-    import pyarrow as pa
-    if any(k not in tab.column_names for k in need):
-        return _fallback(path, gt, nm)
-    try:
-        cols = {}
-        for k in ("image_id", "category_id"):
-            c = tab.column(k)
-            if not pa.types.is_integer(c.type) or c.null_count:
-                return _fallback(path, gt, nm)
-            cols[k] = c.to_numpy().astype(np.int64, copy=False)
-        s = tab.column("score")
-        if not (pa.types.is_floating(s.type) or pa.types.is_integer(s.type)) or s.null_count:
-            return _fallback(path, gt, nm)
-        score = s.to_numpy().astype(np.float64, copy=False)
-        b = tab.column("bbox").combine_chunks()
-        if not pa.types.is_list(b.type) or b.null_count:
-            return _fallback(path, gt, nm)
-        lens = b.value_lengths().to_numpy()
-        vals = b.flatten()
-        if len(lens) and (lens.min() != 4 or lens.max() != 4) or not (
-                pa.types.is_floating(vals.type) or pa.types.is_integer(vals.type)) or vals.null_count:
-            return _fallback(path, gt, nm)
-        bbox = vals.to_numpy().astype(np.float64).reshape(-1, 4)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
-        return _fallback(path, gt, nm)
-    del tab
-    img, cat = cols["image_id"], cols["category_id"]
+    img, cat, bbox, score = cols
     _validate(img, cat, bbox, score, gt, src)
     return DetectionResults(nm, img, cat, bbox, score, None, src)
+
+
+def _scan(buf: np.ndarray):
+    """Columns of a plain results list, or None (then the validating reader runs)."""
+    if use_kernels():
+        from .kernels import scan_results
+        return scan_results(buf)
+    return _scan_arrow(buf)
+
+
+def _scan_arrow(buf: np.ndarray):
+    """The NumPy / pyarrow path: records one per line, parsed by pyarrow's JSON reader."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    raw = buf.tobytes()
+    lo, hi = _first_last(raw)
+    if lo < 0 or raw[lo:lo + 1] != b"[" or raw[hi:hi + 1] != b"]" or hi - lo < 2 or raw.find(b'"segmentation"') >= 0:
+        return None
+    body = _one_record_per_line(raw[lo + 1:hi])
+    sch = pa.schema([("image_id", pa.int64()), ("category_id", pa.int64()), ("bbox", pa.list_(pa.float64())),
+                     ("score", pa.float64())])
+    try:
+        tab = pj.read_json(pa.BufferReader(pa.py_buffer(body)), read_options=pj.ReadOptions(block_size=1 << 24),
+                           parse_options=pj.ParseOptions(explicit_schema=sch, unexpected_field_behavior="ignore"))
+        if tab.num_rows == 0 or any(tab.column(k).null_count for k in sch.names):
+            return None
+        b = tab.column("bbox").combine_chunks()
+        lens = b.value_lengths().to_numpy()
+        vals = b.flatten()
+        if lens.min() != 4 or lens.max() != 4 or vals.null_count:
+            return None
+        return (tab.column("image_id").to_numpy(), tab.column("category_id").to_numpy(),
+                vals.to_numpy().reshape(-1, 4).astype(np.float64), tab.column("score").to_numpy().astype(np.float64))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        return None
+
+
+def _one_record_per_line(body: bytes) -> bytes:
+    """Top-level ``,`` between records -> newline; newlines inside records -> spaces."""
+    import re
+    body = re.sub(rb"[\r\n]", b" ", body)
+    return re.sub(rb"}\s*,\s*{", b"}\n{", body)
 
 
 def _first_last(b: bytes) -> tuple[int, int]:
@@ -99,27 +152,15 @@ def _first_last(b: bytes) -> tuple[int, int]:
     return (i, j) if i < n else (-1, -1)
 
 
-def _read_ndjson(nd: bytes, start: int, stop: int):
-    """Parse ``nd[start:stop]`` (newline-delimited objects) with pyarrow; None when it fails."""
-    import pyarrow as pa
-    import pyarrow.json as pj
-    opts = pj.ReadOptions(use_threads=True, block_size=1 << 24)
-    for attempt in (0, 1):
-        buf = pa.py_buffer(nd).slice(start, stop - start)
-        try:
-            return pj.read_json(pa.BufferReader(buf), read_options=opts,
-                                parse_options=pj.ParseOptions(newlines_in_values=attempt == 1))
-        except Exception:  # noqa: BLE001 - pyarrow raises several types; any failure -> slow path
-            if attempt == 0:
-                # separators with other whitespace (pretty-printed files)
-                body = _SEP.sub(b"}\n{", bytes(buf))
-                nd, start, stop = body, 0, len(body)
-    return None
-
-
 def _validate(img, cat, bbox, score, gt, src) -> None:
     if len(score) == 0:
         raise InputError("the results list is empty", src)
+    if use_kernels():
+        from .kernels import first_bad_values
+        bad_s, n_s, bad_b, bad_wh, n_wh = first_bad_values(bbox, score)
+        if bad_s < 0 and bad_b < 0 and bad_wh < 0:
+            _validate_ids(img, cat, gt, src)
+            return
     if not np.isfinite(score).all():
         i = int(np.flatnonzero(~np.isfinite(score))[0])
         raise InputError(f"{int((~np.isfinite(score)).sum())} non-finite scores (NaN/inf), first at entry {i}",
@@ -132,6 +173,10 @@ def _validate(img, cat, bbox, score, gt, src) -> None:
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"{int(bad.sum())} boxes have zero or negative width/height, e.g. entry {i}: "
                          f"{bbox[i].tolist()}", src, "bbox", hint="boxes are [x, y, width, height] with width, height > 0")
+    _validate_ids(img, cat, gt, src)
+
+
+def _validate_ids(img, cat, gt, src) -> None:
     if gt is not None:
         ids = np.unique(np.asarray(gt.categories.ids, dtype=np.int64))
         unk = ~_isin(cat, ids)
@@ -147,8 +192,8 @@ def _validate(img, cat, bbox, score, gt, src) -> None:
 
 
 def _isin(a: np.ndarray, sorted_b: np.ndarray) -> np.ndarray:
+    from .prepare import map_ids
+
     if len(sorted_b) == 0:
         return np.zeros(len(a), bool)
-    pos = np.minimum(np.searchsorted(sorted_b, a), len(sorted_b) - 1)
-    return sorted_b[pos] == a
-
+    return map_ids(sorted_b, np.arange(len(sorted_b)), a) >= 0

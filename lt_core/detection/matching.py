@@ -47,6 +47,14 @@ class MatchState:
     n_images : int                       images covered
     image_ids : ndarray int64            ids of the images covered (merging refuses overlaps)
     notes : list of str                  what the preparation dropped and why
+    det_index : ndarray (N,) int64       position of the detection in the results file
+    match_ann : ndarray (N,) int64       id of the ground truth it matched at IoU 0.50, area all
+                                         (-1: none; ``ann_id`` of the ground-truth file)
+    iou : ndarray (N,) float64           its largest IoU with a ground truth of its image and class
+    gt_img, gt_cat : ndarray (K,) int64  (image id, class index) pairs with ground truth ...
+    gt_n : ndarray (K, A) int64          ... and their non-ignored ground truths per area range
+                                         (the per-image part of ``gt_count``; the bootstrap
+                                         resamples images with it)
     """
 
     params: EvalParams
@@ -61,6 +69,12 @@ class MatchState:
     n_images: int = 0
     image_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     notes: list = field(default_factory=list)
+    det_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    match_ann: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    iou: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    gt_img: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    gt_cat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    gt_n: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int64))
 
     def __len__(self) -> int:
         return len(self.score)
@@ -78,7 +92,8 @@ def empty_state(params: EvalParams, class_ids: np.ndarray) -> MatchState:
     return MatchState(params=params, class_ids=np.asarray(class_ids, np.int64), score=np.zeros(0),
                       cat=np.zeros(0, np.int32), img=np.zeros(0, np.int64), rank=np.zeros(0, np.int32),
                       matched=np.zeros(0, np.uint64), ignored=np.zeros(0, np.uint64),
-                      gt_count=np.zeros((C, params.n_area), np.int64), n_images=0)
+                      gt_count=np.zeros((C, params.n_area), np.int64), n_images=0,
+                      gt_n=np.zeros((0, params.n_area), np.int64))
 
 
 def merge(a: MatchState, b: MatchState) -> MatchState:
@@ -93,7 +108,11 @@ def merge(a: MatchState, b: MatchState) -> MatchState:
                       matched=np.concatenate([a.matched, b.matched]),
                       ignored=np.concatenate([a.ignored, b.ignored]),
                       gt_count=a.gt_count + b.gt_count, n_images=a.n_images + b.n_images,
-                      image_ids=np.concatenate([a.image_ids, b.image_ids]), notes=a.notes + b.notes)
+                      image_ids=np.concatenate([a.image_ids, b.image_ids]), notes=a.notes + b.notes,
+                      det_index=np.concatenate([a.det_index, b.det_index]),
+                      match_ann=np.concatenate([a.match_ann, b.match_ann]), iou=np.concatenate([a.iou, b.iou]),
+                      gt_img=np.concatenate([a.gt_img, b.gt_img]), gt_cat=np.concatenate([a.gt_cat, b.gt_cat]),
+                      gt_n=np.concatenate([a.gt_n, b.gt_n]))
 
 
 def update(state: MatchState, gtt: GTTable, dtt: DetTable, img_lo: int, img_hi: int) -> MatchState:
@@ -131,7 +150,7 @@ def _segments(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return owner, idx
 
 
-def _pairs(gtt: GTTable, dtt: DetTable, ds: slice, gs: slice, params: EvalParams):
+def _pairs(gtt: GTTable, dtt: DetTable, ds: slice, gs: slice, params: EvalParams, keep_all: bool = False):
     """Candidate (detection, ground truth, IoU) pairs of a shard with IoU >= the lowest threshold.
 
     Indices are local to the shard slices. Returned sorted by (detection, IoU, ground truth).
@@ -148,8 +167,9 @@ def _pairs(gtt: GTTable, dtt: DetTable, ds: slice, gs: slice, params: EvalParams
         iou = bbox_iou_pairs(dtt.bbox[ds][pd], gtt.bbox[gs][pg], gtt.crowd[gs][pg])
     else:
         pd, pg, iou = _segm_pairs(gtt, dtt, ds, gs, lo, hi)
-    keep = iou >= thr_min
-    pd, pg, iou = pd[keep], pg[keep], iou[keep]
+    if not keep_all:
+        keep = iou >= thr_min
+        pd, pg, iou = pd[keep], pg[keep], iou[keep]
     o = np.lexsort((pg, iou, pd))
     return pd[o], pg[o], iou[o]
 
@@ -188,8 +208,12 @@ def _segm_pairs(gtt: GTTable, dtt: DetTable, ds: slice, gs: slice, lo: np.ndarra
 def match_shard(gtt: GTTable, dtt: DetTable, img_lo: int, img_hi: int, params: EvalParams) -> MatchState:
     """Match the detections of images ``img_lo <= index < img_hi`` (indices into ``gtt.img_ids``).
 
-    Returns the :class:`MatchState` of those images.
+    Returns the :class:`MatchState` of those images. Box IoU runs in the compiled kernel
+    (:func:`lt_core.detection.kernels.match_bbox`, two threads on large shards) unless the
+    NumPy backend is selected (:mod:`lt_core.detection._jit`); both give the same bits.
     """
+    from ._jit import use_kernels
+
     T, A = params.n_thr, params.n_area
     ds = slice(*np.searchsorted(dtt.img, [img_lo, img_hi]))
     gs = slice(*np.searchsorted(gtt.img, [img_lo, img_hi]))
@@ -202,29 +226,98 @@ def match_shard(gtt: GTTable, dtt: DetTable, img_lo: int, img_hi: int, params: E
     g_ig = gtt.ignore[gs][None, :] | (g_area[None, :] < lo_a[:, None]) | (g_area[None, :] > hi_a[:, None])
     g_nonig = ~g_ig
     C = gtt.n_classes
+    gkey = gtt.key[gs]
+    # per (image, class) pair: non-ignored ground truths per area range (the per-image state)
+    if ng:
+        first = np.flatnonzero(np.r_[True, gkey[1:] != gkey[:-1]])
+        gt_n = np.stack([np.add.reduceat(g_nonig[a].astype(np.int64), first) for a in range(A)], axis=1)
+        pair_key = gkey[first]
+    else:
+        gt_n = np.zeros((0, A), np.int64)
+        pair_key = np.zeros(0, np.int64)
+    pair_cat = pair_key % C if C else pair_key
     gt_count = np.zeros((C, A), np.int64)
-    gcat = gtt.cat[gs]
     for a in range(A):
-        gt_count[:, a] = np.bincount(gcat[g_nonig[a]], minlength=C)
+        gt_count[:, a] = np.bincount(pair_cat, weights=gt_n[:, a], minlength=C).astype(np.int64) if len(pair_cat) \
+            else np.zeros(C, np.int64)
+    if params.iou_type == "bbox" and use_kernels() and nd:
+        mbits, ibits, match_g, best = _match_kernel(gtt, dtt, ds, gs, params)
+    else:
+        mbits, ibits, match_g, best = _match_numpy(gtt, dtt, ds, gs, params, g_nonig, nd, ng)
+    match_ann = np.where(match_g >= 0, gtt.ann_id[np.maximum(match_g, 0)], -1) if len(gtt.ann_id) else \
+        np.full(nd, -1, np.int64)
+    return MatchState(params=params, class_ids=gtt.class_ids, score=dtt.score[ds].copy(),
+                      cat=dtt.cat[ds].astype(np.int32), img=gtt.img_ids[dtt.img[ds]],
+                      rank=dtt.rank[ds].astype(np.int32), matched=mbits,
+                      ignored=ibits, gt_count=gt_count, n_images=int(img_hi - img_lo),
+                      image_ids=gtt.img_ids[img_lo:img_hi].copy(),
+                      det_index=(dtt.index[ds].copy() if dtt.index is not None else np.arange(ds.start, ds.stop)),
+                      match_ann=match_ann.astype(np.int64), iou=best,
+                      gt_img=gtt.img_ids[pair_key // C] if C else pair_key, gt_cat=pair_cat.astype(np.int64),
+                      gt_n=gt_n)
 
+
+def _match_kernel(gtt: GTTable, dtt: DetTable, ds: slice, gs: slice, params: EvalParams):
+    """Matching bits from the compiled kernel; large shards split in two image halves (2 threads)."""
+    from .kernels import match_bbox
+
+    nd = ds.stop - ds.start
+    thr = np.minimum(params.iou_thrs, 1 - 1e-10)  # the references: iou = min([t, 1 - 1e-10])
+    mbits = np.empty(nd, np.uint64)
+    ibits = np.empty(nd, np.uint64)
+    match_g = np.empty(nd, np.int64)
+    best = np.empty(nd)
+    dkey = np.ascontiguousarray(dtt.key[ds])
+    gkey = np.ascontiguousarray(gtt.key[gs])
+    args = (dkey, np.ascontiguousarray(dtt.bbox[ds]), np.ascontiguousarray(dtt.area[ds]),
+            np.ascontiguousarray(dtt.nel[ds]), gkey, np.ascontiguousarray(gtt.bbox[gs]),
+            np.ascontiguousarray(gtt.area[gs]), np.ascontiguousarray(gtt.ignore[gs]),
+            np.ascontiguousarray(gtt.crowd[gs]), thr, np.ascontiguousarray(params.area_rngs[:, 0]),
+            np.ascontiguousarray(params.area_rngs[:, 1]))
+    outs = (mbits, ibits, match_g, best)
+    ng = len(gkey)
+    if nd < 200_000:
+        match_bbox(*args, 0, nd, 0, ng, *outs)
+    else:
+        # split at a group boundary: the first detection of the middle detection's group
+        mid = int(np.searchsorted(dkey, dkey[nd // 2], "left"))
+        gmid = int(np.searchsorted(gkey, dkey[mid], "left")) if mid < nd else ng
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(2) as ex:
+            f1 = ex.submit(match_bbox, *args, 0, mid, 0, gmid, *outs)
+            f2 = ex.submit(match_bbox, *args, mid, nd, gmid, ng, *outs)
+            f1.result()
+            f2.result()
+    # ground-truth index local to the shard -> index into the whole table
+    match_g = np.where(match_g >= 0, match_g + gs.start, -1)
+    return mbits, ibits, match_g, best
+
+
+def _match_numpy(gtt: GTTable, dtt: DetTable, ds: slice, gs: slice, params: EvalParams, g_nonig, nd: int, ng: int):
+    """The vectorised NumPy reference path (any IoU type)."""
+    T, A = params.n_thr, params.n_area
+    lo_a = params.area_rngs[:, 0]
+    hi_a = params.area_rngs[:, 1]
     matched = np.zeros((T, A, nd), bool)
     m_ig = np.zeros((T, A, nd), bool)
+    match_g = np.full(nd, -1, np.int64)
+    best = np.zeros(nd)
     if nd and ng:
-        pd, pg, piou = _pairs(gtt, dtt, ds, gs, params)
+        pd, pg, piou = _pairs(gtt, dtt, ds, gs, params, keep_all=True)
         if len(pd):
-            _greedy(pd, pg, piou, dtt.key[ds], gtt.crowd[gs], g_nonig, params, matched, m_ig)
+            np.maximum.at(best, pd, piou)
+            keep = piou >= min(float(params.iou_thrs.min()), 1 - 1e-10)
+            pd, pg, piou = pd[keep], pg[keep], piou[keep]
+        if len(pd):
+            _greedy(pd, pg, piou, dtt.key[ds], gtt.crowd[gs], g_nonig, params, matched, m_ig, match_g)
     # unmatched detections out of the area range (and lvis: not-exhaustive category) are ignored
     d_area = dtt.area[ds]
     d_out = (d_area[None, :] < lo_a[:, None]) | (d_area[None, :] > hi_a[:, None])  # (A, N)
     if params.style == "lvis":
         d_out = d_out | dtt.nel[ds][None, :]
     ignored = np.where(matched, m_ig, d_out[None, :, :])
-    mbits, ibits = _pack_bits(matched), _pack_bits(ignored)
-    return MatchState(params=params, class_ids=gtt.class_ids, score=dtt.score[ds].copy(),
-                      cat=dtt.cat[ds].astype(np.int32), img=gtt.img_ids[dtt.img[ds]],
-                      rank=dtt.rank[ds].astype(np.int32), matched=mbits.astype(np.uint64),
-                      ignored=ibits.astype(np.uint64), gt_count=gt_count, n_images=int(img_hi - img_lo),
-                      image_ids=gtt.img_ids[img_lo:img_hi].copy())
+    match_g = np.where(match_g >= 0, match_g + gs.start, -1)
+    return _pack_bits(matched).astype(np.uint64), _pack_bits(ignored).astype(np.uint64), match_g, best
 
 
 def _pack_bits(flags: np.ndarray) -> np.ndarray:
@@ -239,7 +332,7 @@ def _pack_bits(flags: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out.T).view("<u8").reshape(n).astype(np.uint64)
 
 
-def _greedy(pd, pg, piou, dkey, crowd, g_nonig, params: EvalParams, matched, m_ig) -> None:
+def _greedy(pd, pg, piou, dkey, crowd, g_nonig, params: EvalParams, matched, m_ig, match_g=None) -> None:
     """Greedy assignment over the sparse candidate pairs (sorted by detection, IoU, gt).
 
     Fills ``matched`` and ``m_ig`` (T, A, N_shard) in place.
@@ -280,3 +373,6 @@ def _greedy(pd, pg, piou, dkey, crowd, g_nonig, params: EvalParams, matched, m_i
         matched[tt, aa, dloc[kk]] = True
         m_ig[tt, aa, dloc[kk]] = ~g_nonig[aa, cg[tt, aa, kk]]
         taken[tt, aa, cg[tt, aa, kk]] = True
+        if match_g is not None:
+            h0 = hit[0, 0]
+            match_g[dloc[h0]] = cg[0, 0][h0]

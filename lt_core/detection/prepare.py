@@ -29,11 +29,27 @@ __all__ = ["GTTable", "DetTable", "prepare_gt", "prepare_dets", "map_ids"]
 def map_ids(sorted_ids: np.ndarray, order: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Index of each id in the table whose ids sorted are ``sorted_ids`` (-1 when unknown).
 
-    ``order`` maps positions in ``sorted_ids`` back to table indices.
+    ``order`` maps positions in ``sorted_ids`` back to table indices. A dense lookup table
+    serves when the ids span a small range (the usual case: O(1) per id instead of a search).
     """
     ids = np.asarray(ids, dtype=np.int64)
     if len(sorted_ids) == 0:
         return np.full(ids.shape, -1, np.int64)
+    lo, hi = int(sorted_ids[0]), int(sorted_ids[-1])
+    if len(ids) > 4 * len(sorted_ids) and hi - lo < max(8 * len(ids), 1 << 20):
+        table = np.full(hi - lo + 1, -1, np.int64)
+        table[sorted_ids - lo] = order
+        from ._jit import use_kernels
+        if use_kernels():  # one pass, no full-size temporaries
+            from .kernels import lookup_ids
+            return lookup_ids(np.ascontiguousarray(ids), lo, table)
+        off = ids - lo
+        inside = (off >= 0) & (off <= hi - lo)
+        if inside.all():
+            return table[off]
+        out = np.full(ids.shape, -1, np.int64)
+        out[inside] = table[off[inside]]
+        return out
     pos = np.searchsorted(sorted_ids, ids)
     pos_c = np.minimum(pos, len(sorted_ids) - 1)
     ok = sorted_ids[pos_c] == ids
@@ -170,7 +186,7 @@ def prepare_gt(gt: DetectionGT, params: EvalParams) -> GTTable:
         nel = gt.not_exhaustive_category_ids
         if neg is None:
             raise InputError("lvis-style evaluation needs 'neg_category_ids' on every image", src,
-                             "images.neg_category_ids", hint="use --style coco for COCO-style ground truth")
+                             "images.neg_category_ids", hint="evaluate COCO-style ground truth with the COCO protocol")
         # lists are aligned with gt.image_ids (file order) -> indices in the sorted table
         inv = np.empty(len(order_img), np.int64)
         inv[order_img] = np.arange(len(order_img))
@@ -180,7 +196,7 @@ def prepare_gt(gt: DetectionGT, params: EvalParams) -> GTTable:
         raw_anns = (gt.raw or {}).get("annotations") if isinstance(gt.raw, dict) else None
         if raw_anns is None or len(raw_anns) != len(srt) or not all("segmentation" in a for a in raw_anns[:50]):
             raise InputError("segm evaluation needs 'segmentation' on every ground-truth annotation", src,
-                             "annotations.segmentation", hint="use --iou-type bbox")
+                             "annotations.segmentation", hint="evaluate boxes (bbox) instead")
         gtt.segm = [raw_anns[i].get("segmentation") for i in srt]
     return gtt
 
@@ -199,6 +215,7 @@ class DetTable:
     nel : ndarray (N,) bool         lvis: category is not exhaustively annotated in the image
     key : ndarray (N,) int64        ``img * C + cat``
     segm : list or None             RLE per detection (segm only)
+    index : ndarray (N,) int64      position of each detection in the results file
     n_input, n_unknown_category, n_dropped_limit, n_dropped_federated : int   bookkeeping
     """
 
@@ -211,6 +228,7 @@ class DetTable:
     nel: np.ndarray
     key: np.ndarray
     segm: list | None = None
+    index: np.ndarray | None = None
     n_input: int = 0
     n_unknown_category: int = 0
     n_dropped_limit: int = 0
@@ -254,20 +272,36 @@ def prepare_dets(gtt: GTTable, res: DetectionResults, params: EvalParams) -> Det
         keep[o[r < params.per_image_limit]] = True
         n_limit = int(n - keep.sum())
         idx = idx[keep[idx]]
-    known = cat[idx] >= 0
-    n_unknown = int((~known).sum())
-    idx = idx[known]
     C = gtt.n_classes
-    key = img[idx] * C + cat[idx]
     n_fed = 0
-    # sort by (image, category, score desc); stable sorts keep file order among ties
-    o = np.argsort(-score[idx], kind="stable")
-    o = o[np.argsort(key[o], kind="stable")]
+    from ._jit import use_kernels
+    universe = gtt.n_images * C
+    if params.style == "lvis" and use_kernels() and universe <= 256_000_000:
+        # federated filter in one pass (it keeps a fraction of the detections), then sort those
+        from .kernels import federated_keep
+        allowed = np.zeros(universe, bool)
+        allowed[gtt.allowed_keys()] = True
+        sub = len(idx) < n
+        ci, ii = (cat[idx], img[idx]) if sub else (cat, img)
+        n_unknown = int(np.count_nonzero(ci < 0))
+        pos, key = federated_keep(ii, ci, C, allowed)
+        del allowed
+        n_fed = len(idx) - n_unknown - len(pos)
+        idx = idx[pos] if sub else pos
+    else:
+        known = cat[idx] >= 0
+        n_unknown = int((~known).sum())
+        if n_unknown:
+            idx = idx[known]
+        key = img[idx] * C + cat[idx]
+        if params.style == "lvis":
+            # federated filter first (it keeps a fraction of the detections), then sort what is left
+            ok = _in_keys(key, gtt.allowed_keys(), universe)
+            n_fed = int((~ok).sum())
+            idx, key = idx[ok], key[ok]
+    # sort by (image, category, score desc); ties keep file order (lexsort is stable)
+    o = np.lexsort((-score[idx], key))
     idx, key = idx[o], key[o]
-    if params.style == "lvis":
-        ok = _isin_sorted(key, gtt.allowed_keys())
-        n_fed = int((~ok).sum())
-        idx, key = idx[ok], key[ok]
     rank = _rank_in_groups(key)
     if params.per_group_limit >= 0:
         keep = rank < params.per_group_limit
@@ -278,12 +312,12 @@ def prepare_dets(gtt: GTTable, res: DetectionResults, params: EvalParams) -> Det
     if params.iou_type == "segm":
         if res.segmentation is None:
             raise InputError("segm evaluation needs RLE 'segmentation' in the results", src, "segmentation",
-                             hint="use --iou-type bbox")
+                             hint="evaluate boxes (bbox) instead")
         segm = [res.segmentation[i] for i in idx]
     area = _det_area(res, idx, bbox, segm, params)
     nel = _isin_sorted(key, gtt.nel_keys) if params.style == "lvis" else np.zeros(len(idx), bool)
     return DetTable(img=img[idx], cat=cat[idx], bbox=bbox, score=score[idx], area=area, rank=rank, nel=nel,
-                    key=key, segm=segm, n_input=n, n_unknown_category=n_unknown, n_dropped_limit=n_limit,
+                    key=key, segm=segm, index=idx, n_input=n, n_unknown_category=n_unknown, n_dropped_limit=n_limit,
                     n_dropped_federated=n_fed)
 
 
@@ -322,6 +356,15 @@ def _rle_bytes(s: dict) -> dict:
     if isinstance(c, str):
         return {"size": s["size"], "counts": c.encode("ascii")}
     return s
+
+
+def _in_keys(a: np.ndarray, sorted_b: np.ndarray, universe: int) -> np.ndarray:
+    """``isin(a, sorted_b)`` for keys in ``[0, universe)``: a lookup table when it is small."""
+    if universe <= 64_000_000 and len(a) > 4 * len(sorted_b):
+        table = np.zeros(universe, bool)
+        table[sorted_b] = True
+        return table[a]
+    return _isin_sorted(a, sorted_b)
 
 
 def _isin_sorted(a: np.ndarray, sorted_b: np.ndarray | None) -> np.ndarray:

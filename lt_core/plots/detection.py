@@ -9,7 +9,8 @@ import plotly.graph_objects as go
 from ..bins import BinScheme, parse_bins
 from .colors import bin_color, run_color
 
-__all__ = ["ap_vs_frequency_chart", "ap_by_bin_chart", "pr_curve_chart", "pr_by_bin_chart", "stealing_chart"]
+__all__ = ["ap_vs_frequency_chart", "ap_by_bin_chart", "pr_curve_chart", "pr_by_bin_chart", "stealing_chart",
+           "tide_chart", "ci_chart"]
 
 
 def _layout(fig: go.Figure, title: str, height: int = 400) -> go.Figure:
@@ -58,14 +59,16 @@ def ap_vs_frequency_chart(per_class: dict[str, pd.DataFrame], scheme: str | BinS
             fig.add_vline(x=t - 0.5, line=dict(color="#bbbbbb", dash="dot", width=1))
     fig.update_xaxes(title=x_label + " (head on the left)", type="log", autorange="reversed")
     fig.update_yaxes(title="AP (IoU 0.50:0.95) × 100", range=[-2, 102])
-    return _layout(fig, "Per-class AP vs training frequency")
+    return _layout(fig, "Per-class AP vs " + ("training frequency" if "train" in x_label else "class frequency"))
 
 
 def ap_by_bin_chart(by_bin: dict[str, pd.DataFrame], scheme: str | BinScheme = "lvis", metric: str = "AP",
-                    run_names: list[str] | None = None) -> go.Figure:
+                    run_names: list[str] | None = None, ci: dict | None = None,
+                    x_label: str = "frequency bin (by training images)") -> go.Figure:
     """AP (x 100) per frequency bin, head bin first; bars in bin colours (one run) or run colours.
 
-    ``by_bin``: {results name: :func:`lt_core.detection.ap_by_bin` table}.
+    ``by_bin``: {results name: :func:`lt_core.detection.ap_by_bin` table}. ``ci``: optional
+    {results name: {bin: (low, high)}} drawn as error bars (95 % bootstrap intervals).
     """
     sch = parse_bins(scheme)
     names = list(run_names or by_bin)
@@ -74,15 +77,21 @@ def ap_by_bin_chart(by_bin: dict[str, pd.DataFrame], scheme: str | BinScheme = "
     for run, t in by_bin.items():
         t = t[t[metric] >= 0]
         cols = [bin_color(b, sch) for b in t["bin"]] if single else run_color(names, run)
-        fig.add_trace(go.Bar(x=t["bin"], y=100 * t[metric], name=run, marker_color=cols,
+        err = None
+        if ci and run in ci:
+            lo = np.array([ci[run].get(b, (np.nan, np.nan))[0] for b in t["bin"]], float)
+            hi = np.array([ci[run].get(b, (np.nan, np.nan))[1] for b in t["bin"]], float)
+            v = t[metric].to_numpy(float)
+            err = dict(type="data", symmetric=False, array=100 * (hi - v), arrayminus=100 * (v - lo), color="#444")
+        fig.add_trace(go.Bar(x=t["bin"], y=100 * t[metric], name=run, marker_color=cols, error_y=err,
                              text=[f"{100 * v:.1f}" for v in t[metric]], textposition="outside",
                              customdata=np.stack([t["n_classes"], t["n_evaluated"]], axis=1),
                              hovertemplate="%{x}: " + metric + " %{y:.1f}<br>%{customdata[1]:,} of %{customdata[0]:,} "
                                            "classes have ground truth<extra>" + run + "</extra>"))
     fig.update_layout(barmode="group", showlegend=not single)
     fig.update_yaxes(title=f"{metric} × 100", rangemode="tozero")
-    fig.update_xaxes(title="frequency bin (by training images)")
-    return _layout(fig, f"{metric} by frequency bin", height=360)
+    fig.update_xaxes(title=x_label)
+    return _layout(fig, f"{metric} by frequency bin" + (" (95 % CI)" if ci else ""), height=360)
 
 
 
@@ -152,3 +161,56 @@ def stealing_chart(per_class: pd.DataFrame, scheme: str | BinScheme = "lvis", to
                       "found by its own class %{customdata[3]:.1f}%<br>stealers: %{customdata[1]}<extra></extra>"))
     fig.update_xaxes(title="ground truth stolen by another class (%)", rangemode="tozero")
     return _layout(fig, f"Most stolen classes (≥ {min_gt} boxes)", height=max(320, 22 * len(d) + 120))
+
+
+_TIDE_LABELS = {"Cls": "Cls: wrong class", "Loc": "Loc: poor box", "Both": "Both", "Dupe": "Dupe: duplicate",
+                "Bkg": "Bkg: background", "Miss": "Miss: missed"}
+
+
+def tide_chart(per_bin: pd.DataFrame, scheme: str | BinScheme = "lvis", title: str = "Where the AP goes (TIDE)",
+               overall: dict | None = None) -> go.Figure:
+    """ΔAP (x 100) from fixing each TIDE error type, one bar group per error type, one bar per bin.
+
+    ``per_bin``: :attr:`lt_core.detection.TideResult.per_bin` (columns ``bin``, ``dAP_<type>``,
+    ``n_<type>``); ``overall``: optional :attr:`TideResult.main` drawn as a grey outline bar.
+    """
+    sch = parse_bins(scheme)
+    types = [k for k in _TIDE_LABELS if f"dAP_{k}" in per_bin]
+    fig = go.Figure()
+    if overall:
+        fig.add_trace(go.Bar(x=[_TIDE_LABELS[k] for k in types], y=[overall[k] for k in types], name="all classes",
+                             marker=dict(color="rgba(0,0,0,0)", line=dict(color="#555", width=1.5)),
+                             hovertemplate="%{x}: ΔAP %{y:.2f} (all classes)<extra></extra>"))
+    for r in per_bin.itertuples(index=False):
+        b = r.bin
+        fig.add_trace(go.Bar(x=[_TIDE_LABELS[k] for k in types], y=[getattr(r, f"dAP_{k}") for k in types],
+                             name=f"{b} ({r.n_classes:,} classes)", marker_color=bin_color(b, sch),
+                             customdata=[getattr(r, f"n_{k}") for k in types],
+                             hovertemplate="%{x}<br>ΔAP %{y:.2f}<br>%{customdata:,} errors<extra>" + b + "</extra>"))
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="ΔAP50 from fixing it (× 100)", rangemode="tozero")
+    return _layout(fig, title, height=380)
+
+
+def ci_chart(rows: pd.DataFrame, title: str = "95 % confidence intervals") -> go.Figure:
+    """Point estimates with their intervals, one row per metric (x 100).
+
+    ``rows``: columns ``metric``, ``estimate``, ``low``, ``high`` (fractions) and optionally
+    ``results`` (one colour per results file). A difference table (paired comparison) draws the
+    zero line.
+    """
+    fig = go.Figure()
+    runs = list(dict.fromkeys(rows["results"])) if "results" in rows else [None]
+    for run in runs:
+        d = rows if run is None else rows[rows["results"] == run]
+        fig.add_trace(go.Scatter(
+            x=100 * d["estimate"], y=d["metric"], mode="markers", name=run or "estimate",
+            marker=dict(size=9, color=run_color(runs, run) if run else "#1f77b4"),
+            error_x=dict(type="data", symmetric=False, array=100 * (d["high"] - d["estimate"]),
+                         arrayminus=100 * (d["estimate"] - d["low"])),
+            hovertemplate="%{y}: %{x:.1f}<extra>" + (run or "") + "</extra>"))
+    if (rows["low"] < 0).any():
+        fig.add_vline(x=0, line=dict(color="#999", dash="dot"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="× 100")
+    return _layout(fig, title, height=max(260, 34 * len(rows) // max(len(runs), 1) + 120))

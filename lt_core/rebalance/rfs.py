@@ -206,6 +206,11 @@ def repeat_factors(gt, threshold: float = DEFAULT_RFS_THRESHOLD, *, frequency: s
                          hint="annotations or image_count")
     extra = {}
     if frequency == "image_count":
+        if not getattr(gt, "has_image_count", True):
+            raise InputError("frequency 'image_count' needs 'image_count' on every category, and this file's "
+                             "categories have none", getattr(gt, "source", "") or None, "categories.image_count",
+                             hint="use the annotations as the frequency source, or a ground truth whose categories "
+                                  "carry LVIS image_count")
         extra = {"image_count": gt.categories.train_count, "n_train_images": n_train_images}
     return repeat_factors_from_arrays(gt.image_ids, gt.ann_image_id, gt.ann_category_id, gt.categories.ids,
                                       gt.categories.names, threshold, source=getattr(gt, "source", ""), **extra)
