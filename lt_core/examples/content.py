@@ -213,7 +213,7 @@ class DetectionContent:
         return [self._ann_index.get(int(i), {}).get("segmentation") for i in ids]
 
     def overlay(self, image_id: int, highlight: dict | None = None, min_score: float = 0.3, max_dets: int = 30,
-                class_names: bool = True, include_dets: tuple = ()) -> dict:
+                class_names: bool = True, include_dets: tuple = (), labels_for: str = "all") -> dict:
         """The boxes to draw on one image (keyword arguments of :func:`lt_core.images.draw_annotations`).
 
         Ground truth: every box of the image, ``gt`` colour (``missed`` where no detection matched
@@ -221,7 +221,10 @@ class DetectionContent:
         first), coloured by outcome, with class name and score. ``highlight`` — a row of the box
         table (``det_index`` / ``ann_id``) — is drawn last, thick, the others dimmed; its score
         lowers ``min_score`` so it is always there; ``include_dets`` (results positions) are drawn
-        whatever their score (e.g. the detection that steals the highlighted box).
+        whatever their score (e.g. the detection that steals the highlighted box). The ground truth the
+        highlighted detection is about (``ann_id``) and the ``include_dets`` are drawn undimmed.
+        ``labels_for="highlight"`` writes class names and scores on those boxes only (a small
+        thumbnail stays readable); ``"all"`` on every box.
         """
         names = np.asarray(self.gt.categories.names, dtype=object)
         t = self.table.iloc[self._rows(image_id)]
@@ -254,8 +257,18 @@ class DetectionContent:
         elif hi_ann >= 0:
             w = np.flatnonzero(g_ids == hi_ann)
             hl = int(w[0]) if len(w) else None
+        also = []
+        if hi_det >= 0 and hi_ann >= 0:
+            also += [int(i) for i in np.flatnonzero(g_ids == hi_ann)]
+        if include_dets:
+            dpos = dets["det_index"].to_numpy(np.int64)
+            also += [len(gpos) + int(i) for i in np.flatnonzero(np.isin(dpos, np.asarray(include_dets, np.int64)))]
+        if labels_for == "highlight" and hl is not None:
+            keep = set(also) | {hl}
+            labels = None if labels is None else [t if i in keep else "" for i, t in enumerate(labels)]
+            scores = [v if i in keep else None for i, v in enumerate(scores)]
         out = {"boxes": np.asarray(boxes, np.float64).reshape(-1, 4), "labels": labels, "scores": scores,
-               "outcomes": outcomes, "highlight": hl}
+               "outcomes": outcomes, "highlight": hl, "also": also}
         if self.masks:
             gm = self._gt_segmentation(gpos)
             dm = [None] * len(dets)

@@ -199,7 +199,8 @@ def _outcome_set(outcomes) -> tuple[str, ...]:
 
 
 def boxes_of_class(table: pd.DataFrame, classes, class_id: int | None = None, outcomes="errors",
-                   role: str = "predicted", cap: int | None = DEFAULT_CAP) -> Selection:
+                   role: str = "predicted", cap: int | None = DEFAULT_CAP, bins=None,
+                   tide_miss_only: bool = False) -> Selection:
     """The boxes of one class (or of every class) with the given outcomes, worst first.
 
     Parameters
@@ -214,10 +215,20 @@ def boxes_of_class(table: pd.DataFrame, classes, class_id: int | None = None, ou
         ``predicted``: the class's own detections (and its missed boxes); ``true``: the boxes about
         the class's objects (its true positives, missed boxes, and the detections of other classes
         or of bad boxes on them: ``true_category_id``).
+    bins : str or sequence of str, optional
+        Only the categories of these frequency bins (the ``bin`` column).
+    tide_miss_only : bool
+        Missed boxes: only TIDE's "Miss" (no wrong-class / poor-localisation box points at them).
     """
     want = _outcome_set(outcomes)
     mask = table["outcome"].isin(want).to_numpy()
+    if tide_miss_only:
+        mask = mask & ((table["outcome"] != "missed").to_numpy() | table["tide_miss"].to_numpy(bool))
     name = "every class"
+    if bins is not None:
+        bl = (bins,) if isinstance(bins, str) else tuple(bins)
+        mask = mask & table["bin"].isin(bl).to_numpy()
+        name = f"the {'/'.join(bl)} classes"
     if class_id is not None:
         k = int(classes.index_of([class_id], field="category id")[0])
         name = str(classes.names[k])
@@ -231,9 +242,10 @@ def boxes_of_class(table: pd.DataFrame, classes, class_id: int | None = None, ou
     return _select(table, mask, f"{prefix}{name}: {what}", cap)
 
 
-def stealing_pair(stealing, table: pd.DataFrame, gt, results, victim_id: int, stealer_id: int,
+def stealing_pair(stealing, table: pd.DataFrame, gt, results, victim_id: int, stealer_id: int | None,
                   cap: int | None = DEFAULT_CAP) -> Selection:
-    """The victim's boxes that the stealer class covers and its own detections miss.
+    """The victim's boxes that the stealer class covers and its own detections miss (``stealer_id``
+    None: every stolen box of the victim, whoever steals it).
 
     One row per stolen box: the missed ground truth (``det_index`` -1, its box) and, as
     ``stealer_det`` / ``stealer_score`` / ``stealer_iou`` / ``stealer_box``, the highest-scoring
@@ -241,13 +253,14 @@ def stealing_pair(stealing, table: pd.DataFrame, gt, results, victim_id: int, st
     the most confident stealers first.
     """
     pg = stealing.per_gt
+    sid = pg["stealer_id"].to_numpy(np.int64)
     m = (pg["category_id"].to_numpy(np.int64) == int(victim_id)) & ~pg["found"].to_numpy(bool) \
-        & (pg["stealer_id"].to_numpy(np.int64) == int(stealer_id))
+        & ((sid == int(stealer_id)) if stealer_id is not None else (sid >= 0))
     ann = pg.loc[m, "ann_id"].to_numpy(np.int64)
     sdet = pg.loc[m, "stealer_det"].to_numpy(np.int64) if "stealer_det" in pg else np.full(len(ann), -1)
     cls = gt.categories
     k_v = int(cls.index_of([victim_id], field="category id")[0])
-    k_s = int(cls.index_of([stealer_id], field="category id")[0])
+    s_idx = cls.index_of(sid[m], field="category id") if m.any() else np.zeros(0, np.int64)
     g_ids = np.asarray(gt.ann_id, np.int64)
     pos = np.searchsorted(g_ids[np.argsort(g_ids)], ann)
     gpos = np.argsort(g_ids)[pos]
@@ -265,7 +278,7 @@ def stealing_pair(stealing, table: pd.DataFrame, gt, results, victim_id: int, st
         "score": np.nan, "iou": np.nan, "outcome": "missed", "tide_miss": False,
         "x": g_box[:, 0], "y": g_box[:, 1], "w": g_box[:, 2], "h": g_box[:, 3],
         "ann_x": g_box[:, 0], "ann_y": g_box[:, 1], "ann_w": g_box[:, 2], "ann_h": g_box[:, 3],
-        "stealer_id": int(stealer_id), "stealer": str(cls.names[k_s]), "stealer_det": sdet,
+        "stealer_id": sid[m], "stealer": np.asarray(cls.names, dtype=object)[s_idx], "stealer_det": sdet,
         "stealer_score": pg.loc[m, "stealer_score"].to_numpy(np.float64), "stealer_iou": siou,
         "stealer_x": sb[:, 0], "stealer_y": sb[:, 1], "stealer_w": sb[:, 2], "stealer_h": sb[:, 3],
     })
@@ -274,7 +287,9 @@ def stealing_pair(stealing, table: pd.DataFrame, gt, results, victim_id: int, st
     total = len(rows)
     if cap is not None:
         rows = rows.head(int(cap))
-    return Selection(f"{cls.names[k_v]} boxes taken by {cls.names[k_s]}", rows, total, "detection",
+    who = str(cls.names[int(cls.index_of([stealer_id], field="category id")[0])]) if stealer_id is not None \
+        else "other classes"
+    return Selection(f"{cls.names[k_v]} boxes taken by {who}", rows, total, "detection",
                      "the most confident stealers first")
 
 

@@ -109,7 +109,8 @@ def draw_annotations(image: np.ndarray, boxes, *, labels: Sequence[str] | None =
                      outcomes: Sequence[str] | None = None, class_ids: Sequence[int] | None = None,
                      masks: Sequence[Any] | None = None, highlight: int | None = None, scale: float = 1.0,
                      source_hw: tuple[int, int] | None = None, line_width: int | None = None,
-                     mask_fill: float = 0.0, dim_others: float = 0.45, title: str | None = None) -> np.ndarray:
+                     mask_fill: float = 0.0, dim_others: float = 0.45, title: str | None = None,
+                     also: Sequence[int] = ()) -> np.ndarray:
     """Draw boxes (and mask outlines, labels, scores) on a copy of an RGB image.
 
     Parameters
@@ -128,6 +129,8 @@ def draw_annotations(image: np.ndarray, boxes, *, labels: Sequence[str] | None =
     highlight : int, optional
         Index of the box to stand out: drawn last, twice as thick; the others are blended
         ``dim_others`` of the way towards the image.
+    also : sequence of int
+        Boxes drawn undimmed (normal width) next to the highlight, e.g. the object a detection is about.
     scale : float
         Factor from original-image coordinates to ``image`` (thumbnail / original size).
     source_hw : (H0, W0), optional
@@ -168,11 +171,13 @@ def draw_annotations(image: np.ndarray, boxes, *, labels: Sequence[str] | None =
         else:
             c = OUTCOME_COLORS["gt"]
         rgb.append(np.array(hex_to_rgb(c), dtype=np.float64))
-    order = [i for i in range(n) if i != highlight] + ([int(highlight)] if highlight is not None else [])
+    bright = {int(i) for i in also if 0 <= int(i) < n}
+    order = ([i for i in range(n) if i != highlight and i not in bright] + sorted(bright - {highlight})
+             + ([int(highlight)] if highlight is not None else []))
     out = img.astype(np.float64)
 
     def col(i: int) -> np.ndarray:
-        if highlight is None or i == highlight or dim_others <= 0:
+        if highlight is None or i == highlight or i in bright or dim_others <= 0:
             return rgb[i]
         return rgb[i] * (1.0 - dim_others) + 127.5 * dim_others
 
