@@ -280,3 +280,27 @@ def test_worst_boxes_per_class_are_each_class_selection_cut_to_n(tmp_path):
         assert list(zip(got["det_index"], got["ann_id"])) == list(zip(sel.rows["det_index"], sel.rows["ann_id"]))
         if len(got):
             assert got["class_fp"].iloc[0] == int(((table["category_id"] == k) & table["outcome"].isin(FP_KINDS)).sum())
+
+
+def test_eval_det_examples_json_and_csv_equal_the_selections(data_dir, tmp_path, capsys):
+    import pandas as pd
+
+    from lt_core.cli import main
+
+    base = data_dir / "coco_val2014_100"
+    gt, dt = base / "instances_val2014_100.json.gz", base / "instances_val2014_fakebbox100_results.json.gz"
+    out = tmp_path / "r.json"
+    assert main(["eval-det", "--gt", str(gt), "--dt", str(dt), "--out", str(out), "--examples", "2"]) == 0
+    doc = json.loads((tmp_path / "r_examples.json").read_text())
+    csv = pd.read_csv(tmp_path / "r_examples.csv")
+    ds = build_detection_dataset(gt, {"fake": dt})
+    table = box_table(ds.gt, ds.results["fake"], "lvis", style="coco")
+    for c in doc["per_class"]:
+        sel = boxes_of_class(table, ds.classes, c["category_id"], "errors", cap=2)
+        assert [(e["det_index"], e["ann_id"]) for e in c["examples"]] == \
+            list(zip(sel.rows["det_index"], sel.rows["ann_id"]))
+        k = c["category_id"]
+        assert c["tp"] == int(((table["category_id"] == k) & (table["outcome"] == "tp")).sum())
+    assert len(csv) == sum(len(c["examples"]) for c in doc["per_class"]) > 0
+    assert "r_examples.json" in capsys.readouterr().out
+    assert main(["eval-det", "--gt", str(gt), "--dt", str(dt), "--examples", "2"]) == 2  # needs --out

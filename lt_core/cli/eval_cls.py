@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..bins import parse_bins
+from ._examples import examples_paths
 from .argtypes import SEED, int_in
 from ..data.assemble import resolve_classes
 from ..data.loaders import load_labels, load_predictions
@@ -125,15 +126,6 @@ def format_per_class(rep) -> str:
         out.append(f"  {r.class_id:>8}  {str(r.name)[:27]:<28}{str(r.bin)[:9]:<10}{r.train_count:>8,}{r.support:>9,}"
                    f"{_pct(r.precision):>8}{_pct(r.recall):>8}{_pct(r.f1):>8}")
     return "\n".join(out)
-
-
-def examples_paths(out: str) -> tuple[str, str]:
-    """The files ``--examples`` writes next to ``--out``: ``<stem>_examples.json`` / ``.csv``."""
-    from pathlib import Path
-
-    p = Path(out)
-    stem = p.name[:-len(".json")] if p.name.lower().endswith(".json") else p.name
-    return str(p.with_name(f"{stem}_examples.json")), str(p.with_name(f"{stem}_examples.csv"))
 
 
 def examples_report(table, classes, scheme, n: int, split: str) -> dict:
