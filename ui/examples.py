@@ -672,8 +672,6 @@ def detection_panel(det, name: str, key: str, make: Callable[[], tuple | None], 
 DET_OUTCOMES = {"errors": "false positives and missed", "fp": "false positives", "missed": "missed boxes",
                 "tp": "true positives", "wrong_class": "wrong class", "duplicate": "duplicates",
                 "localization": "poor localisation", "both": "wrong class and box", "background": "background"}
-_TIDE_OUTCOME = {"Cls": "wrong_class", "Loc": "localization", "Both": "both", "Dupe": "duplicate",
-                 "Bkg": "background", "Miss": "missed"}
 
 
 def det_class_target(pt: dict, run: str) -> dict | None:
@@ -751,7 +749,8 @@ def detection_examples(det, key: str, *, default_run: str, scheme: str, style: s
                        class_picker: bool = True, outcome_picker: bool = True) -> None:
     """The boxes behind what was clicked (or picked): a class or a bin by outcome, a PR-curve
     point, a stealing pair or a victim class, a TIDE error bar. Drawn by :func:`detection_panel`."""
-    from lt_core.examples import boxes_of_class, detections_at_threshold, pr_point_threshold, stealing_pair
+    from lt_core.examples import (boxes_by_tide_error, boxes_of_class, detections_at_threshold, pr_point_threshold,
+                                  stealing_pair)
 
     tgt = target(key) or {}
     run = tgt.get("run") if tgt.get("run") in det.results else default_run
@@ -776,9 +775,7 @@ def detection_examples(det, key: str, *, default_run: str, scheme: str, style: s
         if what == "bin":
             return boxes_of_class(table, det.classes, None, outcome, cap=None, bins=tgt["bin"]), table
         if what == "tide":
-            kind = _TIDE_OUTCOME.get(tgt["type"], "errors")
-            return boxes_of_class(table, det.classes, None, kind, cap=None, bins=tgt["bin"],
-                                  tide_miss_only=kind == "missed"), table
+            return boxes_by_tide_error(table, det.classes, tgt["type"], bins=tgt["bin"], cap=None), table
         if what == "stolen" and stealing is not None:
             return stealing_pair(stealing, table, det.gt, det.results[run], int(tgt["victim"]),
                                  None if tgt.get("stealer") is None else int(tgt["stealer"]), cap=None), table

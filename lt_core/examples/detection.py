@@ -28,8 +28,8 @@ from ..bins import BinScheme, parse_bins
 from ..errors import InputError
 from .selection import Selection
 
-__all__ = ["box_table", "boxes_of_class", "stealing_pair", "detections_at_threshold", "pr_point_threshold",
-           "worst_boxes_per_class",
+__all__ = ["box_table", "boxes_of_class", "boxes_by_tide_error", "stealing_pair", "detections_at_threshold",
+           "pr_point_threshold", "worst_boxes_per_class", "TIDE_OUTCOME",
            "FP_KINDS", "OUTCOME_LABELS", "BOX_COLUMNS", "DETECTION_ORDER"]
 
 DEFAULT_CAP = 200
@@ -40,8 +40,11 @@ OUTCOME_LABELS = {"tp": "true positive", "duplicate": "duplicate", "wrong_class"
                   "localization": "poor localisation", "both": "wrong class and box", "background": "background",
                   "ignored": "ignored", "missed": "missed ground truth", "fp": "false positive"}
 BOX_COLUMNS = ["image_id", "det_index", "ann_id", "category_id", "category", "bin", "true_category_id",
-               "true_category", "true_bin", "score", "iou", "outcome", "tide_miss", "x", "y", "w", "h",
+               "true_category", "true_bin", "score", "iou", "outcome", "tide_miss", "tide_error", "x", "y", "w", "h",
                "ann_x", "ann_y", "ann_w", "ann_h"]
+#: TIDE's error names (the bars of its chart) -> the outcome each one is
+TIDE_OUTCOME = {"Cls": "wrong_class", "Loc": "localization", "Both": "both", "Dupe": "duplicate",
+                "Bkg": "background", "Miss": "missed"}
 DETECTION_ORDER = "highest-scoring false positives first, then missed boxes of the rarest classes"
 
 
@@ -136,6 +139,7 @@ def box_table(gt, results, scheme: str | BinScheme = "lvis", outcomes: pd.DataFr
         "true_bin": np.where(t_ci >= 0, bins[np.maximum(t_ci, 0)], None),
         "score": preds["score"].to_numpy(np.float64), "iou": iou,
         "outcome": preds["outcome"].to_numpy(dtype=object), "tide_miss": False,
+        "tide_error": (preds["tide_error"].to_numpy(dtype=object) if "tide_error" in preds else ""),
         "x": bbox[det, 0], "y": bbox[det, 1], "w": bbox[det, 2], "h": bbox[det, 3],
         "ann_x": ab[:, 0], "ann_y": ab[:, 1], "ann_w": ab[:, 2], "ann_h": ab[:, 3],
     })
@@ -146,6 +150,8 @@ def box_table(gt, results, scheme: str | BinScheme = "lvis", outcomes: pd.DataFr
         "category_id": ids[gc], "category": names[gc], "bin": bins[gc], "true_category_id": ids[gc],
         "true_category": names[gc], "true_bin": bins[gc], "score": np.nan, "iou": np.nan, "outcome": "missed",
         "tide_miss": np.isin(ann_ids[g_sel], np.fromiter(tide_missed, np.int64, len(tide_missed))),
+        "tide_error": np.where(np.isin(ann_ids[g_sel], np.fromiter(tide_missed, np.int64, len(tide_missed))),
+                               "Miss", ""),
         "x": gb[:, 0], "y": gb[:, 1], "w": gb[:, 2], "h": gb[:, 3],
         "ann_x": gb[:, 0], "ann_y": gb[:, 1], "ann_w": gb[:, 2], "ann_h": gb[:, 3],
     })
@@ -242,6 +248,33 @@ def boxes_of_class(table: pd.DataFrame, classes, class_id: int | None = None, ou
     return _select(table, mask, f"{prefix}{name}: {what}", cap)
 
 
+def boxes_by_tide_error(table: pd.DataFrame, classes, error: str, bins=None, class_id: int | None = None,
+                        cap: int | None = DEFAULT_CAP) -> Selection:
+    """The boxes behind one bar of the TIDE chart: every prediction (or missed box) of that error type.
+
+    As tidecv counts them — so their number is the chart's ``n_<type>`` — predictions ignored by the
+    evaluation (LVIS: a class not verified in the image) keep their error type: they come after
+    the evaluated ones (outcome ``ignored``).
+    """
+    if error not in TIDE_OUTCOME:
+        raise InputError(f"unknown TIDE error {error!r}", field="error", hint=", ".join(TIDE_OUTCOME))
+    mask = (table["tide_error"] == error).to_numpy()
+    name = "every class"
+    if bins is not None:
+        bl = (bins,) if isinstance(bins, str) else tuple(bins)
+        mask = mask & table["bin"].isin(bl).to_numpy()
+        name = f"the {'/'.join(bl)} classes"
+    if class_id is not None:
+        k = int(classes.index_of([class_id], field="category id")[0])
+        mask = mask & (table["category_id"].to_numpy(np.int64) == int(classes.ids[k]))
+        name = str(classes.names[k])
+    sel = _select(table, mask, f"{name}: TIDE {error} ({OUTCOME_LABELS[TIDE_OUTCOME[error]]})", cap)
+    n_ign = int((table.loc[mask, "outcome"] == "ignored").sum())
+    if n_ign:
+        sel.order += f"; {n_ign:,} of them ignored by the evaluation (listed last)"
+    return sel
+
+
 def stealing_pair(stealing, table: pd.DataFrame, gt, results, victim_id: int, stealer_id: int | None,
                   cap: int | None = DEFAULT_CAP) -> Selection:
     """The victim's boxes that the stealer class covers and its own detections miss (``stealer_id``
@@ -275,7 +308,7 @@ def stealing_pair(stealing, table: pd.DataFrame, gt, results, victim_id: int, st
         "image_id": np.asarray(gt.ann_image_id, np.int64)[gpos], "det_index": -1, "ann_id": ann,
         "category_id": int(victim_id), "category": str(cls.names[k_v]), "bin": bins[k_v],
         "true_category_id": int(victim_id), "true_category": str(cls.names[k_v]), "true_bin": bins[k_v],
-        "score": np.nan, "iou": np.nan, "outcome": "missed", "tide_miss": False,
+        "score": np.nan, "iou": np.nan, "outcome": "missed", "tide_miss": False, "tide_error": "",
         "x": g_box[:, 0], "y": g_box[:, 1], "w": g_box[:, 2], "h": g_box[:, 3],
         "ann_x": g_box[:, 0], "ann_y": g_box[:, 1], "ann_w": g_box[:, 2], "ann_h": g_box[:, 3],
         "stealer_id": sid[m], "stealer": np.asarray(cls.names, dtype=object)[s_idx], "stealer_det": sdet,
@@ -336,7 +369,7 @@ def detections_at_threshold(ev, gt, class_id: int, threshold: float, iou: float 
         "bin": bins[k], "true_category_id": np.where(tp, int(cls.ids[k]), -1),
         "true_category": np.where(tp, name, None), "true_bin": np.where(tp, bins[k], None),
         "score": st.score[idx], "iou": st.iou[idx], "outcome": np.where(tp, "tp", "fp").astype(object),
-        "tide_miss": False, "x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],
+        "tide_miss": False, "tide_error": "", "x": box[:, 0], "y": box[:, 1], "w": box[:, 2], "h": box[:, 3],
         "ann_x": np.nan, "ann_y": np.nan, "ann_w": np.nan, "ann_h": np.nan})
     parts = [d_part]
     note = ""
@@ -353,7 +386,7 @@ def detections_at_threshold(ev, gt, class_id: int, threshold: float, iou: float 
             "image_id": np.asarray(gt.ann_image_id, np.int64)[gsel], "det_index": -1,
             "ann_id": np.asarray(gt.ann_id, np.int64)[gsel], "category_id": int(cls.ids[k]), "category": name,
             "bin": bins[k], "true_category_id": int(cls.ids[k]), "true_category": name, "true_bin": bins[k],
-            "score": np.nan, "iou": np.nan, "outcome": "missed", "tide_miss": False,
+            "score": np.nan, "iou": np.nan, "outcome": "missed", "tide_miss": False, "tide_error": "",
             "x": gb[:, 0], "y": gb[:, 1], "w": gb[:, 2], "h": gb[:, 3],
             "ann_x": gb[:, 0], "ann_y": gb[:, 1], "ann_w": gb[:, 2], "ann_h": gb[:, 3]}))
     elif include_missed:
