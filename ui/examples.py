@@ -596,7 +596,7 @@ def _det_picture(content, r: pd.Series, side: int, thumbs):
 
 
 def show_detection_selection(sel: Selection, content, key: str, *, csv_name: str, cap: int = DISPLAY_CAP,
-                             thumbs=None) -> None:
+                             thumbs=None, generated: bool = True) -> None:
     """One detection selection: what it is, one page of its images with the boxes drawn (the row's
     box highlighted), the one picked opened large, and a CSV download of every row."""
     shown = Selection(sel.title, sel.rows.head(cap), sel.total, sel.kind, sel.order)
@@ -609,7 +609,9 @@ def show_detection_selection(sel: Selection, content, key: str, *, csv_name: str
     a, b = _page(key, shown.shown, DET_PAGE_SIZE, sel.title)
     rows = shown.rows.iloc[a:b]
     if content is not None and content.kind == "canvas":
-        st.caption(":orange[Generated data: the boxes are drawn on a plain canvas of each image's size.]")
+        st.caption(":orange[Generated data: the boxes are drawn on a plain canvas of each image's size.]" if generated
+                   else "No image folder given: the boxes are drawn on a plain canvas of each image's size. Give the "
+                        "images' folder on the **Data** page (Detection tab) to see them on the photos.")
     kz = f"{key}_zoom"
     cols = st.columns(2)
     for i, (_, r) in enumerate(rows.iterrows()):
@@ -665,7 +667,8 @@ def detection_panel(det, name: str, key: str, make: Callable[[], tuple | None], 
     if err:
         st.warning(f"The image folder cannot be used: {err}", icon=":material/warning:")
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"boxes_{name}_{sel.title}")[:120]
-    show_detection_selection(sel, content, key, csv_name=f"{safe}.csv")
+    show_detection_selection(sel, content, key, csv_name=f"{safe}.csv",
+                             generated=bool(getattr(det, "generated", False)))
 
 
 #: what the detection panels can show, in words
