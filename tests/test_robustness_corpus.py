@@ -23,13 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _params():
-    out = []
-    for c in CASES:
-        marks = []
-        if c.owner == "detection":
-            marks.append(pytest.mark.xfail(reason="detection reader: fixed on det14", strict=False))
-        out.append(pytest.param(c, id=c.id, marks=marks))
-    return out
+    return [pytest.param(c, id=c.id) for c in CASES]
 
 
 def _write(d: Path, case: Case) -> None:
