@@ -129,7 +129,7 @@ def main() -> None:
             at.run()
             warm.append(time.perf_counter() - t)
         warm_page = statistics.median(warm)
-        at.number_input(key="m_ex_class_page").set_value(50)  # page 50 of 84: new thumbnails, still lazy
+        at.number_input(key="m_ex_class_page").set_value(50)  # page 50 of 112: new thumbnails, still lazy
         t = time.perf_counter()
         at.run()
         later_page = time.perf_counter() - t

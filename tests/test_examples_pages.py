@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from apptest_utils import run_clean
 from examples_data import make_image_list_dataset
 from lt_core.data import ClassificationDataset, ClassTable, Predictions, Run, load_classification_demo, load_labels
+from ui.examples import PAGE_SIZE_IMAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS, THRESHOLDS, DATA = (str(ROOT / "pages" / p) for p in ("3_Metrics.py", "6_Thresholds.py", "1_Data.py"))
@@ -84,9 +85,9 @@ def test_a_bin_and_a_class_of_an_image_list_show_thumbnails(tmp_path, thumbs_tmp
     n = int((y == k).sum())
     assert any(c.startswith(f"true {classes.names[k]}: {n:,} samples") for c in _captions(at))
     imgs = at.get("image")
-    assert len(imgs) == min(12, n)  # one page of thumbnails, not the whole class
+    assert len(imgs) == min(PAGE_SIZE_IMAGES, n)  # one page of thumbnails, not the whole class
     made = list(Path(thumbs_tmp).rglob("*.jpg"))
-    assert len(made) == min(12, n)
+    assert len(made) == min(PAGE_SIZE_IMAGES, n)
     # the bin picker: the few bin's mistakes
     bins = classes.bins("imagenet-lt")
     at.selectbox(key="m_ex_bin_pick_bin").set_value("few")

@@ -41,7 +41,7 @@ __all__ = ["take_click", "clicked_point", "target", "set_target", "show_examples
            "detection_examples", "det_class_target", "det_bin_target", "det_pr_target", "det_stolen_target",
            "det_tide_target", "det_outcome_picker", "det_class_picker", "DET_OUTCOMES", "PAGE_SIZE_IMAGES", "PAGE_SIZE_TEXT", "DISPLAY_CAP", "THUMB_SIDE"]
 
-PAGE_SIZE_IMAGES = 12   # thumbnails on one page of examples
+PAGE_SIZE_IMAGES = 9    # thumbnails on one page of examples (3 x 3 beside a chart)
 PAGE_SIZE_TEXT = 10     # texts (or table rows) on one page
 DISPLAY_CAP = 1000      # rows a panel pages through (the CSV download has them all)
 THUMB_SIDE = 224        # longer side of a classification thumbnail, pixels
@@ -342,11 +342,25 @@ def _page(key: str, n_rows: int, size: int, title: str) -> tuple[int, int]:
     return a, min(n_rows, a + size)
 
 
+def _short_line(r: pd.Series) -> str:
+    """One line under a thumbnail: ``✗ grief → sadness 91%`` (the file name below it)."""
+    if "change" in r.index:
+        cols = [c for c in r.index if c.startswith("pred_name_")]
+        mark = "✓" if r["change"] == "fixed" else "✗"
+        return f"{mark} {r['true_name']}: {r[cols[0]]} → {r[cols[1]]}" if len(cols) == 2 else _line(r)
+    if "outcome" in r.index and "class_name" in r.index:
+        return f"{r['outcome']} {r['class_name']} {_pct(r['probability'])}"
+    mark = "✓" if bool(r.get("correct", False)) else "✗"
+    conf = r.get("confidence")
+    tail = f" {100 * float(conf):.0f}%" if conf is not None and conf == conf else ""
+    return f"{mark} {r['true_name']} → {r['pred_name']}{tail}"
+
+
 def _show_images(rows: pd.DataFrame, content: SampleContent, thumbs) -> None:
     paths = content.image_paths(rows["row"].tolist())
-    cols = st.columns(4)
+    cols = st.columns(3)
     for i, ((_, r), path) in enumerate(zip(rows.iterrows(), paths)):
-        with cols[i % 4]:
+        with cols[i % 3]:
             if path is None:
                 st.caption(f"no image file for `{content.relpath(r['row'])}` under the image folder")
             else:
@@ -354,7 +368,8 @@ def _show_images(rows: pd.DataFrame, content: SampleContent, thumbs) -> None:
                     st.image(str(thumbs.get(path, THUMB_SIDE)), width="stretch")
                 except InputError as e:
                     st.caption(f"cannot show `{content.relpath(r['row'])}`: {e}")
-            st.caption(_line(r) + f"  \n`{r['sample_id']}`")
+            st.caption(f"{_short_line(r)}  \n`{Path(str(r['sample_id'])).name}`",
+                       help=f"{_line(r)} · {r['sample_id']}")
 
 
 def _show_texts(rows: pd.DataFrame) -> None:
