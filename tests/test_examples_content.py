@@ -371,3 +371,27 @@ def test_eval_cls_examples_multilabel(tmp_path, data_dir):
         assert cls["missed"] == int(fn.sum()) and cls["false_positives"] == int(fp.sum())
         for e in cls["examples"]:
             assert e["text"] == rows[e["row"]][0] and e["sample_id"] == rows[e["row"]][2]
+
+
+def test_multilabel_changes_equal_numpy():
+    from lt_core.data import MultiLabels
+    from lt_core.examples import multilabel_changes
+
+    rng = np.random.default_rng(8)
+    n, c = 500, 5
+    Y = rng.random((n, c)) < 0.2
+    Z = rng.normal(size=(n, c)) + 2.0 * Y - 1.0
+    P = 1 / (1 + np.exp(-Z))
+    classes = ClassTable(np.arange(c), [f"e{i}" for i in range(c)], Y.sum(0))
+    lab = MultiLabels.from_dense(Y, "test")
+    D0, D1 = P >= 0.5, P >= np.linspace(0.2, 0.6, c)
+    for k in range(c):
+        sel = multilabel_changes(lab, classes, k, D0, D1, scores=Z, which="both", cap=None)
+        fixed = (D0[:, k] != Y[:, k]) & (D1[:, k] == Y[:, k])
+        broken = (D0[:, k] == Y[:, k]) & (D1[:, k] != Y[:, k])
+        assert set(sel.rows.loc[sel.rows["change"] == "fixed", "row"]) == set(np.flatnonzero(fixed))
+        assert set(sel.rows.loc[sel.rows["change"] == "broken", "row"]) == set(np.flatnonzero(broken))
+        nb = int(broken.sum())
+        assert (sel.rows["change"].iloc[:nb] == "broken").all()
+        sure = np.where(D1[sel.rows["row"], k], P[sel.rows["row"], k], 1 - P[sel.rows["row"], k])
+        assert (np.diff(sure[:nb]) <= 1e-12).all()

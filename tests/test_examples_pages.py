@@ -152,3 +152,22 @@ def test_data_page_takes_an_image_folder_and_says_what_it_found(tmp_path, monkey
     at.button(key="ex_image_root_set").click()
     run_clean(at)
     assert any("outside the folders this app may read" in e.value for e in at.error)
+
+
+def test_multilabel_thresholds_view_shows_what_the_fix_changed():
+    from lt_core.posthoc import threshold_decisions, tune_thresholds
+
+    ds = load_classification_demo("multi-label")
+    at = AppTest.from_file(THRESHOLDS, default_timeout=180)
+    at.session_state["ts_cls_dataset"] = ds
+    run_clean(at)
+    k = 16
+    at.selectbox(key="t_ml_ex_pick_class").set_value(k)
+    run_clean(at)
+    p_val, p_test = ds.runs["one-vs-rest"].preds["val"], ds.runs["one-vs-rest"].preds["test"]
+    res = tune_thresholds(ds.labels["val"].dense(), p_val.scores, "f1", None)
+    Y = ds.labels["test"].dense()
+    D0 = 1 / (1 + np.exp(-p_test.scores.astype(np.float64))) >= 0.5
+    D1 = threshold_decisions(p_test.scores, res.thresholds)
+    broken = int(((D0[:, k] == Y[:, k]) & (D1[:, k] != Y[:, k])).sum())
+    assert any(c.startswith(f"grief: broken by the fix: {broken:,} sample") for c in _captions(at))

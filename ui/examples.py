@@ -36,7 +36,7 @@ from lt_core.examples import (SampleContent, Selection, bin_flow, by_bin, by_cla
 __all__ = ["take_click", "clicked_point", "target", "set_target", "show_examples", "show_selection", "base_table",
            "content_for", "thumbnail_cache", "image_root_section", "selection_for", "class_picker",
            "cell_picker", "bin_picker", "cell_target", "bin_target", "class_target", "flow_target", "chart_event",
-           "chart_with_examples", "changes_panel", "class_of_point", "multilabel_panel", "detection_panel",
+           "chart_with_examples", "changes_panel", "class_of_point", "multilabel_panel", "multilabel_changes_panel", "detection_panel",
            "show_detection_selection", "det_box_table", "det_content", "det_image_root_section",
            "detection_examples", "det_class_target", "det_bin_target", "det_pr_target", "det_stolen_target",
            "det_tide_target", "det_outcome_picker", "det_class_picker", "DET_OUTCOMES", "PAGE_SIZE_IMAGES", "PAGE_SIZE_TEXT", "DISPLAY_CAP", "THUMB_SIDE"]
@@ -298,6 +298,12 @@ def _pct(x) -> str:
 
 def _line(r: pd.Series) -> str:
     """``✗ true grief → predicted sadness · 91.2%`` for one row (classification or a change)."""
+    if "change" in r.index and "class_name" in r.index:
+        mark = "✓ fixed" if r["change"] == "fixed" else "✗ broken"
+        olds = [c for c in r.index if c.startswith("outcome_")]
+        how = f"{r[olds[0]]} → {r[olds[1]]}" if len(olds) == 2 else ""
+        return (f"{mark} **{r['class_name']}** {how} · p {_pct(r['probability'])} · true: "
+                f"{r['true_labels'] or '—'}")
     if "outcome" in r.index and "class_name" in r.index:
         mark = {"FN": "✗ missed", "FP": "✗ false positive", "TP": "✓ found", "TN": "· not predicted"}.get(r["outcome"],
                                                                                                        r["outcome"])
@@ -344,12 +350,13 @@ def _page(key: str, n_rows: int, size: int, title: str) -> tuple[int, int]:
 
 def _short_line(r: pd.Series) -> str:
     """One line under a thumbnail: ``✗ grief → sadness 91%`` (the file name below it)."""
+    if "class_name" in r.index:  # multi-label rows
+        what = r["change"] if "change" in r.index else r["outcome"]
+        return f"{what} {r['class_name']} {_pct(r['probability'])}"
     if "change" in r.index:
         cols = [c for c in r.index if c.startswith("pred_name_")]
         mark = "✓" if r["change"] == "fixed" else "✗"
         return f"{mark} {r['true_name']}: {r[cols[0]]} → {r[cols[1]]}" if len(cols) == 2 else _line(r)
-    if "outcome" in r.index and "class_name" in r.index:
-        return f"{r['outcome']} {r['class_name']} {_pct(r['probability'])}"
     mark = "✓" if bool(r.get("correct", False)) else "✗"
     conf = r.get("confidence")
     tail = f" {100 * float(conf):.0f}%" if conf is not None and conf == conf else ""
@@ -525,6 +532,33 @@ def multilabel_panel(ds, run: str, split: str, scheme: str, key: str, *, decided
         return
     _content_note(ds, split, content)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"multilabel_{run}_{split}_{sel.title}")[:120]
+    show_selection(sel, content, key, csv_name=f"{safe}.csv")
+
+
+def multilabel_changes_panel(ds, split: str, key: str, scheme: str, before, after, *, scores=None,
+                             kind: str = "logits", names: tuple[str, str] = ("before", "after")) -> None:
+    """Multi-label: one class's samples whose decision a fix made right or wrong (click a class, or pick)."""
+    from lt_core.examples import multilabel_changes
+
+    c = st.columns([3, 2])
+    with c[0]:
+        class_picker(key, ds.classes, scheme, role_choice=False)
+    which = c[1].segmented_control("show", ["broken", "fixed", "both"], default="broken", key=f"{key}_which",
+                                   help=f"broken: right with {names[0]}, wrong with {names[1]}; fixed: the other way")
+    tgt = target(key)
+    if tgt is None or tgt.get("what") != "class":
+        st.caption("Click a class in the chart (or pick one): the samples whose decision on it changed.")
+        return
+    try:
+        sel = multilabel_changes(ds.labels[split], ds.classes, int(tgt["class_id"]), before, after, scores=scores,
+                                 kind=kind, which=which or "broken", cap=None, names=names)
+        content = content_for(ds, split)
+    except InputError as e:
+        from ui import state
+
+        state.show_error(e, "examples")
+        return
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"multilabel_changes_{split}_{sel.title}")[:120]
     show_selection(sel, content, key, csv_name=f"{safe}.csv")
 
 

@@ -377,8 +377,19 @@ def thresholds_view(ds: ClassificationDataset, scheme: str) -> None:
                                                       f"probability ≥ {base_thr:g}", label), key="t_ml_bins")
     f0 = _per_class_f1(Y_rep.dense(), D0)
     f1 = _per_class_f1(Y_rep.dense(), D1)
-    g[1].plotly_chart(mlplots.class_change_chart(counts, ds.classes.names, bins, scheme, f0, f1,
-                                                 Y_rep.counts(), report_split, "F1"), key="t_ml_classes")
+    from ui import examples as ex  # what the fix changed: a class's samples fixed and broken
+
+    with g[1]:
+        change_event = ex.chart_event(mlplots.class_change_chart(counts, ds.classes.names, bins, scheme, f0, f1,
+                                                                 Y_rep.counts(), report_split, "F1",
+                                                                 class_ids=ds.classes.ids), "t_ml_classes")
+    ex.take_click(change_event, "t_ml_ex", ex.class_of_point)
+    with st.expander(f"What the fix changed, one class at a time ({report_split})",
+                     expanded=ex.target("t_ml_ex") is not None, icon=":material/compare_arrows:"):
+        ex.multilabel_changes_panel(ds, report_split, "t_ml_ex", scheme, D0, D1,
+                                    scores=Z_rep if method == PC else p_rep.scores,
+                                    kind="logits" if method == PC else _kind(p_rep),
+                                    names=(f"p≥{base_thr:g}", "the fix"))
     if method == PC:
         st.plotly_chart(mlplots.prior_sweep_chart(tuned.table, scheme, tuned.tau, tau, tune_split, OBJ_LABEL[obj]),
                         key="t_ml_sweep")

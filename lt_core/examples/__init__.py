@@ -29,11 +29,11 @@ from .content import DetectionContent, SampleContent, sample_content
 from .detection import (DETECTION_ORDER, FP_KINDS, OUTCOME_LABELS, TIDE_OUTCOME, box_table, boxes_by_tide_error,
                         boxes_of_class, detections_at_threshold, pr_point_threshold, stealing_pair,
                         worst_boxes_per_class)
-from .multilabel import MULTILABEL_WHICH, multilabel_class, multilabel_worst_per_class
+from .multilabel import MULTILABEL_WHICH, multilabel_changes, multilabel_class, multilabel_worst_per_class
 from .selection import Selection
 
 __all__ = ["Selection", "sample_table", "by_class", "by_bin", "confusion_cell", "bin_flow", "tail_as_head",
            "changes", "decision_changes", "worst_per_class", "SampleContent", "sample_content", "ORDER_NOTE", "CHANGES_NOTE",
-           "multilabel_class", "multilabel_worst_per_class", "MULTILABEL_WHICH", "DetectionContent", "box_table",
+           "multilabel_class", "multilabel_worst_per_class", "multilabel_changes", "MULTILABEL_WHICH", "DetectionContent", "box_table",
            "boxes_of_class", "boxes_by_tide_error", "TIDE_OUTCOME", "stealing_pair", "worst_boxes_per_class", "detections_at_threshold", "pr_point_threshold", "FP_KINDS",
            "OUTCOME_LABELS", "DETECTION_ORDER"]

@@ -29,7 +29,7 @@ from ..data.schema import ClassTable
 from ..errors import InputError
 from .selection import Selection
 
-__all__ = ["multilabel_class", "multilabel_worst_per_class", "MULTILABEL_WHICH"]
+__all__ = ["multilabel_class", "multilabel_worst_per_class", "multilabel_changes", "MULTILABEL_WHICH"]
 
 DEFAULT_CAP = 200
 #: what a class's selection can hold
@@ -170,3 +170,57 @@ def multilabel_worst_per_class(labels, scores, classes: ClassTable, n: int, *, k
         rows.insert(3, "class_false_positives", sel.total - n_fn)
         parts.append(rows)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def multilabel_changes(labels, classes: ClassTable, class_id: int, before, after, *, scores=None,
+                       kind: str = "logits", which: str = "both", cap: int | None = DEFAULT_CAP,
+                       names: tuple[str, str] = ("before", "after")) -> Selection:
+    """What a change of per-class decisions (thresholds, a prior correction, a new head) fixed and
+    broke for one class: the samples whose decision on the class became right (``fixed``: a missed
+    positive now found, a false positive now dropped) or wrong (``broken``).
+
+    Parameters
+    ----------
+    before, after : ndarray (N, C) bool
+        The two decisions.
+    scores : ndarray (N, C), optional
+        The scores behind ``after`` (for ``probability``; sigmoid of logits unless ``kind="probs"``).
+    which : {"both", "fixed", "broken"}
+
+    Order: broken first, then fixed; within each, the most confident decision first (a false
+    positive by p, a missed positive by 1 - p).
+    """
+    if which not in ("both", "fixed", "broken"):
+        raise InputError(f"which must be both, fixed or broken, got {which!r}", field="which")
+    k = int(classes.index_of([class_id], field="class id")[0])
+    b = np.asarray(before[:, k], dtype=bool)
+    a = np.asarray(after[:, k], dtype=bool)
+    pos = _positives(labels, k)
+    cb, ca = b == pos, a == pos
+    fixed, broken = ~cb & ca, cb & ~ca
+    mask = {"both": fixed | broken, "fixed": fixed, "broken": broken}[which]
+    rows = np.flatnonzero(mask)
+    p = _probabilities(np.asarray(scores)[rows, k], kind) if scores is not None else np.full(len(rows), np.nan)
+    out_a = np.where(pos[rows] & a[rows], "TP", np.where(pos[rows], "FN", np.where(a[rows], "FP", "TN")))
+    out_b = np.where(pos[rows] & b[rows], "TP", np.where(pos[rows], "FN", np.where(b[rows], "FP", "TN")))
+    sure = np.where(a[rows], np.nan_to_num(p, nan=0.5), 1.0 - np.nan_to_num(p, nan=0.5))
+    o = np.lexsort((rows, -sure, fixed[rows]))  # broken (fixed False) first
+    rows, p, out_a, out_b = rows[o], p[o], out_a[o], out_b[o]
+    total = len(rows)
+    if cap is not None:
+        rows, p, out_a, out_b = rows[:int(cap)], p[:int(cap)], out_a[:int(cap)], out_b[:int(cap)]
+    sid = labels.sample_ids
+    n0, n1 = names
+    df = pd.DataFrame({
+        "row": rows, "sample_id": (np.asarray(sid, dtype=object)[rows] if sid is not None else rows.astype(str)),
+        "class_id": int(classes.ids[k]), "class_name": str(classes.names[k]),
+        "change": np.where(fixed[rows], "fixed", "broken"), f"outcome_{n0}": out_b, f"outcome_{n1}": out_a,
+        "outcome": out_a, "probability": p, "true_labels": _label_names(labels, classes, rows)})
+    texts = getattr(labels, "texts", None)
+    if texts is not None and len(texts) == len(pos):
+        df["text"] = np.asarray(texts, dtype=object)[rows]
+    title = {"both": f"{classes.names[k]}: changed by {n1}", "fixed": f"{classes.names[k]}: fixed by {n1}",
+             "broken": f"{classes.names[k]}: broken by {n1}"}[which]
+    return Selection(title, df, total, "classification",
+                     "broken first, the most confident decision first" if which == "both" else
+                     "the most confident decision first")
