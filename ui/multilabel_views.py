@@ -643,6 +643,15 @@ def retrain_view(ds: ClassificationDataset, scheme: str) -> None:
                 st.plotly_chart(mlplots.ml_paired_chart(pt, ref_name, pick, run_names), key="rt_ml_paired")
                 show_table(pt.reset_index(), f"ml_paired_{pick}.csv", "rt_ml_dl_paired")
 
+    if report_split and ref_name:  # what the new head fixed and broke, one class at a time
+        from ui import examples as ex
+
+        pref = ds.runs[ref_name].preds[report_split]
+        with st.expander(f"What {pick} fixed and broke vs {ref_name}, one class at a time ({report_split})"):
+            ex.multilabel_changes_panel(ds, report_split, "rt_ml_ex", scheme, decisions(pref.scores, 0.5, _kind(pref)),
+                                        decisions(res.scores[report_split], 0.5, "logits"),
+                                        scores=res.scores[report_split], kind="logits", names=(ref_name, pick))
+
     # ---------------------------------------------------------------- tables and export
     st.subheader("Experiments of this session")
     show_table(pd.DataFrame(rows), "ml_retrain_experiments.csv", "rt_ml_dl_rows")
