@@ -18,7 +18,7 @@ from lt_core.detection.evaluator import detection_bins
 from lt_core.errors import InputError
 from lt_core.io import to_jsonable
 from lt_core.plots import detection as dplots
-from ui import examples as ex
+from ui import examples_detection as ex
 from ui import files, state
 
 st.title("Detection")
