@@ -12,6 +12,7 @@ from lt_core.metrics import (ConfusionState, MIN_SUPPORT, class_deltas, error_de
 from lt_core.plots import metrics as mplots
 from ui import examples as ex
 from ui import state
+from ui.dask_run import confusion_state_on_dask, dask_option
 
 st.title("Metrics")
 st.caption("How does each bin do, and is the difference real?")
@@ -77,6 +78,7 @@ f1ci = c2[1].toggle("Intervals for macro-F1 too", value=n_test * int(n_boot) <= 
                     help="Bootstrap macro-F1 and G-mean as well (every test sample is resampled within its class): "
                          "a second or more per run for 50,000 test samples and 1,000 resamples. Accuracy intervals are "
                          "always computed (per-class binomials, fast).")
+dask_spec = dask_option("m_dask")  # 'Run on Dask': the counts computed by lt_core.distributed (same numbers)
 y = ds.labels[split].y
 PCT_COLS = ("accuracy", "ci_low", "ci_high", "macro_f1", "ece", "balanced_accuracy", "gmean", "top1", "top5",
             "precision", "recall", "f1", "a", "b", "delta", "share", "head_share")
@@ -108,10 +110,12 @@ def _state(run: str) -> ConfusionState:
     p = ds.runs[run].preds[split]
 
     def make():
+        if dask_spec:  # the same counts, computed on the Dask cluster
+            return confusion_state_on_dask(dask_spec, y, p, ds.classes, min(5, ds.classes.n_classes))
         st_ = ConfusionState.empty(ds.classes.n_classes, with_scores=p.scores is not None,
                                    max_k=min(5, ds.classes.n_classes))
         return update(st_, y, p.labels, scores=p.scores, kind=p.kind if p.kind != "labels" else "auto")
-    return _cached(("state", run, split), (ds.labels[split], p), make)
+    return _cached(("state", run, split, dask_spec), (ds.labels[split], p), make)
 
 
 def _report(run: str):

@@ -20,6 +20,7 @@ from lt_core.io import to_jsonable
 from lt_core.plots import detection as dplots
 from ui import examples_detection as ex
 from ui import files, state
+from ui.dask_run import dask_option, detections_on_dask
 
 st.title("Detection")
 st.caption("Which classes does my detector miss, and who steals them?")
@@ -165,16 +166,23 @@ if style == "lvis" and auto_style == "coco":
 md_note = "the protocol's default" if int(max_dets) == default_md else "your choice"
 
 
+dask_spec = dask_option("det_dask")  # 'Run on Dask': the same evaluation by lt_core.distributed
+
+
 def evaluate(name: str):
     it = iou_type_of(name, masks_as)
-    key = (id(gt), name, style, it, int(max_dets))
+    key = (id(gt), name, style, it, int(max_dets), dask_spec)
     if key in cache:
         return cache[key]
     bar = st.progress(0.0, text=f"Evaluating **{name}**…")
     try:
-        ev = evaluate_detections(gt, ds.results[name], iou_type=it, style=style, max_dets=int(max_dets),
-                                 shard_images=max(200, gt.n_images // 10),
-                                 progress=lambda f, m: bar.progress(min(0.95, 0.9 * f), text=f"{name}: {m}"))
+        if dask_spec:
+            ev = detections_on_dask(dask_spec, gt, ds.results[name], it, style, int(max_dets),
+                                    progress=lambda f, m: bar.progress(min(0.95, 0.9 * f), text=f"{name}: {m}"))
+        else:
+            ev = evaluate_detections(gt, ds.results[name], iou_type=it, style=style, max_dets=int(max_dets),
+                                     shard_images=max(200, gt.n_images // 10),
+                                     progress=lambda f, m: bar.progress(min(0.95, 0.9 * f), text=f"{name}: {m}"))
     finally:
         bar.empty()
     cache[key] = ev

@@ -39,6 +39,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
                            "long-tail losses"),
     "augment": ("augment", "tail-aware copy-paste (and photometric augmentation) of a COCO / LVIS dataset, written as "
                            "a new dataset"),
+    "convert": ("convert", "stream scores, labels, COCO / LVIS ground truth or results into partitioned Parquet for --dask"),
 }
 SUBCOMMAND_MODULES = [m for m, _ in SUBCOMMANDS.values()]
 REPORT_URL = "the Tailscope issue tracker"

@@ -65,7 +65,8 @@ text?}]}]}; CSV the same rows (rank, class_positives, class_missed, class_false_
 
 def add_arguments(p) -> None:
     p.add_argument("--labels", required=True, metavar="TEST_LABELS", help="true labels of the evaluated samples")
-    p.add_argument("--preds", required=True, metavar="SCORES", help="N x C scores or N predicted class ids")
+    p.add_argument("--preds", required=True, metavar="SCORES",
+                   help="N x C scores or N predicted class ids (with --dask also a folder written by 'convert scores')")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--train-labels", metavar="TRAIN_LABELS", help="training labels (counted per class)")
     g.add_argument("--train-counts", metavar="COUNTS", help="CSV with class_id,count[,name]")
@@ -86,6 +87,9 @@ def add_arguments(p) -> None:
     p.add_argument("--examples", type=int_in(1, 100_000), default=None, metavar="N",
                    help="also write the N worst samples of every class (JSON and CSV next to --out: "
                         "OUT_examples.json, OUT_examples.csv)")
+    from .dask_run import add_dask_argument
+
+    add_dask_argument(p)
 
 
 def _pct(x) -> str:
@@ -242,7 +246,14 @@ def ml_examples_report(table, classes, scheme, n: int, split: str, threshold: fl
 def run(args) -> int:
     if args.examples is not None and not args.out:
         raise InputError("--examples writes its files next to --out: give --out REPORT_JSON too", field="--examples")
+    if args.examples is not None and getattr(args, "dask", None):
+        raise InputError("--examples reads the samples' rows in this process: run it without --dask",
+                         field="--examples", hint="the report is the same; the examples need the scores here")
     scheme = parse_bins(args.bins)
+    if getattr(args, "dask", None):  # the same report, computed on a Dask cluster (lt_core.distributed)
+        from .dask_run import eval_cls
+
+        return eval_cls(args, scheme)
     if args.multi_label:
         return _run_multilabel(args, scheme)
     policy = args.multi_label_rows or "auto"

@@ -53,7 +53,8 @@ examples:
 def add_arguments(p) -> None:
     p.add_argument("--gt", required=True, metavar="GT.json", help="COCO / LVIS ground truth (.json or .json.gz)")
     p.add_argument("--dt", required=True, metavar="RESULTS.json",
-                   help="COCO results: a list of {image_id, category_id, bbox, score} (+ RLE segmentation for segm)")
+                   help="COCO results: a list of {image_id, category_id, bbox, score} (+ RLE segmentation for segm); "
+                        "with --dask also a folder written by 'convert detections'")
     p.add_argument("--iou-type", choices=["bbox", "segm"], default="bbox",
                    help="bbox (default) or segm (masks: RLE in the results, polygons / RLE in the ground truth)")
     p.add_argument("--style", choices=["lvis", "coco"], default=None,
@@ -76,6 +77,9 @@ def add_arguments(p) -> None:
     p.add_argument("--examples", type=int_in(1, 100_000), default=None, metavar="N",
                    help="also write the N worst boxes of every category (false positives by score, then missed "
                         "boxes) next to --out: OUT_examples.json and OUT_examples.csv")
+    from .dask_run import add_dask_argument
+
+    add_dask_argument(p)
 
 
 def _fmt(v: float) -> str:
@@ -129,6 +133,9 @@ def run(args) -> int:
     _check_args(args)
     if args.examples is not None and not args.out:
         raise InputError("--examples writes its files next to --out: give --out report.json too", field="--examples")
+    if args.examples is not None and getattr(args, "dask", None):
+        raise InputError("--examples classifies every box in this process: run it without --dask", field="--examples",
+                         hint="the report is the same; the examples need the detections here")
     _no_hugepage_madvise()
     t0 = time.perf_counter()
     gt = load_detection_gt(args.gt)
@@ -145,19 +152,26 @@ def run(args) -> int:
     if args.iou_type == "segm" and not gt.has_segmentation:
         raise InputError("--iou-type segm needs 'segmentation' in the ground-truth annotations", args.gt,
                          "annotations.segmentation", hint="use --iou-type bbox")
-    res = load_results_fast(args.dt, gt)
-    if args.iou_type == "segm" and res.segmentation is None:
-        raise InputError("--iou-type segm needs RLE 'segmentation' in every detection", args.dt, "segmentation",
-                         hint="use --iou-type bbox")
-    other = None
-    if args.compare:
-        other = load_results_fast(args.compare, gt)
-        if args.iou_type == "segm" and other.segmentation is None:
-            raise InputError("--iou-type segm needs RLE 'segmentation' in every detection", args.compare,
-                             "segmentation", hint="use --iou-type bbox")
-    ev = evaluate_detections(gt, res, iou_type=args.iou_type, style=style, max_dets=args.max_dets)
-    ev_other = evaluate_detections(gt, other, iou_type=args.iou_type, style=style, max_dets=args.max_dets) \
-        if other is not None else None
+    on_dask = None
+    if getattr(args, "dask", None):  # matched, accumulated and bootstrapped on a Dask cluster (same numbers)
+        from .dask_run import eval_det
+
+        res, ev, ev_other, on_dask = eval_det(args, gt, style)
+        other = ev_other
+    else:
+        res = load_results_fast(args.dt, gt)
+        if args.iou_type == "segm" and res.segmentation is None:
+            raise InputError("--iou-type segm needs RLE 'segmentation' in every detection", args.dt, "segmentation",
+                             hint="use --iou-type bbox")
+        other = None
+        if args.compare:
+            other = load_results_fast(args.compare, gt)
+            if args.iou_type == "segm" and other.segmentation is None:
+                raise InputError("--iou-type segm needs RLE 'segmentation' in every detection", args.compare,
+                                 "segmentation", hint="use --iou-type bbox")
+        ev = evaluate_detections(gt, res, iou_type=args.iou_type, style=style, max_dets=args.max_dets)
+        ev_other = evaluate_detections(gt, other, iou_type=args.iou_type, style=style, max_dets=args.max_dets) \
+            if other is not None else None
     dt_s = time.perf_counter() - t0
     p = ev.params
     md = p.headline_dets
@@ -173,7 +187,7 @@ def run(args) -> int:
     if n_boot:
         from ..detection.bootstrap import bootstrap_ci
         t1 = time.perf_counter()
-        boot = bootstrap_ci(ev, n_boot=n_boot, seed=args.seed, scheme=args.bins)
+        boot = on_dask.boot if on_dask else bootstrap_ci(ev, n_boot=n_boot, seed=args.seed, scheme=args.bins)
         report["ci"] = boot.to_json()
         report["ci_level"] = boot.level
         report["bootstrap"] = {"n": n_boot, "seed": args.seed, "unit": "image"}
@@ -181,7 +195,8 @@ def run(args) -> int:
         print(f"bootstrap: {n_boot:,} image resamples, seed {args.seed} ({time.perf_counter() - t1:.1f} s)")
     if ev_other is not None:
         from ..detection.bootstrap import paired_bootstrap
-        cmp = paired_bootstrap(ev, ev_other, n_boot=n_boot, seed=args.seed, scheme=args.bins)
+        cmp = on_dask.paired if on_dask else paired_bootstrap(ev, ev_other, n_boot=n_boot, seed=args.seed,
+                                                              scheme=args.bins)
         report["compare"] = cmp.to_json(paired=True)
         report["compare_file"] = str(args.compare)
         report["compare_per_class"] = _records(cmp.per_class)

@@ -52,11 +52,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     w.add_argument("--beta", type=PROBABILITY, default=0.999,
                    help="beta of the effective number, in [0, 1] (default 0.999; Cui et al. use 0.9-0.9999)")
     w.add_argument("--out", required=True, help="output .json, .csv or .pt (float32 tensor of shape (C,))")
+    from .dask_run import add_dask_argument
+
+    add_dask_argument(w)
 
     r = sub.add_parser("rfs", help="repeat factor sampling for detection (LVIS)", formatter_class=fmt,
                        description="r(c) = max(1, sqrt(t / f(c))), f(c) = fraction of training images with "
                                    "category c; image factor = max over its categories (1 without annotations).")
-    r.add_argument("--gt", required=True, metavar="TRAIN.json", help="COCO / LVIS training ground truth (.json[.gz])")
+    r.add_argument("--gt", required=True, metavar="TRAIN.json",
+                   help="COCO / LVIS training ground truth (.json[.gz]; with --dask also a folder written by 'convert gt')")
     r.add_argument("--threshold", type=THRESHOLD, default=0.001, help="t in (0, 1] (default 0.001, as LVIS / detectron2)")
     r.add_argument("--frequency", choices=("annotations", "image_count"), default="annotations",
                    help="f(c) from the file's annotations (default) or from the categories' image_count")
@@ -69,6 +73,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also write one seeded epoch of image ids (.npy int64 or .csv), stochastic rounding")
     r.add_argument("--seed", type=SEED, default=0, help="seed of --epoch-out, in [0, 2^32) (default 0)")
     r.add_argument("--epoch", type=NONNEG_INT, default=0, help="epoch of --epoch-out (default 0)")
+    add_dask_argument(r)
 
     s = sub.add_parser("sample", help="one seeded epoch of re-sampled indices", formatter_class=fmt,
                        description="One epoch of sample indices (into the rows of the label file).")
@@ -129,14 +134,23 @@ def _weights(args) -> int:
     from ..rebalance.exports import write_weights
 
     out = _check_out(args.out, (".json", ".csv", ".pt", ".pth"))
+    table = None
     if args.train_counts:
         classes = load_train_counts(args.train_counts)
         counts = classes.train_count
+        if getattr(args, "dask", None):
+            print("note: --dask: nothing to count with --train-counts (the counts are given); computed here",
+                  file=sys.stderr)
+    elif getattr(args, "dask", None):  # counted on a Dask cluster (lt_core.distributed)
+        from .dask_run import rebalance_weights
+
+        table, counts, classes = rebalance_weights(args)
     else:
         labels, classes = _train_labels(args.train_labels)
         counts = labels.counts(classes.n_classes)
     try:
-        table = weights_table(counts, args.scheme, args.beta, class_ids=classes.ids, names=classes.names)
+        if table is None:
+            table = weights_table(counts, args.scheme, args.beta, class_ids=classes.ids, names=classes.names)
     except InputError as e:
         raise InputError(e.message, args.train_counts or args.train_labels, "count" if args.train_counts else "label",
                          e.hint) from None
@@ -159,8 +173,13 @@ def _rfs(args) -> int:
         _check_out(args.annotated_out, (".json",), "--annotated-out")
     if args.epoch_out:
         _check_out(args.epoch_out, (".npy", ".csv"), "--epoch-out")
-    gt = load_detection_gt(args.gt)
-    rf = repeat_factors(gt, args.threshold, frequency=args.frequency, n_train_images=args.n_train_images)
+    if getattr(args, "dask", None):  # image counts and factors on a Dask cluster (lt_core.distributed)
+        from .dask_run import rebalance_rfs
+
+        rf, gt = rebalance_rfs(args)
+    else:
+        gt = load_detection_gt(args.gt)
+        rf = repeat_factors(gt, args.threshold, frequency=args.frequency, n_train_images=args.n_train_images)
     write_rfs(out, rf)
     if args.annotated_out:
         raw = gt.raw if gt.raw is not None else read_json(args.gt)

@@ -256,7 +256,7 @@ def _class_images(state) -> np.ndarray:
 
 
 def bootstrap_ci(ev, n_boot: int = 1000, seed: int = 0, scheme: str | None = "lvis", level: float = 0.95,
-                 min_images: int = 5, threads: int = 2) -> BootstrapResult:
+                 min_images: int = 5, threads: int = 2, replicates: tuple | None = None) -> BootstrapResult:
     """Percentile intervals of AP, AP50, APr / APc / APf and AP per bin by image bootstrap.
 
     Parameters
@@ -268,11 +268,16 @@ def bootstrap_ci(ev, n_boot: int = 1000, seed: int = 0, scheme: str | None = "lv
     level : float       coverage of the interval
     min_images : int    per-class intervals only for classes with ground truth on at least this
                         many images
+    replicates : (ap, ap50), optional   the (B, C) replicate APs of :func:`replicate_class_ap`
+                        computed elsewhere (the Dask path computes them per block of classes)
     """
     _check(n_boot, seed, level)
-    st = ev.state
-    w = resample_weights(len(st.image_ids), n_boot, seed)
-    ap, ap50 = replicate_class_ap(st, w, threads)
+    if replicates is None:
+        st = ev.state
+        w = resample_weights(len(st.image_ids), n_boot, seed)
+        ap, ap50 = replicate_class_ap(st, w, threads)
+    else:
+        ap, ap50 = replicates
     groups = _groups(ev, scheme)
     est = _point(ev, groups)
     reps = _replicate_metrics(ev, ap, ap50, groups, est)
@@ -281,7 +286,8 @@ def bootstrap_ci(ev, n_boot: int = 1000, seed: int = 0, scheme: str | None = "lv
 
 
 def paired_bootstrap(ev_a, ev_b, n_boot: int = 1000, seed: int = 0, scheme: str | None = "lvis",
-                     level: float = 0.95, min_images: int = 5, threads: int = 2) -> BootstrapResult:
+                     level: float = 0.95, min_images: int = 5, threads: int = 2,
+                     replicates: tuple | None = None) -> BootstrapResult:
     """Paired image bootstrap of ``ev_a - ev_b`` (two results files on the same ground truth).
 
     Both evaluations see the same drawn images in every replicate. ``estimate`` holds the
@@ -293,9 +299,12 @@ def paired_bootstrap(ev_a, ev_b, n_boot: int = 1000, seed: int = 0, scheme: str 
     if not (np.array_equal(sa.image_ids, sb.image_ids) and np.array_equal(sa.class_ids, sb.class_ids)
             and ev_a.params == ev_b.params):
         raise ValueError("a paired comparison needs two evaluations of the same ground truth with the same protocol")
-    w = resample_weights(len(sa.image_ids), n_boot, seed)
-    ap_a, ap50_a = replicate_class_ap(sa, w, threads)
-    ap_b, ap50_b = replicate_class_ap(sb, w, threads)
+    if replicates is None:
+        w = resample_weights(len(sa.image_ids), n_boot, seed)
+        ap_a, ap50_a = replicate_class_ap(sa, w, threads)
+        ap_b, ap50_b = replicate_class_ap(sb, w, threads)
+    else:  # ((ap_a, ap50_a), (ap_b, ap50_b)) from the same seed (the Dask path)
+        (ap_a, ap50_a), (ap_b, ap50_b) = replicates
     groups = _groups(ev_a, scheme)
     pa, pb = _point(ev_a, groups), _point(ev_b, groups)
     ra = _replicate_metrics(ev_a, ap_a, ap50_a, groups, pa)

@@ -137,10 +137,14 @@ def _notes(dtt) -> list:
     return notes
 
 
-def finish(state: MatchState, gt: DetectionGT, name: str = "results") -> DetectionEvaluation:
-    """Accumulate a (merged) state and build the headline and per-class tables."""
+def finish(state: MatchState, gt: DetectionGT, name: str = "results", *, acc: Accumulated | None = None,
+           n_det: np.ndarray | None = None) -> DetectionEvaluation:
+    """Accumulate a (merged) state and build the headline and per-class tables.
+
+    ``acc`` / ``n_det`` (detections per class): tables accumulated elsewhere (the Dask path,
+    :mod:`lt_core.distributed.detection`, accumulates each block of classes on a worker)."""
     params = state.params
-    acc = accumulate(state)
+    acc = accumulate(state) if acc is None else acc
     cls = gt.categories
     headline = summary_numbers(acc, params, cls.frequency)
     m = params.headline_m
@@ -162,7 +166,7 @@ def finish(state: MatchState, gt: DetectionGT, name: str = "results") -> Detecti
         Rc = acc.recall[:, :, 0, m]  # (T, C)
         ar = np.where((Rc > -1).any(0), np.where(Rc > -1, Rc, 0).sum(0) / np.maximum((Rc > -1).sum(0), 1), -1.0)
     n_gt = state.gt_count[:, 0]
-    n_det = np.bincount(state.cat, minlength=cls.n_classes)
+    n_det = np.bincount(state.cat, minlength=cls.n_classes) if n_det is None else np.asarray(n_det)
     freq = cls.frequency
     train_inst = cls.train_instances if cls.train_instances is not None else np.zeros(cls.n_classes, np.int64)
     columns = {
