@@ -573,43 +573,57 @@ def class_of_point(pt: dict) -> dict | None:
 
 
 # ---------------------------------------------------------------------------------------------- Data page
+def folder_input(owner, key: str, *, label: str, placeholder: str, help: str,
+                 probe: Callable[[str], str | None]) -> None:
+    """A local folder for ``owner.image_root``: applied when the user presses Enter (no button, so the
+    page's other buttons keep their places); confined to the data roots; ``probe(root)`` says what
+    was found there."""
+    from ui import files
+    from ui.errors import message
+
+    if st.session_state.get(f"{key}_of") is not owner:  # another dataset: show its own folder
+        st.session_state[f"{key}_of"] = owner
+        st.session_state[key] = getattr(owner, "image_root", None) or ""
+
+    def apply() -> None:
+        txt = str(st.session_state.get(key) or "").strip()
+        try:
+            root = files.confine(txt, "image folder") if txt else None
+            if root is not None and not Path(root).is_dir():
+                raise InputError("is not a folder", txt, "image folder")
+        except InputError as e:
+            st.session_state[f"{key}_msg"] = ("error", message(e, "image folder")[0])
+            return
+        owner.image_root = root
+        st.session_state.get(MEMO, {}).clear()
+        st.session_state[f"{key}_msg"] = ("success", probe(root)) if root else \
+            ("info", "No image folder: the examples show their texts, tables or a plain canvas.")
+
+    st.text_input(label, key=key, placeholder=placeholder, on_change=apply, help=help + " Press Enter to use it.")
+    msg = st.session_state.pop(f"{key}_msg", None)
+    if msg and msg[1]:
+        {"error": st.error, "success": st.success, "info": st.info}[msg[0]](msg[1], icon=":material/image:")
+    elif getattr(owner, "image_root", None):
+        st.caption(f"Images from `{owner.image_root}`.")
+
+
 def image_root_section(ds) -> None:
     """Where the images of a classification dataset are: a local folder (inside the data roots)."""
-    from ui import files
-
     own = {s: l.image_root for s, l in ds.labels.items() if getattr(l, "image_root", None)}
     st.markdown("**Images of the examples**")
     if own:
         st.caption("Image-folder labels: the images are shown from their own folders ("
                    + ", ".join(f"{s}: `{r}`" for s, r in own.items()) + ").")
-    cur = getattr(ds, "image_root", None)
-    c = st.columns([4, 1])
-    txt = c[0].text_input("Image folder (local path)", value=cur or "", key="ex_image_root",
-                          placeholder="the folder your list's relative paths start from, e.g. /data/imagenet",
-                          help="ImageNet-LT / Places-LT lists name images by relative path (train/n01440764/x.JPEG): "
-                               "give the folder they start from (or the split folder itself). Only folders inside "
-                               "the data roots are read; images are read only to make the thumbnails you look at.")
-    if c[1].button("Use folder", key="ex_image_root_set"):
-        try:
-            root = files.confine(txt, "image folder") if txt.strip() else None
-            if root is not None and not Path(root).is_dir():
-                raise InputError("is not a folder", txt, "image folder")
-        except InputError as e:
-            from ui import state
 
-            state.show_error(e, "image folder")
-        else:
-            ds.image_root = root
-            st.session_state.get(MEMO, {}).clear()
-            if root:
-                found, tried, split = _probe(ds, root)
-                if tried:
-                    st.success(f"{found:,} of the first {tried:,} {split} samples have an image under `{root}`.",
-                               icon=":material/image:")
-            else:
-                st.caption("No image folder: the examples show their texts or tables.")
-    elif cur:
-        st.caption(f"Images from `{cur}`.")
+    def probe(root: str) -> str | None:
+        found, tried, split = _probe(ds, root)
+        return f"{found:,} of the first {tried:,} {split} samples have an image under `{root}`." if tried else None
+
+    folder_input(ds, "ex_image_root", label="Image folder (local path)",
+                 placeholder="the folder your list's relative paths start from, e.g. /data/imagenet",
+                 help="ImageNet-LT / Places-LT lists name images by relative path (train/n01440764/x.JPEG): give the "
+                      "folder they start from (or the split folder itself). Only folders inside the data roots are "
+                      "read; images are read only to make the thumbnails you look at.", probe=probe)
 
 
 def _probe(ds, root: str, n: int = 200) -> tuple[int, int, str]:

@@ -7,7 +7,6 @@ Built on :mod:`ui.examples` (clicks -> targets, paging, the thumbnail cache) and
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -16,7 +15,7 @@ import streamlit as st
 
 from lt_core.errors import InputError
 from lt_core.examples import Selection
-from ui.examples import (DISPLAY_CAP, MEMO, _md_escape, _memo, _page, chart_event, set_target, take_click, target,
+from ui.examples import (DISPLAY_CAP, _md_escape, _memo, _page, chart_event, set_target, take_click, target,
                          thumbnail_cache)
 
 __all__ = ["detection_panel", "show_detection_selection", "det_box_table", "det_content", "det_image_root_section",
@@ -295,35 +294,20 @@ def detection_examples(det, key: str, *, default_run: str, scheme: str, style: s
 
 def det_image_root_section(det) -> None:
     """Where the images of a detection ground truth are (COCO ``file_name`` / LVIS ``coco_url``)."""
-    from ui import files
+    from ui.examples import folder_input
 
     st.markdown("**Images of the examples**")
-    cur = getattr(det, "image_root", None)
-    c = st.columns([4, 1])
-    txt = c[0].text_input("Image folder (local path)", value=cur or "", key="ex_det_image_root",
-                          placeholder="the folder the ground truth's file_name paths start from, e.g. /data/coco/val2017",
-                          help="COCO: images[].file_name under this folder (or its split folder); LVIS v1: the "
-                               "split/name of coco_url. Only folders inside the data roots are read. Without it, "
-                               "generated data draws its boxes on a plain canvas.")
-    if c[1].button("Use folder", key="ex_det_image_root_set"):
-        try:
-            root = files.confine(txt, "image folder") if txt.strip() else None
-            if root is not None and not Path(root).is_dir():
-                raise InputError("is not a folder", txt, "image folder")
-        except InputError as e:
-            from ui import state
 
-            state.show_error(e, "image folder")
-        else:
-            det.image_root = root
-            st.session_state.get(MEMO, {}).clear()
-            if root:
-                from lt_core.images import resolve_gt_images
+    def probe(root: str) -> str:
+        from lt_core.images import resolve_gt_images
 
-                raw = getattr(det.gt, "raw", None) or {}
-                recs = raw.get("images", [])[:200]
-                idx = resolve_gt_images(recs, root)
-                st.success(f"{idx.n_found:,} of the first {len(recs):,} images are under `{root}`.",
-                           icon=":material/image:")
-    elif cur:
-        st.caption(f"Images from `{cur}`.")
+        raw = getattr(det.gt, "raw", None) or {}
+        recs = raw.get("images", [])[:200]
+        idx = resolve_gt_images(recs, root)
+        return f"{idx.n_found:,} of the first {len(recs):,} images are under `{root}`."
+
+    folder_input(det, "ex_det_image_root", label="Image folder (local path)",
+                 placeholder="the folder the ground truth's file_name paths start from, e.g. /data/coco/val2017",
+                 help="COCO: images[].file_name under this folder (or its split folder); LVIS v1: the split/name of "
+                      "coco_url. Only folders inside the data roots are read. Without it, generated data draws its "
+                      "boxes on a plain canvas.", probe=probe)
