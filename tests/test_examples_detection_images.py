@@ -41,19 +41,19 @@ def _scene(tmp_path):
     r = load_detection_results(tmp_path / "dt.json", g)
     table = pd.DataFrame([
         dict(image_id=1, det_index=0, ann_id=10, category_id=3, category="cat", bin="rare", true_category_id=3,
-             true_category="cat", true_bin="rare", score=0.9, iou=0.9, outcome="tp", tide_miss=False,
+             true_category="cat", true_bin="rare", score=0.9, iou=0.9, outcome="tp", tide_miss=False, tide_error="",
              x=22, y=31, w=58, h=39, ann_x=20, ann_y=30, ann_w=60, ann_h=40),
         dict(image_id=1, det_index=1, ann_id=11, category_id=3, category="cat", bin="rare", true_category_id=7,
-             true_category="dog", true_bin="rare", score=0.8, iou=0.0, outcome="wrong_class", tide_miss=False,
+             true_category="dog", true_bin="rare", score=0.8, iou=0.0, outcome="wrong_class", tide_miss=False, tide_error="Cls",
              x=126, y=24, w=40, h=90, ann_x=120, ann_y=20, ann_w=50, ann_h=100),
         dict(image_id=1, det_index=-1, ann_id=11, category_id=7, category="dog", bin="rare", true_category_id=7,
-             true_category="dog", true_bin="rare", score=np.nan, iou=np.nan, outcome="missed", tide_miss=False,
+             true_category="dog", true_bin="rare", score=np.nan, iou=np.nan, outcome="missed", tide_miss=False, tide_error="",
              x=120, y=20, w=50, h=100, ann_x=120, ann_y=20, ann_w=50, ann_h=100),
         dict(image_id=2, det_index=2, ann_id=-1, category_id=7, category="dog", bin="rare", true_category_id=-1,
-             true_category=None, true_bin=None, score=0.7, iou=0.0, outcome="background", tide_miss=False,
+             true_category=None, true_bin=None, score=0.7, iou=0.0, outcome="background", tide_miss=False, tide_error="Bkg",
              x=100, y=100, w=40, h=40, ann_x=np.nan, ann_y=np.nan, ann_w=np.nan, ann_h=np.nan),
         dict(image_id=2, det_index=-1, ann_id=12, category_id=3, category="cat", bin="rare", true_category_id=3,
-             true_category="cat", true_bin="rare", score=np.nan, iou=np.nan, outcome="missed", tide_miss=True,
+             true_category="cat", true_bin="rare", score=np.nan, iou=np.nan, outcome="missed", tide_miss=True, tide_error="Miss",
              x=10, y=10, w=30, h=30, ann_x=10, ann_y=10, ann_w=30, ann_h=30)])[BOX_COLUMNS]
     return g, r, table
 
