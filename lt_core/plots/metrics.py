@@ -185,7 +185,7 @@ def confusion_groups(n_classes: int, max_groups: int) -> list[np.ndarray]:
 
 
 def confusion_cells_chart(counts: np.ndarray, order: np.ndarray, classes: ClassTable, scheme: str | BinScheme,
-                          max_groups: int = 60, errors_only: bool = True, height: int = 560) -> go.Figure:
+                          max_groups: int = 60, errors_only: bool = True, height: int = 500) -> go.Figure:
     """The confusion matrix as clickable square markers (true class rows, predicted class columns).
 
     A scatter, not a heatmap, so that a click on a cell is a plotly selection event (Streamlit
@@ -225,6 +225,8 @@ def confusion_cells_chart(counts: np.ndarray, order: np.ndarray, classes: ClassT
         labels = [f"ranks {ix[0] + 1}–{ix[-1] + 1} ({names[ix[0]]} …, {bins[ix[0]]})" for ix in groups]
     else:
         labels = [f"{i + 1}. {n} ({b})" for i, (n, b) in enumerate(zip(names, bins))]
+    # short row labels (the bin lines and the hover say the rest): more room for the cells
+    short = [f"{i + 1}. {str(names[ix[0]])[:13]}" + ("…" if len(ix) > 1 else "") for i, ix in enumerate(groups)]
     id_text = [",".join(str(int(v)) for v in ids[ix]) for ix in groups]
     gbin = [str(bins[ix[0]]) for ix in groups]
     r, k = np.nonzero(pooled > 0)
@@ -232,7 +234,7 @@ def confusion_cells_chart(counts: np.ndarray, order: np.ndarray, classes: ClassT
         keep = r != k
         r, k = r[keep], k[keep]
     z = share[r, k]
-    plot_px = max(100, height - 130)
+    plot_px = max(100, min(height - 120, 380))  # the square plot area, limited by the chart's width beside a panel
     size = max(3.0, 0.92 * plot_px / max(g, 1))
     cd = np.empty((len(r), 8), dtype=object)
     cd[:, 0] = [labels[i] for i in r]
@@ -247,7 +249,7 @@ def confusion_cells_chart(counts: np.ndarray, order: np.ndarray, classes: ClassT
     fig = go.Figure(go.Scatter(
         x=k, y=r, mode="markers", customdata=cd, showlegend=False,
         marker=dict(symbol="square", size=size, color=z, colorscale="Viridis", cmin=0, cmax=zmax, line=dict(width=0),
-                    colorbar=dict(title="share", tickformat=".0%")),
+                    colorbar=dict(title="share", tickformat=".0%", thickness=12, len=0.7)),
         hovertemplate="true: %{customdata[0]}<br>predicted: %{customdata[1]}<br>%{customdata[2]:,} samples, "
                       "%{customdata[3]:.1%} of the true class<br><i>click for the samples</i><extra></extra>"))
     edges = np.flatnonzero(np.array(gbin[1:]) != np.array(gbin[:-1])) + 1
@@ -257,7 +259,8 @@ def confusion_cells_chart(counts: np.ndarray, order: np.ndarray, classes: ClassT
         fig.add_shape(type="line", y0=p, y1=p, x0=-0.5, x1=g - 0.5, line=dict(color="#bbbbbb", width=1))
     show = g <= 40
     # rows carry the names, columns only the rank (the hover says the rest): more room for the cells
-    ytick = dict(tickvals=list(range(g)), ticktext=labels) if show else dict(showticklabels=False)
+    ytick = dict(tickvals=list(range(g)), ticktext=short, tickfont=dict(size=10)) if show else \
+        dict(showticklabels=False)
     xtick = dict(tickvals=list(range(g)), ticktext=[str(i + 1) for i in range(g)], tickangle=0,
                  tickfont=dict(size=9)) if show else dict(showticklabels=False)
     fig.update_xaxes(range=[-0.5, g - 0.5], title="predicted class (rank by train count, head → tail)",
