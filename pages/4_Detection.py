@@ -586,8 +586,39 @@ def thresholds_view() -> None:
     mm[2].metric(f"Median F1 threshold, {scheme.names[0]}", f"{head_ok['f1_threshold'].median():.3f}" if len(head_ok) else "n/a")
     st.caption(f"Precision / recall at IoU 0.5 on the evaluation images of **{th_name}** — thresholds tuned on the "
                "same images they are measured on are optimistic; tune on val, confirm on held-out data.")
-    st.dataframe(th, hide_index=True, width="stretch", height=330)
+    thr_event = st.dataframe(th, hide_index=True, width="stretch", height=330, key="det_thr_table",
+                             on_select="rerun", selection_mode="single-row")
     state.download_csv(th, f"thresholds_{th_name}.csv", key="dl_det_thr")
+    # the detections a class keeps at its operating threshold (a row of the table, or picked)
+    col = "f1_threshold" if which == "f1" else "target_threshold"
+    usable = th.dropna(subset=[col]).sort_values("image_count", kind="stable")
+    opts = [int(v) for v in usable["category_id"]]
+    label_of = {int(r.category_id): f"{r.name} (id {int(r.category_id)}, {which} threshold {getattr(r, col):.3f})"
+                for r in usable.itertuples()}
+    rows_sel = list(getattr(getattr(thr_event, "selection", None), "rows", None) or [])
+    k_pick = "det_thr_ex_pick"
+    seen = st.session_state.get("det_thr_ex_row")
+    if rows_sel and rows_sel != seen:  # a NEW row click picks its class
+        cid = int(th["category_id"].iloc[int(rows_sel[0])])
+        if cid in label_of:
+            st.session_state[k_pick] = cid
+    st.session_state["det_thr_ex_row"] = rows_sel
+    if st.session_state.get(k_pick) not in label_of:
+        st.session_state[k_pick] = None
+    pick = st.selectbox("The detections a class keeps at its threshold", opts, index=None, format_func=label_of.get,
+                        key=k_pick, placeholder="click a row of the table, or pick a class (rarest first)",
+                        help=f"The class's detections at or above its {which} threshold, matched at IoU 0.5 as the "
+                             "evaluator matched them (true and false positives), and the ground truth they leave "
+                             "unmatched.")
+    if pick is None:
+        ex.set_target("det_thr_ex", None)
+    else:
+        thr = float(usable.set_index("category_id").loc[pick, col])
+        ex.set_target("det_thr_ex", {"what": "threshold", "class_id": int(pick), "iou": 0.5, "threshold": thr,
+                                     "run": th_name})
+    ex.detection_examples(ds, "det_thr_ex", default_run=th_name, scheme=bins_spec, style=style, evaluation=evaluate,
+                          class_picker=False, outcome_picker=False,
+                          hint="Click a row (or pick a class): the detections it keeps at its operating threshold.")
     js = thresholds_to_json(cache[tkey], which)
     st.download_button(f"Download thresholds JSON ({len(js):,} classes)", json.dumps(to_jsonable(js), indent=1),
                        file_name=f"thresholds_{which}_{th_name}.json", mime="application/json",

@@ -119,3 +119,41 @@ def test_data_page_takes_a_detection_image_folder(tmp_path, monkeypatch):
     run_clean(at)
     assert any("2 of the first 3 images are under" in s.value for s in at.success)
     assert at.session_state["ts_det_dataset"].image_root == str((tmp_path / "imgs").resolve())
+
+
+def test_an_operating_threshold_opens_the_detections_it_keeps():
+    at = run_clean(_app())
+    ds = at.session_state["ts_det_dataset"]
+    name = next(iter(ds.results))
+    at.segmented_control(key="det_view").set_value("Operating thresholds")
+    run_clean(at)
+    assert any("click a row" in c.lower() for c in _captions(at))
+    from lt_core.detection import DetectionEvaluation, operating_thresholds
+
+    ev = [v for v in at.session_state["ts_det_eval_cache"].values() if isinstance(v, DetectionEvaluation)][0]
+    th = operating_thresholds(ev, target_precision=0.5, iou=0.5).dropna(subset=["f1_threshold"])
+    # a rare class with a threshold (the table's rarest with one)
+    row = th.sort_values("image_count", kind="stable").iloc[0]
+    cid = int(row["category_id"])
+    at.selectbox(key="det_thr_ex_pick").set_value(cid)
+    run_clean(at)
+    sel = at.session_state["det_thr_ex_target"]
+    assert sel["what"] == "threshold" and sel["threshold"] == pytest.approx(float(row["f1_threshold"]))
+    from lt_core.examples import detections_at_threshold
+
+    s = detections_at_threshold(ev, ds.gt, cid, float(row["f1_threshold"]), results=ds.results[name], cap=None)
+    tp = int((s.rows["outcome"] == "tp").sum())
+    fp = int((s.rows["outcome"] == "fp").sum())
+    # the boxes kept are the ones the threshold's precision / recall count
+    assert tp / (tp + fp) == pytest.approx(float(row["f1_precision"]))
+    assert tp / int(row["n_gt"]) == pytest.approx(float(row["f1_recall"]))
+    assert any(c.startswith(f"{s.title}: {s.total:,} box") or c.startswith(f"{s.title}: the first")
+               for c in _captions(at))
+    assert len(at.get("image")) == min(8, s.total)
+    # the target-precision threshold is used when it is the one exported
+    at.radio(key="det_thr_which").set_value("target")
+    run_clean(at)
+    tgt = at.session_state.get("det_thr_ex_target")
+    t2 = operating_thresholds(ev, target_precision=0.5, iou=0.5).set_index("category_id")
+    if tgt is not None:
+        assert tgt["threshold"] == pytest.approx(float(t2.loc[int(tgt["class_id"]), "target_threshold"]))
