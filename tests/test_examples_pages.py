@@ -169,3 +169,41 @@ def test_multilabel_thresholds_view_shows_what_the_fix_changed():
     D1 = threshold_decisions(p_test.scores, res.thresholds)
     broken = int(((D0[:, k] == Y[:, k]) & (D1[:, k] != Y[:, k])).sum())
     assert any(c.startswith(f"grief: broken by the fix: {broken:,} sample") for c in _captions(at))
+
+
+@pytest.mark.slow
+def test_retrain_page_shows_what_the_new_head_fixed_and_broke_in_a_clicked_bin():
+    ds = load_classification_demo("single-label")
+    at = AppTest.from_file(str(ROOT / "pages" / "7_Retrain.py"), default_timeout=180)
+    at.session_state["ts_cls_dataset"] = ds
+    run_clean(at)
+    at.number_input(key="rt_epochs").set_value(2)
+    at.button(key="rt_go").click()
+    run_clean(at)
+    job = at.session_state["rt_job"]
+    job.wait(120)
+    assert job.status == "done", job.message()
+    run_clean(at)
+    run_clean(at)
+    res = at.session_state["rt_results"][job.result.name]
+    split = "test"
+    y = ds.labels[split].y
+    p0, p1 = ds.runs["joint"].preds[split].labels, res.scores[split].argmax(1)
+    fixed, broken = int(((p0 != y) & (p1 == y)).sum()), int(((p0 == y) & (p1 != y)).sum())
+    assert any(e.label.endswith(f"{fixed:,} fixed, {broken:,} broken") for e in at.expander)
+    # a click on the tail bar of the per-bin chart (its target): the tail classes' changes only
+    from lt_core.bins import parse_bins
+
+    scheme = at.session_state["ts_bins"] if "ts_bins" in at.session_state else "imagenet-lt"
+    bins = np.asarray(ds.classes.bins(parse_bins(scheme)), dtype=object)
+    tail = [b for b in parse_bins(scheme).order(bins) if (bins == b).any()][-1]
+    in_tail = np.isin(y, np.flatnonzero(bins == tail))
+    at.session_state["rt_ex_target"] = {"what": "bin", "bin": tail, "run": job.result.name}
+    at.segmented_control(key="rt_ex_which").set_value("fixed")
+    run_clean(at)
+    exp = int(((p0 != y) & (p1 == y) & in_tail).sum())
+    assert exp > 0
+    assert any(c.startswith(f"The **{tail}** bin: {int((bins == tail).sum()):,} classes") for c in _captions(at)), \
+        _captions(at)
+    assert any(c.startswith(f"fixed by {job.result.name} · true") and
+               (f": {exp:,} sample" in c or f" of {exp:,} sample" in c) for c in _captions(at)), _captions(at)

@@ -467,13 +467,14 @@ def show_examples(ds, run: str, split: str, scheme: str, key: str, *, hint: str,
     show_selection(sel, content, key, csv_name=f"{safe}.csv")
 
 
-def changes_panel(ds, split: str, key: str, make: Callable[[str, int | None], Selection], *, names: tuple[str, str],
-                  csv_prefix: str = "changes") -> None:
-    """What a decision change fixed and broke: which (broken / fixed / both), an optional class
-    (from a click on the chart beside it, or picked), and the samples.
+def changes_panel(ds, split: str, key: str, make: Callable[[str, Any], Selection], *, names: tuple[str, str],
+                  csv_prefix: str = "changes", scheme: str | None = None) -> None:
+    """What a decision change fixed and broke: which (broken / fixed / both), an optional class or
+    bin (from a click on the chart beside it, or picked), and the samples.
 
-    ``make(which, class_id)`` returns the uncapped :class:`Selection`
-    (:func:`lt_core.examples.decision_changes`).
+    ``make(which, true_ids)`` returns the uncapped :class:`Selection`
+    (:func:`lt_core.examples.decision_changes`); ``true_ids`` is None (all classes), a class id, or
+    the class ids of a clicked bin (a ``{"what": "bin"}`` target; needs ``scheme``).
     """
     kw = f"{key}_which"
     c = st.columns([3, 2])
@@ -483,6 +484,13 @@ def changes_panel(ds, split: str, key: str, make: Callable[[str, int | None], Se
                                    help=f"broken: right with {names[0]}, wrong with {names[1]}; fixed: the other way.")
     tgt = target(key) or {}
     cls = tgt.get("class_id") if tgt.get("what") == "class" else None
+    if tgt.get("what") == "bin" and scheme is not None:
+        from lt_core.bins import parse_bins
+
+        bins = np.asarray(ds.classes.bins(parse_bins(scheme)), dtype=object)
+        cls = [int(i) for i in np.asarray(ds.classes.ids)[bins == tgt["bin"]]] or None
+        if cls is not None:
+            st.caption(f"The **{_md_escape(tgt['bin'])}** bin: {len(cls):,} classes.")
     if cls is not None and c[1].button("all classes", key=f"{key}_all", icon=":material/close:"):
         set_target(key, None)
         cls = None
