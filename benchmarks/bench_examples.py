@@ -3,7 +3,7 @@
 A GENERATED ImageNet-LT-style image list (``lt_core.data.synth_images``) with ``--n`` test images of
 one class (JPEG, ``--width`` x ``--height``, like ImageNet photos), a model's logits, and the
 Metrics page (streamlit.testing AppTest) with that class picked: its examples panel pages through
-the 1,000 candidates and renders one page of 12 thumbnails. Measured:
+the 1,000 candidates and renders one page of 9 thumbnails. Measured:
 
 * ``fresh page``   a new session opening the Metrics page with the class chosen (the whole first
   screen: metrics, charts and one page of thumbnails made now);
@@ -153,7 +153,7 @@ def main() -> None:
                     ("Metrics page rerun opening the class, cold", cold_page),
                     ("Metrics page rerun, warm (cached thumbnails)", warm_page),
                     ("Metrics page rerun, page 50 of the class", later_page),
-                    ("panel alone (selection + 12 thumbnails), cold", cold_panel),
+                    ("panel alone (selection + 9 thumbnails), cold", cold_panel),
                     ("panel alone, warm", warm_panel),
                     (f"eager: all {a.n:,} thumbnails (a non-lazy gallery)", eager)):
         print(f"{name:<44}{v:>10.3f}")

@@ -129,3 +129,25 @@ def test_generated_data_draws_on_a_labelled_canvas(tmp_path):
     miss = DetectionContent(g, r, table, tmp_path)  # a folder without the images: named in the message
     with pytest.raises(Exception, match="tried val/000000000001.png"):
         miss.source(1)
+
+
+def test_the_computed_outcomes_draw_the_same_picture(tmp_path):
+    """End to end: box_table (COCO matching + TIDE kinds) on the generated folder gives the outcomes
+    written by hand above, and the thumbnail drawn from it is the same picture, pixel for pixel."""
+    from lt_core.examples import box_table
+
+    g, r, hand = _scene(tmp_path)
+    computed = box_table(g, r, "lvis", style="coco")
+    key = ["image_id", "det_index", "ann_id"]
+    a = computed.sort_values(key).reset_index(drop=True)
+    b = hand.sort_values(key).reset_index(drop=True)
+    assert a[key + ["outcome", "tide_error"]].equals(b[key + ["outcome", "tide_error"]])
+    pics = []
+    for name, table in (("hand", hand), ("computed", computed)):
+        content = DetectionContent(g, r, table, tmp_path / "images", masks=True)
+        hl = table[table["det_index"] == 1].iloc[0].to_dict()
+        ov = content.overlay(1, highlight=hl, class_names=False)
+        pics.append(read_image(ThumbnailCache(tmp_path / f"t_{name}", fmt="png").get(
+            content.source(1), 400, {**ov, "line_width": 1}, size_hw=content.size_hw(1))))
+    assert np.array_equal(pics[0], pics[1])
+    assert (_ring(pics[1], [126, 24, 40, 90]) == hex_to_rgb(OUTCOME_COLORS["wrong_class"])).all()
