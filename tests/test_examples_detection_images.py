@@ -151,3 +151,20 @@ def test_the_computed_outcomes_draw_the_same_picture(tmp_path):
             content.source(1), 400, {**ov, "line_width": 1}, size_hw=content.size_hw(1))))
     assert np.array_equal(pics[0], pics[1])
     assert (_ring(pics[1], [126, 24, 40, 90]) == hex_to_rgb(OUTCOME_COLORS["wrong_class"])).all()
+
+
+def test_the_colour_key_shows_each_outcome_colour_with_its_words():
+    from lt_core.examples.detection import LEGEND_ITEMS
+    from lt_core.images import outcome_legend
+
+    key = outcome_legend(LEGEND_ITEMS, height=22, max_width=560)
+    assert key.dtype == np.uint8 and key.shape[2] == 3 and key.shape[1] <= 560 + 4
+    assert key.shape[0] % 22 == 0 and key.shape[0] >= 44  # eight items wrap onto lines of 22 px
+    for outcome, _ in LEGEND_ITEMS:  # every swatch's colour is there, as a block of pixels
+        rgb = np.array(hex_to_rgb(OUTCOME_COLORS[outcome]))
+        hit = (key == rgb).all(axis=2)
+        assert hit.sum() >= 100, outcome
+    one = outcome_legend([("tp", "true positive")])
+    assert one.shape[0] == 22 and (one == np.array(hex_to_rgb(OUTCOME_COLORS["tp"]))).all(axis=2).sum() == 12 * 12
+    with pytest.raises(Exception, match="unknown outcome"):
+        outcome_legend([("nope", "x")])

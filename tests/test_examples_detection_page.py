@@ -44,7 +44,7 @@ def test_a_class_and_a_tide_bar_open_their_boxes_on_generated_canvases(thumbs_tm
     sel = boxes_of_class(table, ds.classes, k, "errors", cap=None)
     assert any(c.startswith(f"{sel.title}: {sel.total:,} box") or c.startswith(f"{sel.title}: the first")
                for c in _captions(at))
-    assert len(at.get("image")) == min(8, sel.total)  # one page of pictures
+    assert len(at.get("image")) == min(8, sel.total) + 1  # one page of pictures and the colour key
     assert any("plain canvas" in c for c in _captions(at))  # generated data is said to be generated
     assert len(list(Path(thumbs_tmp).rglob("*.jpg"))) == min(8, sel.total)
     # the TIDE view: a bar (rare, Cls) opens the rare classes' wrong-class boxes: as many as the bar counts
@@ -149,7 +149,7 @@ def test_an_operating_threshold_opens_the_detections_it_keeps():
     assert tp / int(row["n_gt"]) == pytest.approx(float(row["f1_recall"]))
     assert any(c.startswith(f"{s.title}: {s.total:,} box") or c.startswith(f"{s.title}: the first")
                for c in _captions(at))
-    assert len(at.get("image")) == min(8, s.total)
+    assert len(at.get("image")) == min(8, s.total) + 1  # and the colour key
     # the target-precision threshold is used when it is the one exported
     at.radio(key="det_thr_which").set_value("target")
     run_clean(at)

@@ -362,6 +362,11 @@ def _short_line(r: pd.Series) -> str:
     return f"{mark} {r['true_name']} → {r['pred_name']}{tail}"
 
 
+def _short_name(name: str, n: int = 16) -> str:
+    """A file name cut in the middle to ``n`` characters (``n00000010_…379.jpg``); the full one is on hover."""
+    return name if len(name) <= n else f"{name[:n // 2]}…{name[-(n - n // 2 - 1):]}"
+
+
 def _show_images(rows: pd.DataFrame, content: SampleContent, thumbs) -> None:
     paths = content.image_paths(rows["row"].tolist())
     cols = st.columns(3)
@@ -374,7 +379,7 @@ def _show_images(rows: pd.DataFrame, content: SampleContent, thumbs) -> None:
                     st.image(str(thumbs.get(path, THUMB_SIDE)), width="stretch")
                 except InputError as e:
                     st.caption(f"cannot show `{content.relpath(r['row'])}`: {e}")
-            st.caption(f"{_short_line(r)}  \n`{Path(str(r['sample_id'])).name}`",
+            st.caption(f"{_short_line(r)}  \n{_md_escape(_short_name(Path(str(r['sample_id'])).name))}",
                        help=f"{_line(r)} · {r['sample_id']}")
 
 
@@ -416,13 +421,13 @@ def show_selection(sel: Selection, content: SampleContent | None, key: str, *, c
         st.dataframe(_table(rows), hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(c, format="percent")
                                     for c in ("confidence", "true_prob", "margin", "probability") if c in rows.columns})
-    c = st.columns([2, 3])
-    c[0].download_button(f"CSV of all {sel.total:,}", data=sel.to_csv, file_name=csv_name, mime="text/csv",
-                         key=f"{key}_csv", icon=":material/download:", on_click="ignore",
-                         help="Every row of the selection: sample ids, true and predicted classes, bins, scores "
-                              "(to relabel or to train on).")
+    # stacked, not side by side: the panel beside a chart is narrow (a button label would be cut)
+    st.download_button(f"CSV of all {sel.total:,}", data=sel.to_csv, file_name=csv_name, mime="text/csv",
+                       key=f"{key}_csv", icon=":material/download:", on_click="ignore",
+                       help="Every row of the selection: sample ids, true and predicted classes, bins, scores "
+                            "(to relabel or to train on).")
     if kind in ("image", "text"):
-        with c[1].expander(f"table of the first {shown.shown:,}"):
+        with st.expander(f"table of the first {shown.shown:,}"):
             st.dataframe(_table(shown.rows.drop(columns=["text"], errors="ignore")), hide_index=True,
                          width="stretch", height=260)
 

@@ -62,6 +62,15 @@ def det_content(det, name: str, table):
     return _memo(("det_content", name, str(root), id(table)), (det.gt, res, table), make)
 
 
+@st.cache_data(show_spinner=False)
+def _legend():
+    """The colour key of the drawn boxes (:data:`lt_core.examples.detection.LEGEND_ITEMS`)."""
+    from lt_core.examples.detection import LEGEND_ITEMS
+    from lt_core.images import outcome_legend
+
+    return outcome_legend(LEGEND_ITEMS, max_width=560)
+
+
 def _det_caption(r: pd.Series) -> str:
     from lt_core.examples import OUTCOME_LABELS
 
@@ -111,6 +120,7 @@ def show_detection_selection(sel: Selection, content, key: str, *, csv_name: str
         st.caption(":orange[Generated data: the boxes are drawn on a plain canvas of each image's size.]" if generated
                    else "No image folder given: the boxes are drawn on a plain canvas of each image's size. Give the "
                         "images' folder on the **Data** page (Detection tab) to see them on the photos.")
+    st.image(_legend(), width="content", caption="box colours: the highlighted box is drawn thick, the others dimmed")
     kz = f"{key}_zoom"
     cols = st.columns(2)
     for i, (_, r) in enumerate(rows.iterrows()):
@@ -131,12 +141,11 @@ def show_detection_selection(sel: Selection, content, key: str, *, csv_name: str
             except InputError as e:
                 st.caption(str(e))
             st.caption(_det_caption(r))
-    c = st.columns([2, 3])
-    c[0].download_button(f"CSV of all {sel.total:,}", data=sel.to_csv, file_name=csv_name, mime="text/csv",
-                         key=f"{key}_csv", icon=":material/download:", on_click="ignore",
-                         help="Every box of the selection: image id, detection position / annotation id, category, "
-                              "true category, score, IoU, outcome, bin and the boxes.")
-    with c[1].expander(f"table of the first {shown.shown:,}"):
+    st.download_button(f"CSV of all {sel.total:,}", data=sel.to_csv, file_name=csv_name, mime="text/csv",
+                       key=f"{key}_csv", icon=":material/download:", on_click="ignore",
+                       help="Every box of the selection: image id, detection position / annotation id, category, "
+                            "true category, score, IoU, outcome, bin and the boxes.")
+    with st.expander(f"table of the first {shown.shown:,}"):
         cols_ = [c_ for c_ in ("image_id", "det_index", "ann_id", "category", "true_category", "score", "iou",
                                "outcome", "bin", "stealer", "stealer_score") if c_ in shown.rows.columns]
         st.dataframe(shown.rows[cols_], hide_index=True, width="stretch", height=260)

@@ -30,7 +30,7 @@ from .selection import Selection
 
 __all__ = ["box_table", "boxes_of_class", "boxes_by_tide_error", "stealing_pair", "detections_at_threshold",
            "pr_point_threshold", "worst_boxes_per_class", "TIDE_OUTCOME",
-           "FP_KINDS", "OUTCOME_LABELS", "BOX_COLUMNS", "DETECTION_ORDER"]
+           "FP_KINDS", "OUTCOME_LABELS", "BOX_COLUMNS", "DETECTION_ORDER", "LEGEND_ITEMS"]
 
 DEFAULT_CAP = 200
 #: the false-positive kinds of the outcome table
@@ -39,6 +39,10 @@ FP_KINDS = ("duplicate", "wrong_class", "localization", "both", "background")
 OUTCOME_LABELS = {"tp": "true positive", "duplicate": "duplicate", "wrong_class": "wrong class",
                   "localization": "poor localisation", "both": "wrong class and box", "background": "background",
                   "ignored": "ignored", "missed": "missed ground truth", "fp": "false positive"}
+#: the colour key of a drawn detection example (outcome -> words), in the order a reader scans it
+LEGEND_ITEMS = (("gt", "ground truth"), ("tp", "true positive"), ("duplicate", "duplicate"),
+                ("wrong_class", "wrong class"), ("localization", "poor localisation"), ("both", "wrong class and box"),
+                ("background", "background"), ("missed", "missed ground truth"))
 BOX_COLUMNS = ["image_id", "det_index", "ann_id", "category_id", "category", "bin", "true_category_id",
                "true_category", "true_bin", "score", "iou", "outcome", "tide_miss", "tide_error", "x", "y", "w", "h",
                "ann_x", "ann_y", "ann_w", "ann_h"]

@@ -20,7 +20,7 @@ from ..errors import InputError
 from .masks import box_pixels, decode_segmentation, mask_outline
 
 __all__ = ["OUTCOME_COLORS", "CLASS_PALETTE", "class_color", "line_width_for", "font_size_for", "draw_annotations",
-           "generated_canvas", "hex_to_rgb", "contact_sheet"]
+           "generated_canvas", "hex_to_rgb", "contact_sheet", "outcome_legend"]
 
 #: colour of each box outcome (detection matching, issue 12) and of copy-paste roles
 OUTCOME_COLORS: dict[str, str] = {
@@ -287,3 +287,56 @@ def contact_sheet(images: Sequence[np.ndarray], captions: Sequence[str] | None =
                 text = text[:-2] + "…" if len(text) > 2 else ""
             d.text((x0, y0 + cell + 3), text, fill=(40, 40, 40), font=font)
     return np.asarray(sheet, dtype=np.uint8).copy()
+
+
+def outcome_legend(items: Sequence[tuple[str, str]], height: int = 22, font_px: int = 13, gap: int = 14,
+                   max_width: int = 900) -> np.ndarray:
+    """The colour key of the drawn boxes: a swatch in :data:`OUTCOME_COLORS` and its words per item.
+
+    Parameters
+    ----------
+    items : sequence of (outcome, words)
+        e.g. ``[("tp", "true positive"), ("missed", "missed ground truth")]``.
+    height : int
+        Height of one line of the key, pixels; items wrap onto more lines past ``max_width``.
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8, white background (each swatch bordered in grey, so the near-white
+    ground-truth colour shows).
+    """
+    from PIL import Image, ImageDraw
+
+    if not items:
+        raise InputError("a legend needs at least one item", field="items")
+    font = _font(int(font_px))
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    sw = max(8, int(height) - 8)
+    cells = []
+    for outcome, words in items:
+        if outcome not in OUTCOME_COLORS:
+            raise InputError(f"unknown outcome {outcome!r}", field="items", hint=", ".join(sorted(OUTCOME_COLORS)))
+        cells.append((outcome, str(words), sw + 5 + int(round(probe.textlength(str(words), font=font)))))
+    lines, cur, width = [], [], 0
+    for c in cells:
+        if cur and width + gap + c[2] > max_width:
+            lines.append(cur)
+            cur, width = [], 0
+        width += (gap if cur else 0) + c[2]
+        cur.append(c)
+    lines.append(cur)
+    W = max(sum(c[2] for c in ln) + gap * (len(ln) - 1) for ln in lines) + 4
+    H = int(height) * len(lines)
+    img = Image.new("RGB", (W, H), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    for li, ln in enumerate(lines):
+        x, y0 = 2, li * int(height)
+        top = y0 + (int(height) - sw) // 2
+        for outcome, words, w in ln:
+            d.rectangle([x, top, x + sw - 1, top + sw - 1], fill=hex_to_rgb(OUTCOME_COLORS[outcome]),
+                        outline=(120, 120, 120))
+            tb = d.textbbox((0, 0), words, font=font)
+            d.text((x + sw + 5 - tb[0], y0 + (int(height) - (tb[3] - tb[1])) // 2 - tb[1]), words, fill=(40, 40, 40),
+                   font=font)
+            x += w + gap
+    return np.asarray(img, dtype=np.uint8).copy()
