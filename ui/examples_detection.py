@@ -120,7 +120,8 @@ def show_detection_selection(sel: Selection, content, key: str, *, csv_name: str
         st.caption(":orange[Generated data: the boxes are drawn on a plain canvas of each image's size.]" if generated
                    else "No image folder given: the boxes are drawn on a plain canvas of each image's size. Give the "
                         "images' folder on the **Data** page (Detection tab) to see them on the photos.")
-    st.image(_legend(), width="content", caption="box colours: the highlighted box is drawn thick, the others dimmed")
+    st.image(_legend(), width="content")
+    st.caption("The row's box is drawn thick with its class and score; the image's other boxes dimmed.")
     kz = f"{key}_zoom"
     cols = st.columns(2)
     for i, (_, r) in enumerate(rows.iterrows()):
