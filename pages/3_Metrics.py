@@ -9,6 +9,7 @@ from lt_core.errors import InputError
 from lt_core.metrics import (ConfusionState, MIN_SUPPORT, class_deltas, error_destinations, ordered_confusion,
                              paired_bootstrap, report_from_state, runs_bin_table, runs_overall_table,
                              top_confusions, update)
+from lt_core.examples import decision_changes
 from lt_core.plots import metrics as mplots
 from ui import examples as ex
 from ui import state
@@ -262,10 +263,32 @@ with t4:
     if len(reports) > 1:
         deltas = class_deltas(reports, reference)
         if focus != reference:
-            st.plotly_chart(mplots.class_delta_chart(deltas, focus, scheme), key="m_delta")
+            delta_event = ex.chart_event(mplots.class_delta_chart(deltas, focus, scheme), "m_delta")
         st.caption("Tail-most bin first; within a bin the largest gains and losses first. low_support classes "
                    "(faded in the chart) have too few test samples to judge.")
         show_table(deltas, f"class_deltas_vs_{reference}_{split}.csv", "dl_deltas")
+        if focus != reference:  # the samples behind the deltas: what the run fixed and broke
+            ref_p, foc_p = ds.runs[reference].preds[split], ds.runs[focus].preds[split]
+
+            def _kind(p):
+                return "probs" if p.kind == "probs" else "logits"
+
+            def run_changes(which: str, class_id):
+                return decision_changes(ds.labels[split], ds.classes, scheme, ref_p.labels, foc_p.labels,
+                                        before_scores=ref_p.scores, after_scores=foc_p.scores,
+                                        kind=(_kind(ref_p), _kind(foc_p)), which=which, cap=None,
+                                        names=(reference, focus), true_ids=class_id)
+
+            y_split = ds.labels[split].y
+            n_fix = int(((ref_p.labels != y_split) & (foc_p.labels == y_split)).sum())
+            n_brk = int(((ref_p.labels == y_split) & (foc_p.labels != y_split)).sum())
+            st.markdown(f"**What {ex._md_escape(focus)} fixed and broke vs {ex._md_escape(reference)}** ({split}: "
+                        f"{n_fix:,} fixed, {n_brk:,} broken)")
+            st.caption("Click a class in the chart above (or pick one) for its samples only.")
+            ex.take_click(delta_event, "m_ex_runs", ex.class_of_point)
+            ex.class_picker("m_ex_runs", ds.classes, scheme, label="only the samples of a class", role_choice=False)
+            ex.changes_panel(ds, split, "m_ex_runs", run_changes, names=(reference, focus), scheme=scheme,
+                             csv_prefix=f"changes_{reference}_to_{focus}")
     else:
         st.info("Only one run: add another (Thresholds or Retrain pages, or load one on the Data page) to compare.",
                 icon=":material/info:")

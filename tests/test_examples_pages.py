@@ -207,3 +207,35 @@ def test_retrain_page_shows_what_the_new_head_fixed_and_broke_in_a_clicked_bin()
         _captions(at)
     assert any(c.startswith(f"fixed by {job.result.name} · true") and
                (f": {exp:,} sample" in c or f" of {exp:,} sample" in c) for c in _captions(at)), _captions(at)
+
+
+def test_metrics_page_shows_what_a_run_fixed_and_broke_vs_the_reference():
+    ds = load_classification_demo("single-label")
+    from lt_core.posthoc import log_prior
+
+    z = ds.runs["joint"].preds["test"].scores.astype(np.float64)
+    adjusted = (z - log_prior(ds.classes.train_count)).astype(np.float32)
+    ds.add_run(Run("adjusted", {"test": Predictions("test", "logits", scores=adjusted)}))
+    at = AppTest.from_file(METRICS, default_timeout=180)
+    at.session_state["ts_cls_dataset"] = ds
+    at.session_state["m_boot"] = 0
+    run_clean(at)
+    at.selectbox(key="m_ref").set_value("joint")
+    run_clean(at)
+    if at.selectbox(key="m_focus").value != "adjusted":
+        at.selectbox(key="m_focus").set_value("adjusted")
+        run_clean(at)
+    y = ds.labels["test"].y
+    p0, p1 = z.argmax(1), adjusted.argmax(1)
+    fixed, broken = int(((p0 != y) & (p1 == y)).sum()), int(((p0 == y) & (p1 != y)).sum())
+    assert any(m.value.startswith("**What adjusted fixed and broke vs joint** (test: " f"{fixed:,} fixed, {broken:,} broken")
+               for m in at.markdown)
+    # a click on a class of the per-class change chart (its target): that class's changes only
+    k = int(np.argmax(np.bincount(y[(p0 != y) & (p1 == y)], minlength=ds.classes.n_classes)))
+    at.session_state["m_ex_runs_target"] = {"what": "class", "class_id": int(ds.classes.ids[k])}
+    at.segmented_control(key="m_ex_runs_which").set_value("fixed")
+    run_clean(at)
+    exp = int(((p0 != y) & (p1 == y) & (y == k)).sum())
+    name = ds.classes.names[k]
+    assert any(c.startswith(f"fixed by adjusted · true {name}: ") and (f": {exp:,} sample" in c or f"of {exp:,} " in c)
+               for c in _captions(at)), _captions(at)

@@ -298,7 +298,9 @@ def error_destination_chart(dest: pd.DataFrame, scheme: str | BinScheme) -> go.F
 
 
 def class_delta_chart(deltas: pd.DataFrame, run: str, scheme: str | BinScheme, metric: str = "recall") -> go.Figure:
-    """Per-class change (run − reference) vs train count (log x, head on the left), coloured by bin."""
+    """Per-class change (run − reference) vs train count (log x, head on the left), coloured by bin.
+
+    Each marker's last ``customdata`` field is its class id (a click opens the class's changed samples)."""
     sch = parse_bins(scheme)
     fig = go.Figure()
     fig.add_hline(y=0, line=dict(color="#444444", width=1))
@@ -310,7 +312,7 @@ def class_delta_chart(deltas: pd.DataFrame, run: str, scheme: str | BinScheme, m
             x=x, y=d[col], mode="markers", name=name,
             marker=dict(color=bin_color(name, sch), size=7 if len(deltas) < 200 else 5,
                         opacity=np.where(d["low_support"], 0.25, 0.8)),
-            customdata=np.stack([d["name"], d["train_count"], d["support"]], axis=1),
+            customdata=np.stack([d["name"], d["train_count"], d["support"], d["class_id"]], axis=1),
             hovertemplate="<b>%{customdata[0]}</b><br>train %{customdata[1]:,} · test %{customdata[2]:,}<br>"
                           + metric + " change %{y:+.1%}<extra>" + name + "</extra>"))
     fig.update_xaxes(title="train samples of the class (log; head on the left)", type="log", dtick=1,
