@@ -5,7 +5,8 @@
     python3 dev.py test    # install what the tests need, run the whole suite
 
 Everything goes into ./.venv (created on first use, re-installed when a requirements file
-changes). Extra arguments go to streamlit / pytest, e.g. ``python3 dev.py test -k loaders``.
+changes). Extra arguments go to the app (``--workspace DIR``, streamlit options such as
+``--server.port 8502``) / pytest, e.g. ``python3 dev.py test -k loaders``.
 The app listens on 127.0.0.1 only unless given ``--server.address`` (README.md, "Safety").
 """
 from __future__ import annotations
@@ -76,7 +77,9 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)  # Streamlit reads .streamlit/config.toml from the working folder
     if cmd == "app":
         ensure_venv(dev=False)
-        os.execv(str(PY), [str(PY), "-m", "streamlit", "run", str(ROOT / "app.py"), *app_args(rest)])
+        # `tailscope app` of this checkout: the app's settings, every page routed by app.py from the start
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+        os.execve(str(PY), [str(PY), "-m", "lt_core", "app", *app_args(rest)], env)
     ensure_venv(dev=True)
     ensure_chromium()
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")

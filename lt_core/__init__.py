@@ -14,7 +14,8 @@ from .bins import NO_DATA, BinScheme, assign_bins, parse_bins
 from .errors import InputError
 
 __version__ = "0.1.0"
-SUBPACKAGES = ("data", "distribution", "metrics", "detection", "rebalance", "posthoc", "heads", "plots", "io")
+SUBPACKAGES = ("data", "distribution", "metrics", "detection", "rebalance", "posthoc", "heads", "plots", "io",
+               "workspace")
 __all__ = ["NO_DATA", "BinScheme", "assign_bins", "parse_bins", "InputError", "__version__", *SUBPACKAGES]
 
 

@@ -100,7 +100,7 @@ def _load(gt_path, dt_paths, fr_path, local: bool = False) -> None:
         for p, e in failed:
             state.show_error(e, f"Could not load {Path(p).name}")
         return
-    state.set_detection(newd)
+    state.set_detection(newd, train_frequencies=fr_path)  # kept in the workspace with its files
     st.session_state[CACHE] = {}
     st.rerun()
 

@@ -268,8 +268,13 @@ if k[0].button("Keep as run", icon=":material/add:", type="primary"):
             preds[s_] = Predictions(s_, "logits", scores=np.asarray(z, dtype=np.float32),
                                     labels=evaluator(s_).predict(tau), sample_ids=ds.labels[s_].sample_ids,
                                     source=f"{method} of {run_name}")
-        ds.add_run(Run(new_name, preds, source=f"{method}, τ = {tau:.2f} (tuned on {tune_split}: {tuned_tau:.2f})",
-                       description=f"{method} of {run_name}"))
+        adj = (logit_adjustment_spec(counts, tau, input_kind="probs" if run.preds[splits[0]].kind == "probs" else "logits",
+                                     pseudo_count=pseudo, class_ids=ds.classes.ids, class_names=ds.classes.names,
+                                     tuning={"tuned_on": tune_split, "objective": objective, "tuned_tau": tuned_tau})
+               if method == LA else tau_norm_spec(ds.classifier.W, tau, class_ids=ds.classes.ids,
+                                                  class_names=ds.classes.names, tuning={"tuned_on": tune_split}))
+        state.add_run(ds, Run(new_name, preds, source=f"{method}, τ = {tau:.2f} (tuned on {tune_split}: {tuned_tau:.2f})",
+                              description=f"{method} of {run_name}"), {"adjustment": adj})
         st.success(f"Added run **{new_name}** ({', '.join(preds)}). Compare it with **{run_name}** on the Metrics page.",
                    icon=":material/check:")
     except InputError as e:
@@ -373,7 +378,10 @@ if e[2].button("Keep biased argmax as run", icon=":material/add:", key="t_keep_b
                                  sample_ids=ds.labels[s_].sample_ids, source=f"per-class {t_obj} thresholds")
                  for s_ in splits}
         name = f"{run_name} + thresholds ({t_obj})"
-        ds.add_run(Run(name, preds, source=f"one-vs-rest thresholds ({t_obj}) tuned on {tune_split}"))
+        state.add_run(ds, Run(name, preds, source=f"one-vs-rest thresholds ({t_obj}) tuned on {tune_split}"),
+                      {"thresholds": thresholds_spec(thr.thresholds, objective=t_obj, targets=thr.targets,
+                                                     class_ids=ds.classes.ids, class_names=ds.classes.names,
+                                                     tuning={"tuned_on": tune_split})})
         st.success(f"Added run **{name}**. Compare it on the Metrics page.", icon=":material/check:")
     except InputError as err:
         state.show_error(err, "keep as run")

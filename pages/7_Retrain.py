@@ -199,7 +199,7 @@ def _progress() -> None:
         results[res.name] = res
         st.session_state["rt_pick"] = res.name
         run = res.to_run()
-        ds.add_run(run)
+        state.add_run(ds, run, {"head": res})  # kept in the workspace with its head (safetensors + head.json)
         if report_split:
             rows.append(experiment_row(res, y_rep, tc, scheme, report_split))
         st.rerun(scope="app")

@@ -1,7 +1,9 @@
 """Shared fixtures: paths to the real test data shipped in tests/data."""
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,16 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# workspaces made by the tests (and by the app servers they start) never go to the user's home
+os.environ["TAILSCOPE_HOME"] = tempfile.mkdtemp(prefix="tailscope-test-home-")
+os.environ.pop("TAILSCOPE_WORKSPACE", None)
+
+
+@pytest.fixture(autouse=True)
+def _own_workspaces(tmp_path_factory, monkeypatch):
+    """Each test sees its own empty workspace root (``$TAILSCOPE_HOME/workspaces``)."""
+    monkeypatch.setenv("TAILSCOPE_HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.delenv("TAILSCOPE_WORKSPACE", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -56,4 +56,4 @@ def test_data_page_shows_loader_errors_as_messages(tmp_path):
     at.button[0].click()
     _run(at)
     errors = [e.value for e in at.error]
-    assert errors and "no label column" in errors[0] and str(bad) in errors[0]
+    assert errors and "no label column" in errors[0] and bad.name in errors[0]  # the file as the user named it

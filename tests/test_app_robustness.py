@@ -70,17 +70,22 @@ def test_bad_upload_shows_one_error_naming_file_and_field(name, files, expect):
     assert "--" not in errors[0]                                                  # no CLI flags in the app
 
 
+def _det_load(at: AppTest):
+    """The Data page's detection form's Load (the second "Load": the classification form's comes first)."""
+    return [b for b in at.button if b.label == "Load"][1]
+
+
 def test_bad_detection_uploads_name_the_file():
     at = _app()
     at.file_uploader(key="up_gt").set_value(("gt.json", js(gt())[:-20], "application/json"))
-    at.button[1].click().run()
+    _det_load(at).click().run()
     assert not at.exception
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "gt.json (uploaded)" in errors[0] and "invalid JSON" in errors[0]
     at.file_uploader(key="up_gt").set_value(("gt.json", js(gt()), "application/json"))
     at.file_uploader(key="up_dt").set_value([("dt.json", js([{"image_id": 1, "category_id": 9, "bbox": [1, 1, 2, 2],
                                                               "score": 0.5}]), "application/json")])
-    at.button[1].click().run()
+    _det_load(at).click().run()
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "dt.json (uploaded)" in errors[0] and "category_id" in errors[0]
 
@@ -185,6 +190,9 @@ def test_an_unexpected_exception_is_one_line_and_please_report(monkeypatch):
         raise RuntimeError("could not convert string to float: 'tall' in /secret/path")
 
     monkeypatch.setattr(lt_core.data, "build_classification_dataset", boom)
+    import ui.state  # the Data page builds datasets part by part (ui.state.edit_classification)
+
+    monkeypatch.setattr(ui.state, "assemble_classification", lambda *a, **k: boom())
     at = _app()
     errors = _upload(at, {"up_tr": ("train.csv", TRAIN_CSV)})
     assert len(errors) == 1 and "unexpected RuntimeError" in errors[0] and "please report" in errors[0]

@@ -49,3 +49,41 @@ def test_zero_train_classes_are_never_dropped():
 def test_bad_specs_raise_input_error(spec):
     with pytest.raises(InputError):
         parse_bins(spec)
+
+
+# ---------------------------------------------------------------- the scheme that fits the data
+from lt_core.bins import choose_bin_scheme  # noqa: E402
+
+
+def test_choose_lvis_when_categories_carry_frequency(root_dir):
+    import pandas as pd
+
+    cats = pd.read_csv(root_dir / "lt_core/assets/lvis_v1_categories.csv", keep_default_na=False)
+    c = choose_bin_scheme(cats["image_count"].to_numpy(), frequency=cats["frequency"].to_numpy(), detection=True)
+    assert c.spec == "lvis" and "reproduce" in c.reason
+    # counts recomputed on an evaluation subset no longer match the field: still lvis, and it says so
+    c2 = choose_bin_scheme(np.minimum(cats["image_count"].to_numpy(), 3), frequency=cats["frequency"].to_numpy())
+    assert c2.spec == "lvis" and "not the train counts" in c2.reason
+
+
+def test_choose_from_a_group_column_reproduces_it_exactly():
+    rng = np.random.default_rng(0)
+    n = rng.integers(1, 3000, 400)
+    g = np.where(n > 500, "head", np.where(n >= 50, "body", "tail")).astype(object)
+    c = choose_bin_scheme(n, groups=g, group_column="tier")
+    assert c.spec.startswith("custom:") and "'tier'" in c.reason
+    b = assign_bins(n, c.spec)
+    mapping = {"many": "head", "medium": "body", "few": "tail"}
+    assert all(mapping[x] == y for x, y in zip(b, g))
+    # groups that are not count ranges cannot be bins by train count: the standard scheme, and why
+    shuffled = rng.permutation(g)
+    c2 = choose_bin_scheme(n, groups=shuffled, group_column="tier")
+    assert c2.spec == "imagenet-lt" and "not a set of train-count ranges" in c2.reason
+
+
+def test_choose_defaults_for_classification_and_detection():
+    assert choose_bin_scheme(np.array([5, 50, 500])).spec == "imagenet-lt"
+    assert choose_bin_scheme(np.array([5, 50, 500]), detection=True).spec == "lvis"
+    # every class in one imagenet-lt bin: thirds by rank instead
+    assert choose_bin_scheme(np.array([200, 300, 5000, 12000])).spec == "quantile:3"
+    assert choose_bin_scheme(np.zeros(4), default="quantile:3").spec == "quantile:3"

@@ -99,7 +99,7 @@ def _load_form() -> None:
     except (InputError, OSError, ValueError) as e:
         state.show_error(e, "Could not load")
         return
-    state.set_detection(newd)
+    state.set_detection(newd, train_frequencies=fr_path)  # kept in the workspace with its files
     st.success(f"Loaded {newd.name}: {newd.gt.n_images:,} images, {len(newd.results)} results files")
     st.rerun()
 

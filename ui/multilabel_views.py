@@ -427,7 +427,7 @@ def thresholds_view(ds: ClassificationDataset, scheme: str) -> None:
                     preds[s_] = Predictions(s_, "logits", scores=z, sample_ids=p.sample_ids,
                                             source=f"prior correction of {run_name}",
                                             thresholds=np.full(ds.classes.n_classes, t_logit))
-            ds.add_run(Run(new_name, preds, source=f"{label}, tuned on {tune_split}", description=label))
+            state.add_run(ds, Run(new_name, preds, source=f"{label}, tuned on {tune_split}", description=label))
             st.success(f"Added run **{new_name}** ({', '.join(preds)}). Compare it with **{run_name}** on the Metrics "
                        "page.", icon=":material/check:")
         except InputError as e:
@@ -586,7 +586,7 @@ def retrain_view(ds: ClassificationDataset, scheme: str) -> None:
             res = job.result
             results[res.name] = res
             st.session_state["rt_ml_pick"] = res.name
-            ds.add_run(res.to_run())
+            state.add_run(ds, res.to_run(), {"head": res})  # kept in the workspace with its head
             if report_split:
                 rows.append(ml_experiment_row(res, Y_rep, ds.classes, scheme, report_split))
             st.rerun(scope="app")

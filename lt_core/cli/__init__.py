@@ -21,7 +21,7 @@ from typing import NoReturn
 
 from ..errors import InputError
 
-__all__ = ["main", "SUBCOMMAND_MODULES", "SUBCOMMANDS"]
+__all__ = ["main", "main_entry", "SUBCOMMAND_MODULES", "SUBCOMMANDS"]
 
 #: subcommand name -> (module in this package, one-line help); the order shown in --help
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -40,6 +40,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "augment": ("augment", "tail-aware copy-paste (and photometric augmentation) of a COCO / LVIS dataset, written as "
                            "a new dataset"),
     "convert": ("convert", "stream scores, labels, COCO / LVIS ground truth or results into partitioned Parquet for --dask"),
+    "workspace": ("workspace", "list workspaces, show what one holds, evaluate a run kept in one"),
+    "app": ("app", "start the Tailscope app in the browser (Streamlit), optionally on a workspace folder"),
 }
 SUBCOMMAND_MODULES = [m for m, _ in SUBCOMMANDS.values()]
 REPORT_URL = "the Tailscope issue tracker"
@@ -72,7 +74,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_line, description=getattr(mod, "DESCRIPTION", mod.HELP),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
-        p.set_defaults(_run=mod.run, _io=getattr(mod, "io_paths", None))
+        p.set_defaults(_run=mod.run, _io=getattr(mod, "io_paths", None),
+                       _extra=bool(getattr(mod, "ACCEPTS_EXTRA", False)))
     return parser
 
 
@@ -96,7 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         command = _command_of(argv)
         parser = build_parser(command if command in SUBCOMMANDS else None)
         try:
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
+            if extra:
+                if not getattr(args, "_extra", False):
+                    parser.parse_args(argv)  # the one-line usage error for the unknown options
+                args.extra = extra  # e.g. `app --server.port 8502`: options for streamlit
         except SystemExit as e:  # --help (0) or a one-line usage error (2): a return code, in-process too
             return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
         if not getattr(args, "command", None):
@@ -126,3 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unexpected {type(e).__name__}: {_one_line(e)} — this is a Tailscope bug; please report it "
               f"to {REPORT_URL} with the command line (TAILSCOPE_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
+
+
+def main_entry() -> int:
+    """The installed ``tailscope`` command: :func:`main` under that name."""
+    os.environ.setdefault("TAILSCOPE_PROG", "tailscope")
+    return main()

@@ -80,7 +80,8 @@ def build_classification_dataset(
     runs : {run name: {split: path}}
         Scores or predicted labels per split (e.g. ``{"resnet50": {"test": "scores.npy"}}``).
     features : {split: path}, optional
-        Frozen features (N x D) for head retraining; row i belongs to label row i.
+        Frozen features (N x D) for head retraining; row i belongs to label row i (or matched by
+        sample id, or subset to the rows the labels kept: :func:`~lt_core.data.parts.fit_features`).
     classifier : path, optional
         The original classifier weights (C x D, bias C).
     multi_label : {"error", "auto", "multi", "first", "drop"}
@@ -89,60 +90,41 @@ def build_classification_dataset(
         ("multi"), or a single-label one keeping the first label / dropping such rows (counted).
         In a multi-label dataset every split is :class:`~lt_core.data.schema.MultiLabels`, the
         train counts are train positives and scores in [0, 1] are read as per-class probabilities.
-    """
-    from .multilabel import as_multilabels, multilabel_score_kind
 
-    label_paths = tuple(p for p in (test_labels, val_labels) if p is not None)
-    classes, train = resolve_classes(train_labels, train_counts, class_names, label_paths, multi_label)
-    labels: dict[str, Labels] = {}
-    if train is not None:
-        labels["train"] = train
-    for split, path in (("val", val_labels), ("test", test_labels)):
-        if path is not None:
-            labels[split], _ = L.load_labels(path, classes, split=split, multi_label=multi_label)
-    if any(getattr(lab, "multi_label", False) for lab in labels.values()):  # one kind for every split
-        labels = {s: as_multilabels(lab, classes.n_classes) for s, lab in labels.items()}
-    ds = ClassificationDataset(name, classes, labels)
+    The same path as the Data page: :func:`~lt_core.data.parts.assemble_classification` on a
+    :class:`~lt_core.data.parts.ClassificationParts`.
+    """
+    from .parts import ClassificationParts, FileRef, RunPart, assemble_classification
+
+    def ref(p):
+        return None if p is None else FileRef.of(p, str(p))
+
+    parts = ClassificationParts(name=name, train_labels=ref(train_labels), train_counts=ref(train_counts),
+                                class_names=ref(class_names), val_labels=ref(val_labels), test_labels=ref(test_labels),
+                                features={s: ref(p) for s, p in (features or {}).items() if p is not None},
+                                classifier=ref(classifier), multi_label=multi_label)
     for run_name, per_split in (runs or {}).items():
         if not str(run_name).strip():
             raise InputError("a run needs a name", field="run name")
-        run = Run(str(run_name), source=", ".join(str(p) for p in per_split.values()))
-        for split, path in per_split.items():
-            run.preds[split] = L.load_predictions(path, classes, split, labels.get(split))
-            p = run.preds[split]
-            if ds.multi_label:
-                if p.scores is None:
-                    raise InputError("holds one predicted class per sample; a multi-label run needs N x C scores "
-                                     "(per-class probabilities or logits)", str(path), "scores")
-                p.kind = multilabel_score_kind(p.scores)  # independent per-class probabilities, or logits
-        ds.add_run(run)
-    dim = None
-    for split, path in (features or {}).items():
-        f = L.load_features(path, split)
-        if split in labels and len(f.X) != len(labels[split]):
-            raise InputError(f"{len(f.X)} feature rows but {len(labels[split])} {split} labels", str(path))
-        if dim is not None and f.dim != dim:
-            raise InputError(f"feature dimension {f.dim} differs from the other splits' {dim}", str(path))
-        dim = f.dim
-        ds.features[split] = f
-    if classifier is not None:
-        clf = L.load_classifier(classifier)
-        if clf.W.shape[0] != classes.n_classes:
-            raise InputError(f"classifier has {clf.W.shape[0]} rows but the dataset has {classes.n_classes} classes",
-                             str(classifier), "weight")
-        if dim is not None and clf.W.shape[1] != dim:
-            raise InputError(f"classifier input dimension {clf.W.shape[1]} but features have {dim}",
-                             str(classifier), "weight")
-        ds.classifier = clf
-    return ds
+        parts.runs[str(run_name)] = RunPart({s: ref(p) for s, p in per_split.items()})
+    return assemble_classification(parts, require_train=False)
 
 
 def build_detection_dataset(gt: PathLike, results: Mapping[str, PathLike] | None = None,
-                            name: str | None = None) -> DetectionDataset:
-    """Load COCO / LVIS ground truth and any number of named COCO results files."""
+                            name: str | None = None, train_frequencies: PathLike | None = None) -> DetectionDataset:
+    """Load COCO / LVIS ground truth and any number of named COCO results files.
+
+    ``train_frequencies``: the training ground truth, an LVIS category file or a counts CSV whose
+    per-category train counts (and LVIS frequency letters) define the bins
+    (:func:`lt_core.detection.load_detection_frequencies`, :func:`lt_core.detection.apply_frequencies`).
+    """
     from ..detection import load_results_fast  # a low-memory reader; same checks as load_detection_results
 
     g = L.load_detection_gt(gt)
+    if train_frequencies is not None:
+        from ..detection import apply_frequencies, load_detection_frequencies
+
+        g = apply_frequencies(g, load_detection_frequencies(train_frequencies, g))
     ds = DetectionDataset(name or Path(gt).name, g)
     for rname, path in (results or {}).items():
         ds.results[str(rname)] = load_results_fast(path, g, str(rname))

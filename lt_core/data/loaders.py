@@ -49,13 +49,14 @@ class _LazyPandas:
 pd = _LazyPandas()
 
 from ..errors import InputError
+from .names import display_name, file_name, shown_as
 from .schema import (SPLITS, ClassifierWeights, ClassTable, DetectionGT, DetectionResults, Features, Labels,
                      Predictions)
 
 __all__ = [
     "load_labels", "load_label_splits", "load_train_counts", "load_class_names", "load_predictions",
     "load_features", "load_classifier", "load_detection_gt", "load_detection_results", "read_json",
-    "sniff", "MAX_FILE_BYTES", "max_file_bytes", "format_bytes",
+    "sniff", "MAX_FILE_BYTES", "max_file_bytes", "format_bytes", "shown_as",
 ]
 
 #: Largest input file accepted (bytes), unless ``TAILSCOPE_MAX_FILE_BYTES`` says otherwise (see
@@ -109,7 +110,11 @@ _IMG_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", "
 # file level helpers
 # ----------------------------------------------------------------------------------------------
 def _name(path) -> str:
-    return str(path)
+    return display_name(path)
+
+
+def _file_name(path) -> str:
+    return file_name(path)
 
 
 def _check_file(path, what: str = "file") -> Path:
@@ -140,7 +145,8 @@ def _head(p: Path, n: int = 8) -> bytes:
 
 
 def _suffixes(p: Path) -> list[str]:
-    return [s.lower() for s in p.suffixes]
+    """Lower-case suffixes of the file's name as the user knows it (an upload's temp name may have none)."""
+    return [s.lower() for s in Path(_file_name(p)).suffixes]
 
 
 def _base_ext(p: Path) -> str:
@@ -477,8 +483,13 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
         for s in SPLITS:
             m = sp == s
             if m.any() and (split is None or split == s):
-                out[s] = Labels(idx[m], s, None if ids is None else ids[m], _name(p),
-                                texts=None if texts is None else texts[m])
+                rows = np.flatnonzero(m)
+                notes = ()
+                if len(rows) < len(df):
+                    others = ", ".join(f"{o} {int((sp == o).sum()):,}" for o in SPLITS if o != s and (sp == o).any())
+                    notes = (f"kept the {len(rows):,} rows with {spc} = {s} of {len(df):,} (the other rows: {others})",)
+                out[s] = Labels(idx[m], s, None if ids is None else ids[m], _name(p), notes, file_rows=rows,
+                                file_n_rows=len(df), texts=None if texts is None else texts[m])
         if split is not None and split not in out:
             raise InputError(f"no rows with split '{split}' (found {sorted(set(sp))})", _name(p), spc)
     else:
@@ -533,7 +544,7 @@ def _looks_like_table(p: Path) -> bool:
 
 def _split_from_name(p: Path) -> str:
     """The split a file name suggests (``*_test.txt`` -> test, ``dev.tsv`` -> val), else train."""
-    n = p.name.lower()
+    n = _file_name(p).lower()
     for k, v in (("train", "train"), ("val", "val"), ("dev", "val"), ("test", "test")):
         if k in n:
             return v
@@ -542,6 +553,7 @@ def _split_from_name(p: Path) -> str:
 
 def _load_text_list(p: Path, classes: ClassTable | None, split: str, multi_label: str = "error"):
     lines = [ln.strip() for ln in _read_text(p).splitlines()]
+    n_comments = sum(1 for ln in lines if ln.startswith("#"))
     lines = [ln for ln in lines if ln and not ln.startswith("#")]
     if not lines:
         raise InputError("the list has no lines", _name(p))
@@ -562,7 +574,8 @@ def _load_text_list(p: Path, classes: ClassTable | None, split: str, multi_label
     if ml_out is not None:  # 'path a,b' lines: several labels per sample
         return ml_out
     idx, classes = _labels_to_index(raw, classes, p, "label")
-    return {split: Labels(idx, split, ids, _name(p))}, classes
+    notes = (f"skipped {n_comments:,} comment lines (starting with #)",) if n_comments else ()
+    return {split: Labels(idx, split, ids, _name(p), notes)}, classes
 
 
 def _is_goemotions_tsv(p: Path) -> bool:
@@ -591,10 +604,12 @@ def _load_image_folder(p: Path, classes: ClassTable | None, split: str):
     if not subdirs:
         raise InputError("expected one sub-folder per class, found none", _name(p))
     names, ys, ids = [], [], []
+    skipped = 0
     for k, d in enumerate(subdirs):
-        files = sorted(str(f.relative_to(p)) for f in d.rglob("*")
-                       if f.is_file() and not f.name.startswith(".")
-                       and (f.suffix.lower() in _IMG_EXT or not f.suffix))
+        every = [f for f in d.rglob("*") if f.is_file()]
+        files = sorted(str(f.relative_to(p)) for f in every
+                       if not f.name.startswith(".") and (f.suffix.lower() in _IMG_EXT or not f.suffix))
+        skipped += len(every) - len(files)
         names.append(d.name)
         ids.extend(files)
         ys.extend([d.name] * len(files))
@@ -603,7 +618,8 @@ def _load_image_folder(p: Path, classes: ClassTable | None, split: str):
     if classes is None:
         classes = ClassTable(np.arange(len(names)), names, np.zeros(len(names), np.int64), source=_name(p))
     idx = classes.index_of_names(np.array(ys, dtype=object), _name(p), "folder")
-    return Labels(idx, split, np.array(ids, dtype=object), _name(p), image_root=str(p.resolve())), classes
+    notes = (f"skipped {skipped:,} files that are hidden or not images (by extension)",) if skipped else ()
+    return Labels(idx, split, np.array(ids, dtype=object), _name(p), notes, image_root=str(p.resolve())), classes
 
 
 def load_class_names(path) -> list[str]:
@@ -625,6 +641,7 @@ def load_class_names(path) -> list[str]:
 _COUNT_COLS = ("count", "train_count", "image_count", "train_single", "n", "train", "num_samples", "samples")
 _CID_COLS = ("class_id", "id", "label", "category_id", "class")
 _NAME_COLS = ("name", "class_name", "emotion", "category", "label_name")
+_GROUP_COLS = ("shot_group", "shot", "group", "bin", "frequency_group", "many_medium_few")
 
 
 def load_train_counts(path, count_col: str | None = None) -> ClassTable:
@@ -652,14 +669,28 @@ def load_train_counts(path, count_col: str | None = None) -> ClassTable:
         ids = np.arange(len(df))
     namec = _find_col(df, _NAME_COLS, None, p, "name")
     names = df[namec].astype(str).to_numpy() if namec else np.array([str(i) for i in ids], dtype=object)
-    inst = freq = None
+    inst = freq = groups = None
+    notes = [f"train counts from column '{cnt}'" + (f", class ids from '{cid}'" if cid else ", class ids 0..C-1 "
+                                                    "by row") + (f", names from '{namec}'" if namec else "")]
     if "instance_count" in df.columns:
         inst = _int_column(df["instance_count"], p, "instance_count", "instance counts")
     if "frequency" in df.columns and df["frequency"].isin(["r", "c", "f"]).all():
         freq = df["frequency"].to_numpy(dtype=object)
+        notes.append("LVIS frequency (r / c / f) from column 'frequency'")
+    gcol = _find_col(df, _GROUP_COLS, None, p, "group")
+    if gcol is not None:
+        g = df[gcol].astype(str).str.strip()
+        if (g != "").all() and 2 <= g.nunique() <= 20:
+            groups = g.to_numpy(dtype=object)
+            notes.append(f"per-class groups from column '{gcol}' ({', '.join(sorted(g.unique()))})")
+        else:
+            notes.append(f"column '{gcol}' ignored as a group column (empty values or not 2-20 distinct groups)")
     order = np.argsort(ids, kind="stable")
+    if not np.array_equal(order, np.arange(len(order))):
+        notes.append("rows sorted by class id")
     return ClassTable(ids[order], names[order], counts[order],
-                      None if inst is None else inst[order], None if freq is None else freq[order], _name(p))
+                      None if inst is None else inst[order], None if freq is None else freq[order], _name(p),
+                      groups=None if groups is None else groups[order], group_column=gcol or "", notes=tuple(notes))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -760,6 +791,7 @@ def load_predictions(path, classes: ClassTable, split: str = "test", labels: Lab
     C = classes.n_classes
     ext = _base_ext(p)
     ids = None
+    notes: list[str] = []
     if ext in (".npy", ".npz"):
         arr, ids, key = _load_array_file(p, ("scores", "logits", "probs", "probabilities", "preds", "labels", "y_pred"))
         field = key
@@ -770,6 +802,9 @@ def load_predictions(path, classes: ClassTable, split: str = "test", labels: Lab
             raise InputError(f"expected a numeric array, got dtype {arr.dtype}", _name(p), field)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
+            notes.append("an N x 1 array read as N predicted class ids")
+        if arr.ndim == 2 and arr.dtype != np.float32 and arr.dtype.kind == "f":
+            notes.append(f"{arr.dtype} scores stored as float32")
         if arr.ndim == 2:
             if arr.dtype.kind in "iu" and key not in ("scores", "logits", "probs", "probabilities"):
                 raise InputError(f"a 2-D integer array {arr.shape}: expected float scores (N x C)", _name(p), field)
@@ -838,13 +873,22 @@ def load_predictions(path, classes: ClassTable, split: str = "test", labels: Lab
         else:
             pred_idx = pred_idx[take]
         ids = np.asarray(labels.sample_ids)
+        notes.append(f"rows matched to the {labels.split} labels by sample id")
+        if n > len(take):
+            notes.append(f"ignored {n - len(take):,} of {n:,} predictions whose sample ids are not in the "
+                         f"{labels.split} labels")
     if scores is not None:
         k = kind or _score_kind(scores)
         if k not in ("logits", "probs"):
             raise InputError(f"kind must be logits or probs, got {k}", _name(p))
+        if kind is None:
+            notes.append("read as probabilities (every row in [0, 1] and summing to 1)" if k == "probs"
+                         else "read as logits (rows are not probabilities)")
         return Predictions(split, k, scores=np.ascontiguousarray(scores, dtype=np.float32), sample_ids=ids,
-                           source=_name(p))
-    return Predictions(split, "labels", labels=pred_idx.astype(np.int64), sample_ids=ids, source=_name(p))
+                           source=_name(p), notes=tuple(notes))
+    notes.append("predicted class ids (no scores: accuracy-type metrics only)")
+    return Predictions(split, "labels", labels=pred_idx.astype(np.int64), sample_ids=ids, source=_name(p),
+                       notes=tuple(notes))
 
 
 def _score_columns(cols: list[str], classes: ClassTable) -> list[str] | None:
@@ -867,6 +911,7 @@ def load_features(path, split: str = "train") -> Features:
     p = _check_file(path, "feature file")
     ext = _base_ext(p)
     ids = None
+    notes: list[str] = []
     if ext in (".npy", ".npz"):
         X, ids, key = _load_array_file(p, ("X", "features", "feats", "x", "embeddings"))
     elif ext == ".parquet" or sniff(p) == "parquet":
@@ -875,6 +920,7 @@ def load_features(path, split: str = "train") -> Features:
         if idc:
             ids = df[idc].astype(str).to_numpy(dtype=object)
             df = df.drop(columns=[idc])
+            notes.append(f"column '{idc}' read as sample ids, not as a feature")
         bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
         if bad:
             raise InputError(f"non-numeric feature columns {bad[:5]}", _name(p), str(bad[0]),
@@ -889,13 +935,15 @@ def load_features(path, split: str = "train") -> Features:
         raise InputError(f"expected a 2-D array N x D, got shape {X.shape}", _name(p), key)
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise InputError(f"empty feature array {X.shape}", _name(p), key)
+    if X.dtype != np.float32:
+        notes.append(f"{X.dtype} features converted to float32")
     if X.dtype.kind == "f" and X.dtype != np.float32:
         _check_finite(X, p, key)
     with np.errstate(over="ignore"):
         X = np.ascontiguousarray(X, dtype=np.float32)
     if not np.isfinite(X).all():
         _check_finite(X, p, key, hint="features must be finite numbers within the float32 range (|x| < 3.4e38)")
-    return Features(X, split, ids, _name(p))
+    return Features(X, split, ids, _name(p), notes=tuple(notes))
 
 
 def _torch_load_message(e: BaseException) -> str:
@@ -981,7 +1029,13 @@ def load_classifier(path) -> ClassifierWeights:
         raise InputError(f"bias has shape {b.shape}, expected ({W.shape[0]},)", _name(p), bkey)
     if not (np.isfinite(W).all() and np.isfinite(b).all()):
         raise InputError("non-finite classifier weights", _name(p), wkeys[0] if not np.isfinite(W).all() else bkey)
-    return ClassifierWeights(W, b, _name(p))
+    notes = [f"weight '{wkeys[0]}' {W.shape[0]:,} x {W.shape[1]:,}"
+             + (f", bias '{bkey}'" if bkey else ", no bias in the file: zeros")]
+    unused = [k for k in sd if k not in (wkeys[0], bkey)]
+    if unused:
+        notes.append(f"ignored {len(unused)} other entries ({', '.join(map(str, unused[:5]))}"
+                     f"{', ...' if len(unused) > 5 else ''})")
+    return ClassifierWeights(W, b, _name(p), notes=tuple(notes))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1318,7 +1372,7 @@ def load_detection_results(path, gt: DetectionGT | None = None, name: str | None
         d = read_json(p)
     except InputError:
         d = _json_with_nan(p)  # Python's json writes NaN / Infinity; say "non-finite score", not "invalid JSON"
-    return _results_from_list(d, gt, name or p.name.split(".")[0], _name(p))
+    return _results_from_list(d, gt, name or _file_name(p).split(".")[0], _name(p))
 
 
 def _json_with_nan(p: Path):

@@ -154,10 +154,14 @@ def _first_tokens_index(rows: list[list[str]], classes: ClassTable, source: str,
 
 
 def _finish(rows: list[list[str]], classes: ClassTable | None, policy: str, split: str, ids, source: str,
-            field: str, example_cells=None, force_multi: bool = False, texts=None):
+            field: str, example_cells=None, force_multi: bool = False, texts=None, file_rows=None,
+            file_n_rows=None):
     """Apply the policy to one split's token lists -> (Labels or MultiLabels, ClassTable).
 
-    ``texts`` (one per row, or None) follow the rows that are kept (the examples' content)."""
+    ``texts`` (one per row, or None) follow the rows that are kept (the examples' content).
+    ``file_rows`` / ``file_n_rows``: the rows' positions in their file and the file's row count
+    (default: the rows are the whole file), so a single-label result that drops rows records which
+    rows it kept (:attr:`Labels.file_rows`: row-aligned feature files are subset with it)."""
     lens = np.fromiter((len(r) for r in rows), np.int64, len(rows))
     n_multi, n_empty = int((lens > 1).sum()), int((lens == 0).sum())
     if policy == "error" and (n_multi or (force_multi and n_empty)):
@@ -195,7 +199,12 @@ def _finish(rows: list[list[str]], classes: ClassTable | None, policy: str, spli
     y = _first_tokens_index(kept_rows, classes, source, field)
     kept_ids = None if ids is None else np.asarray(ids, dtype=object)[keep]
     kept_texts = None if texts is None else np.asarray(texts, dtype=object)[keep]
-    return Labels(y.astype(np.int64), split, kept_ids, source, tuple(notes), texts=kept_texts), classes
+    pos = np.arange(len(rows)) if file_rows is None else np.asarray(file_rows, dtype=np.int64)
+    n_file = len(rows) if file_n_rows is None else int(file_n_rows)
+    dropped = not keep.all() or n_file != len(rows)
+    return Labels(y.astype(np.int64), split, kept_ids, source, tuple(notes),
+                  file_rows=pos[keep] if dropped else None, file_n_rows=n_file if dropped else None,
+                  texts=kept_texts), classes
 
 
 def _per_split(rows, classes, policy, split, ids, spc_values, source, field, cells=None, force_multi=False,
@@ -219,7 +228,8 @@ def _per_split(rows, classes, policy, split, ids, spc_values, source, field, cel
         sub_rows = [rows[i] for i in m]
         sub_cells = None if cells is None else [cells[i] for i in m]
         out[s], classes = _finish(sub_rows, classes, pol, s, None if ids is None else np.asarray(ids)[m], source,
-                                  field, sub_cells, force_multi, None if texts is None else np.asarray(texts)[m])
+                                  field, sub_cells, force_multi, None if texts is None else np.asarray(texts)[m],
+                                  file_rows=m, file_n_rows=len(rows))
     return out, classes
 
 
@@ -297,7 +307,7 @@ def goemotions_labels(p: Path, classes: ClassTable | None, split: str, policy: s
     policy = _check_policy(policy)
     labs, ids, texts = L.goemotions_table(p)
     rows = [x.split(",") for x in labs]
-    out, classes = _finish(rows, classes, policy, split, ids, str(p), "labels", list(labs), texts=texts)
+    out, classes = _finish(rows, classes, policy, split, ids, L._name(p), "labels", list(labs), texts=texts)
     return {split: out}, classes
 
 
@@ -305,7 +315,7 @@ def label_array(p: Path, classes: ClassTable | None, split: str, policy: str):
     """A ``.npy`` / ``.npz`` label file: an N x C 0/1 indicator matrix, or N integer class ids."""
     policy = _check_policy(policy)
     arr, ids, key = L._load_array_file(p, _ARRAY_KEYS)
-    src = str(p)
+    src = L._name(p)
     if arr.dtype.kind not in "biuf":
         raise InputError(f"expected numeric labels, got dtype {arr.dtype}", src, key)
     if arr.ndim == 2 and arr.shape[1] == 1:

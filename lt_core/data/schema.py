@@ -7,7 +7,7 @@ class id of a file; the table maps between the two. Objects are built by the loa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -46,6 +46,13 @@ class ClassTable:
         ``"train: lvis_v1_categories.csv (image_count)"`` or ``"the evaluation split:
         lvis_val_100.json"`` when only the evaluated file's own counts exist (never call those
         train counts on screen). Empty when unknown.
+    groups : ndarray (C,) object or None
+        The file's own per-class group (e.g. ImageNet-LT's ``shot_group`` many / medium / few),
+        when a counts file has such a column; :func:`lt_core.bins.choose_bin_scheme` uses it.
+    group_column : str
+        The name of that column.
+    notes : tuple of str
+        What the loader converted or dropped, in words (shown next to the part on the Data page).
     """
 
     ids: np.ndarray
@@ -55,6 +62,9 @@ class ClassTable:
     frequency: np.ndarray | None = None
     source: str = ""
     count_source: str = ""
+    groups: np.ndarray | None = None
+    group_column: str = ""
+    notes: tuple = ()
 
     def __post_init__(self) -> None:
         self.ids = np.asarray(self.ids, dtype=np.int64)
@@ -158,9 +168,12 @@ class ClassTable:
         return df
 
     def with_counts(self, counts: np.ndarray) -> "ClassTable":
-        """A copy with other train counts (e.g. counted from a train label file)."""
+        """A copy with other train counts (e.g. counted from a train label file).
+
+        The file's own groups are dropped: they described the other counts.
+        """
         return ClassTable(self.ids, self.names, counts, self.train_instances, self.frequency, self.source,
-                          self.count_source)
+                          self.count_source, notes=tuple(self.notes))
 
 
 @dataclass
@@ -186,6 +199,12 @@ class Labels:
         The folder the sample ids are relative paths in, when the loader knows it (an image-folder
         tree is its own root); list files (ImageNet-LT / Places-LT) get theirs from the user
         (:attr:`ClassificationDataset.image_root`).
+    file_rows : ndarray (N,) int64 or None
+        Where the loader kept only some rows of the file: the 0-based position in the file of each
+        kept row (None: every row, in file order). Row-aligned files of the same split (features)
+        that hold all ``file_n_rows`` rows are subset with it.
+    file_n_rows : int or None
+        Rows in the file before anything was dropped (None: ``len(y)``).
     """
 
     y: np.ndarray
@@ -193,6 +212,8 @@ class Labels:
     sample_ids: np.ndarray | None = None
     source: str = ""
     notes: tuple = ()
+    file_rows: np.ndarray | None = None
+    file_n_rows: int | None = None
     texts: np.ndarray | None = field(default=None, kw_only=True)
     image_root: str | None = field(default=None, kw_only=True)
 
@@ -405,6 +426,7 @@ class Predictions:
     labels: np.ndarray | None = None
     sample_ids: np.ndarray | None = None
     source: str = ""
+    notes: tuple = ()
     thresholds: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -425,10 +447,15 @@ class Predictions:
             return None
         if self.kind == "probs":
             return self.scores
-        z = self.scores - self.scores.max(axis=1, keepdims=True)
-        np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
-        return z
+        S = self.scores
+        out = np.empty(S.shape, dtype=np.result_type(S.dtype, np.float32))
+        step = max(1, (1 << 18) // max(1, S.shape[1]))  # row blocks of ~1 MB: each stays in cache
+        for i in range(0, S.shape[0], step):
+            z = out[i:i + step]
+            np.subtract(S[i:i + step], S[i:i + step].max(axis=1, keepdims=True), out=z)
+            np.exp(z, out=z)
+            z /= z.sum(axis=1, keepdims=True)
+        return out
 
     def label_probabilities(self) -> np.ndarray | None:
         """Independent per-class probabilities of a multi-label (one-vs-rest, sigmoid) model,
@@ -460,12 +487,13 @@ class Run:
 
 @dataclass
 class Features:
-    """Frozen features of one split for head retraining: X (N, D) float32."""
+    """Frozen features of one split for head retraining: X (N, D) float32 (``notes``: conversions)."""
 
     X: np.ndarray
     split: str
     sample_ids: np.ndarray | None = None
     source: str = ""
+    notes: tuple = ()
 
     @property
     def dim(self) -> int:
@@ -474,11 +502,12 @@ class Features:
 
 @dataclass
 class ClassifierWeights:
-    """The original linear classifier: W (C, D), b (C,) (b may be zeros)."""
+    """The original linear classifier: W (C, D), b (C,) (b may be zeros; ``notes``: conversions)."""
 
     W: np.ndarray
     b: np.ndarray
     source: str = ""
+    notes: tuple = ()
 
     def logits(self, X: np.ndarray) -> np.ndarray:
         """X (N, D) -> logits (N, C) float32."""
@@ -506,6 +535,10 @@ class ClassificationDataset:
     #: the folder the samples' relative paths (ImageNet-LT / Places-LT lists) start from, given by the
     #: user for the examples' images (:mod:`lt_core.examples`); image-folder labels carry their own
     image_root: str | None = field(default=None, kw_only=True)
+    #: the recipe it was built from (:class:`lt_core.data.parts.ClassificationParts`), if any
+    parts: Any = None
+    #: loaded parts by content key, reused by the next :func:`lt_core.data.parts.assemble_classification`
+    loaded: dict = field(default_factory=dict, repr=False)
 
     kind = "classification"
 
@@ -524,7 +557,13 @@ class ClassificationDataset:
         return "multi-label" if self.multi_label else "single-label"
 
     def add_run(self, run: Run) -> None:
-        """Add (or replace) a run after checking it fits the labels and classes."""
+        """Add (or replace) a run after checking it fits the labels and classes.
+
+        A run without predictions for any split is refused: it is not a model to compare.
+        """
+        if not run.preds:
+            raise InputError(f"run '{run.name}' has no predictions for any split", run.source or None,
+                             hint="give its val and/or test scores")
         for split, p in run.preds.items():
             if p.scores is not None and p.scores.shape[1] != self.classes.n_classes:
                 raise InputError(f"run '{run.name}' has {p.scores.shape[1]} score columns, the dataset "
@@ -643,6 +682,8 @@ class DetectionDataset:
     #: the folder the images' ``file_name`` (COCO) / ``coco_url`` (LVIS v1) paths are in, given by the
     #: user for the examples' images (:mod:`lt_core.examples`); None: boxes on a plain canvas
     image_root: str | None = field(default=None, kw_only=True)
+    #: the recipe it was built from (:class:`lt_core.data.parts.DetectionParts`), if any
+    parts: Any = None
 
     kind = "detection"
 

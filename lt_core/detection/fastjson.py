@@ -40,8 +40,10 @@ def read_input_bytes(path) -> tuple[np.ndarray, str]:
     The same checks as the loaders (exists, a file, not empty, below ``TAILSCOPE_MAX_FILE_BYTES``);
     the file is only read.
     """
+    from ..data.names import display_name
+
     p = Path(path)
-    src = str(p)
+    src = display_name(p)  # the user's name for an upload or a workspace copy
     if not p.exists():
         raise InputError("no such JSON file", src)
     if p.is_dir():
@@ -85,8 +87,10 @@ def load_results_fast(path, gt=None, name: str | None = None):
     """
     from ..data.schema import DetectionResults
 
+    from ..data.names import file_name
+
     p = Path(path)
-    nm = name or p.name.split(".")[0]
+    nm = name or file_name(p).split(".")[0]
     buf, src = read_input_bytes(p)
     cols = _scan(buf)
     del buf

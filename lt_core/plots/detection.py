@@ -7,14 +7,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..bins import BinScheme, parse_bins
-from .colors import bin_color, run_color
+from .colors import bin_color, run_color, template
 
 __all__ = ["ap_vs_frequency_chart", "ap_by_bin_chart", "pr_curve_chart", "pr_by_bin_chart", "stealing_chart",
            "tide_chart", "ci_chart"]
 
 
 def _layout(fig: go.Figure, title: str, height: int = 400) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=60, b=50), template="plotly_white",
+    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=60, b=50), **template(),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
     return fig
 

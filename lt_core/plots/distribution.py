@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from ..distribution.stats import gini, lorenz_curve
 from ..distribution.summary import DistributionSummary
-from .colors import RUN_COLORS, bin_color
+from .colors import RUN_COLORS, bin_color, template
 
 __all__ = ["long_tail_chart", "split_comparison_chart", "lorenz_chart", "bin_share_chart",
            "effective_number_chart"]
@@ -17,7 +17,7 @@ _SPLIT_COLORS = {"train": "#444444", "val": "#17becf", "test": "#9467bd"}
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=50, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-                      template="plotly_white")
+                      **template())
     return fig
 
 

@@ -11,13 +11,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..bins import BinScheme, parse_bins
-from .colors import bin_color
+from .colors import bin_color, template
 
 __all__ = ["training_curves_chart", "tau_search_chart"]
 
 
 def _layout(fig: go.Figure, title: str, height: int = 400) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=60, b=40), template="plotly_white",
+    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=60, b=40), **template(),
                       legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0))
     return fig
 

@@ -9,14 +9,14 @@ from ..bins import BinScheme, parse_bins
 from ..data.schema import ClassTable
 from ..metrics.classification import ClassificationReport
 from ..metrics.compare import MIN_SUPPORT
-from .colors import bin_color, run_color
+from .colors import bin_color, run_color, template
 
 __all__ = ["bin_accuracy_chart", "recall_vs_count_chart", "paired_delta_chart", "confusion_heatmap",
            "confusion_cells_chart", "confusion_groups", "error_destination_chart", "class_delta_chart"]
 
 
 def _layout(fig: go.Figure, title: str, height: int = 400) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=60, b=50), template="plotly_white",
+    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=60, b=50), **template(),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
     return fig
 

@@ -7,13 +7,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..bins import BinScheme, parse_bins
-from .colors import bin_color
+from .colors import bin_color, template
 
 __all__ = ["tau_sweep_chart", "tradeoff_chart", "class_recall_change_chart", "thresholds_chart"]
 
 
 def _layout(fig: go.Figure, title: str, height: int = 400) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=50, b=40), template="plotly_white",
+    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=50, b=40), **template(),
                       legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0))
     return fig
 

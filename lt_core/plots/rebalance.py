@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from ..bins import BinScheme, parse_bins
 from ..rebalance.weights import effective_number
-from .colors import RUN_COLORS, bin_color
+from .colors import RUN_COLORS, bin_color, template
 
 __all__ = ["weights_chart", "effective_number_curves", "weighted_share_chart", "resampling_chart",
            "repeat_factor_chart", "image_factor_histogram", "smote_counts_chart", "smote_pca_chart"]
@@ -23,7 +23,7 @@ _GREY = "#9e9e9e"
 def _layout(fig: go.Figure, title: str, height: int = 380, legend_below: bool = False) -> go.Figure:
     legend = (dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0) if legend_below else
               dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
-    fig.update_layout(title=title, height=height + (60 if legend_below else 0), template="plotly_white",
+    fig.update_layout(title=title, height=height + (60 if legend_below else 0), **template(),
                       margin=dict(l=60, r=20, t=60, b=50 + (60 if legend_below else 0)), legend=legend)
     return fig
 

@@ -93,11 +93,27 @@ def _pr_points(y: np.ndarray, s: np.ndarray):
     return s_sorted[last], tp.astype(np.float64), fp.astype(np.float64)
 
 
-def _choose(y: np.ndarray, s: np.ndarray, objective: str, target: float):
-    P = float(y.sum())
+def _pr_points_at_positives(pos: np.ndarray, s: np.ndarray):
+    """The points of :func:`_pr_points` whose threshold is a positive's score (descending), exactly.
+
+    Every objective picks such a point (F1, precision and recall only improve where a threshold
+    adds a positive; a threshold that adds only negatives lowers F1 and precision and keeps recall),
+    so only the scores at or above the lowest positive are counted and sorted.
+    """
+    v = np.unique(pos)[::-1]                                     # distinct positive scores, descending
+    pos_sorted = np.sort(pos)
+    tp = len(pos_sorted) - np.searchsorted(pos_sorted, v, side="left")
+    above = s[s >= v[-1]]
+    above.sort()
+    n_ge = len(above) - np.searchsorted(above, v, side="left")   # all samples with score >= v
+    return v, tp.astype(np.float64), (n_ge - tp).astype(np.float64)
+
+
+def _choose(y: np.ndarray, s: np.ndarray, objective: str, target: float, pos: np.ndarray | None = None):
+    P = float(y.sum()) if pos is None else float(len(pos))
     if P == 0 or len(s) == 0:
         return np.inf, np.nan, np.nan, np.nan, False
-    thr, tp, fp = _pr_points(y, s)
+    thr, tp, fp = _pr_points(y, s) if pos is None else _pr_points_at_positives(pos, s)
     prec = tp / (tp + fp)
     rec = tp / P
     f1 = 2 * tp / (tp + fp + P)
@@ -141,7 +157,9 @@ def tune_thresholds(y, scores: np.ndarray, objective: str = "f1", target=None) -
     -------
     ThresholdResult
     """
-    S = np.asarray(scores, dtype=np.float64)
+    S = np.asarray(scores)
+    if S.dtype.kind != "f":
+        S = S.astype(np.float64)
     if S.ndim == 1:
         S = S[:, None]
         yb = np.asarray(y)
@@ -170,10 +188,17 @@ def tune_thresholds(y, scores: np.ndarray, objective: str = "f1", target=None) -
             raise InputError("targets must be in (0, 1]", field="target")
     out = np.zeros((5, C))
     reached = np.zeros(C, dtype=bool)
-    for c in range(C):
-        t, p, r, f, ok = _choose(Y[:, c], S[:, c], objective, tg[c])
-        out[:, c] = (t, p, r, f, 0)
-        reached[c] = ok
+    # each class's positive scores, gathered once (no per-class scan of the (N, C) indicator)
+    rows, cols = np.nonzero(Y)
+    order = np.argsort(cols, kind="stable")
+    pos_scores = np.split(S[rows[order], cols[order]], np.cumsum(np.bincount(cols, minlength=C))[:-1])
+    for c0 in range(0, C, 64):                                   # column blocks: contiguous per class
+        block = np.ascontiguousarray(S[:, c0:c0 + 64].T)
+        for j, col in enumerate(block):
+            c = c0 + j
+            t, p, r, f, ok = _choose(None, col, objective, tg[c], pos=pos_scores[c])
+            out[:, c] = (t, p, r, f, 0)
+            reached[c] = ok
     return ThresholdResult(out[0], objective, tg, out[1], out[2], out[3], Y.sum(0).astype(np.int64), reached)
 
 
@@ -202,7 +227,11 @@ def predict_with_bias(scores: np.ndarray, bias: np.ndarray) -> np.ndarray:
     if S.ndim != 2 or S.shape[1] != b.size:
         raise InputError(f"{b.size} biases for scores of shape {S.shape}", field="bias")
     b = np.where(np.isfinite(b), b, -1e300)        # a class that is never predicted
-    return (S + b).argmax(1).astype(np.int64)
+    out = np.empty(S.shape[0], dtype=np.int64)
+    step = max(1, (1 << 21) // max(1, S.shape[1]))  # float64 blocks of ~16 MB, not one (N, C) float64 copy
+    for i in range(0, S.shape[0], step):
+        out[i:i + step] = (S[i:i + step] + b).argmax(1)
+    return out
 
 
 @dataclass
