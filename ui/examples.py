@@ -607,7 +607,9 @@ def folder_input(owner, key: str, *, label: str, placeholder: str, help: str,
         except InputError as e:
             st.session_state[f"{key}_msg"] = ("error", message(e, "image folder")[0])
             return
-        owner.image_root = root
+        from ui import state
+
+        state.set_image_root(owner, root)  # kept with the dataset in the workspace
         st.session_state.get(MEMO, {}).clear()
         st.session_state[f"{key}_msg"] = ("success", probe(root)) if root else \
             ("info", "No image folder: the examples show their texts, tables or a plain canvas.")
