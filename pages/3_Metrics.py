@@ -231,7 +231,9 @@ ex.chart_with_examples(
     below_chart=lambda: show_table(dest.reset_index(), f"error_destinations_{focus}_{split}.csv", "dl_dest"))
 counts, order = ordered_confusion(cur.state, ds.classes, normalize=False)
 ex.chart_with_examples(
-    mplots.confusion_cells_chart(counts, order, ds.classes, scheme), "m_conf", "m_ex_cell",
+    mplots.confusion_cells_chart(counts, order, ds.classes, scheme, selected=(
+        lambda t: (t["true"], t["pred"]) if t and t.get("what") == "cell" else None)(ex.target("m_ex_cell"))),
+    "m_conf", "m_ex_cell",
     lambda pt: ex.cell_target(pt, focus), **examples_at,
     hint="Click a cell to see its samples: the true class (row) predicted as the column's class.",
     pickers=lambda: ex.cell_picker("m_ex_cell", ds.classes))

@@ -244,6 +244,14 @@ def test_confusion_cells_chart_counts_equal_numpy():
         pi = classes.index_of([int(v) for v in row[5].split(",")])
         assert int(row[2]) == cm[np.ix_(ti, pi)].sum()
         assert any(set(ti) == set(x) for x in g)
+    # the open cell is outlined around its marker (a shape: the markers, and so the clicks, are unchanged)
+    row = cd[0]
+    sel = confusion_cells_chart(counts, order, classes, "quantile:3", selected=([int(row[4])], [int(row[5])]))
+    assert len(sel.data) == len(fig.data) and np.array_equal(sel.data[0].x, fig.data[0].x)
+    rect = [s_ for s_ in sel.layout.shapes if s_.type == "rect"]
+    assert len(rect) == 1
+    x, y = float(fig.data[0].x[0]), float(fig.data[0].y[0])
+    assert rect[0].x0 < x < rect[0].x1 and rect[0].y0 < y < rect[0].y1 and rect[0].x1 - rect[0].x0 < 1.5
 
 
 # ---------------------------------------------------------------------------------------------- CLI

@@ -185,7 +185,8 @@ def confusion_groups(n_classes: int, max_groups: int) -> list[np.ndarray]:
 
 
 def confusion_cells_chart(counts: np.ndarray, order: np.ndarray, classes: ClassTable, scheme: str | BinScheme,
-                          max_groups: int = 60, errors_only: bool = True, height: int = 500) -> go.Figure:
+                          max_groups: int = 60, errors_only: bool = True, height: int = 500,
+                          selected: tuple | None = None) -> go.Figure:
     """The confusion matrix as clickable square markers (true class rows, predicted class columns).
 
     A scatter, not a heatmap, so that a click on a cell is a plotly selection event (Streamlit
@@ -202,6 +203,9 @@ def confusion_cells_chart(counts: np.ndarray, order: np.ndarray, classes: ClassT
         ``normalize=False``).
     order : ndarray (C,)
         The class index of each row / column.
+
+    selected : (true class ids, predicted class ids), optional
+        The cell whose examples are open: outlined (a shape, not a trace, so clicks are unchanged).
 
     Each marker's ``customdata``: true label, predicted label, samples, share, the true class ids
     and the predicted class ids (comma-joined), true bin, predicted bin.
@@ -257,6 +261,13 @@ def confusion_cells_chart(counts: np.ndarray, order: np.ndarray, classes: ClassT
         p = e - 0.5
         fig.add_shape(type="line", x0=p, x1=p, y0=-0.5, y1=g - 0.5, line=dict(color="#bbbbbb", width=1))
         fig.add_shape(type="line", y0=p, y1=p, x0=-0.5, x1=g - 0.5, line=dict(color="#bbbbbb", width=1))
+    if selected is not None:  # outline the open cell (the groups holding its classes)
+        pos = {int(v): gid[i] for i, v in enumerate(ids)}
+        rows_ = sorted({pos[int(v)] for v in np.atleast_1d(selected[0]) if int(v) in pos})
+        cols_ = sorted({pos[int(v)] for v in np.atleast_1d(selected[1]) if int(v) in pos})
+        if rows_ and cols_:
+            fig.add_shape(type="rect", x0=cols_[0] - 0.6, x1=cols_[-1] + 0.6, y0=rows_[0] - 0.6, y1=rows_[-1] + 0.6,
+                          line=dict(color="#d62728", width=2), fillcolor="rgba(0,0,0,0)")
     show = g <= 40
     # rows carry the names, columns only the rank (the hover says the rest): more room for the cells
     ytick = dict(tickvals=list(range(g)), ticktext=short, tickfont=dict(size=10)) if show else \
