@@ -274,10 +274,12 @@ def confusion_cells_chart(counts: np.ndarray, order: np.ndarray, classes: ClassT
         dict(showticklabels=False)
     xtick = dict(tickvals=list(range(g)), ticktext=[str(i + 1) for i in range(g)], tickangle=0,
                  tickfont=dict(size=9)) if show else dict(showticklabels=False)
+    # constrain="domain": the square shrinks its axes' domain rather than padding a range with empty
+    # rows, so the column ranks sit right under the cells
     fig.update_xaxes(range=[-0.5, g - 0.5], title="predicted class (rank by train count, head → tail)",
-                     showgrid=False, zeroline=False, **xtick)
+                     showgrid=False, zeroline=False, constrain="domain", **xtick)
     fig.update_yaxes(range=[g - 0.5, -0.5], title="true class (head → tail)", showgrid=False, zeroline=False,
-                     scaleanchor="x", scaleratio=1, **ytick)
+                     scaleanchor="x", scaleratio=1, constrain="domain", **ytick)
     what = f"{c:,} classes in {g} groups of adjacent rank" if c > max_groups else "share of each true class"
     title = f"Confusions by train frequency ({what}" + ("; errors only" if errors_only else "") + ")"
     return _layout(fig, title, height=height)
