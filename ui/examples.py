@@ -362,9 +362,10 @@ def _short_line(r: pd.Series) -> str:
     return f"{mark} {r['true_name']} → {r['pred_name']}{tail}"
 
 
-def _short_name(name: str, n: int = 16) -> str:
-    """A file name cut in the middle to ``n`` characters (``n00000010_…379.jpg``); the full one is on hover."""
-    return name if len(name) <= n else f"{name[:n // 2]}…{name[-(n - n // 2 - 1):]}"
+def _short_name(name: str, n: int = 12) -> str:
+    """A file name cut to its last ``n`` characters (``…_00379.jpg``: one line under a thumbnail beside
+    a chart; the class is in the line above, the full path on hover)."""
+    return name if len(name) <= n else f"…{name[-(n - 1):]}"
 
 
 def _show_images(rows: pd.DataFrame, content: SampleContent, thumbs) -> None:
