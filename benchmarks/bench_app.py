@@ -1,6 +1,6 @@
 """Responsiveness of the app in a real browser (run by hand, not a test).
 
-    .venv/bin/python benchmarks/bench_app.py [--sizes demo,imagenet-lt,lvis] [--repeat 3] [--data DIR]
+    .venv/bin/python benchmarks/bench_app.py [--sizes demo,imagenet-lt,lvis,examples] [--repeat 3] [--data DIR]
 
 Starts ``tailscope app`` (this checkout) and drives it in headless Chromium (Playwright + Debian
 chromium, as tests/test_browser.py), then prints one table: each page's **cold load** (a fresh
@@ -20,6 +20,11 @@ imagenet-lt  ImageNet-LT shaped: the real 1,000-class counts and val / test list
              train count, model B lifts the tail)
 lvis         the 5,000-image LVIS-like generated set (benchmarks/det_synth.py, real LVIS v1 profile,
              300 detections per image), as the detection dataset
+examples     issue 12: a generated ImageNet-LT-style list whose most common class has 1,000 test images
+             (JPEG, 500 x 375, lt_core.data.synth_images) and the list's image folder kept in the
+             workspace; measured on the Metrics page: picking that class opens its examples (the first
+             screen: 9 thumbnails made now, goal 1 s), the next page of 9, and the class opened again in
+             a fresh session (thumbnails from the workspace's thumbs/ cache)
 
 The sized data are made once under --data (default /tmp/tailscope_bench_app) and opened as workspaces
 (``tailscope app --workspace DIR``), the way a user reopens their own. Times are medians of --repeat
@@ -135,6 +140,46 @@ def make_lvis(folder: Path, images: int = 5000, dets: int = 300) -> Path:
     ws = W.Workspace(ws_dir, "LVIS-size benchmark")
     ws.save(detection=DetectionParts(name=f"LVIS-like {images:,} images (generated)", gt=FileRef.of(gt),
                                      results={"generated 300/img": FileRef.of(dt)}))
+    shutil.rmtree(files)
+    return ws_dir
+
+
+def make_examples(folder: Path, n: int = 1000, size=(500, 375)) -> Path:
+    """The examples workspace (made once): ``n`` test images of class 0, one of each other class."""
+    from PIL import Image
+
+    import lt_core.workspace as W
+    from lt_core.data import ClassificationParts, FileRef, assemble_classification
+    from lt_core.data.synth_images import draw_sample
+    from lt_core.io import write_npy, write_text
+
+    ws_dir = folder / "ws-examples"
+    images = folder / "examples-images"
+    if (ws_dir / "manifest.json").is_file() and images.is_dir():
+        return ws_dir
+    c = 12
+    y = np.concatenate([np.zeros(n, np.int64), np.arange(1, c)])
+    lines = []
+    for i, k in enumerate(y):
+        rel = f"test/n{k:08d}/n{k:08d}_{i:05d}.JPEG"
+        (images / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(draw_sample(int(k), c, i, size, 0)).save(images / rel, quality=90)
+        lines.append(f"{rel} {k}\n")
+    files = folder / "examples-files"
+    files.mkdir(parents=True, exist_ok=True)
+    write_text(files / "test.txt", "".join(lines))
+    counts = (1000 * 0.6 ** np.arange(c)).astype(int) + 2
+    write_text(files / "counts.csv", "class_id,count,name\n" + "".join(f"{k},{counts[k]},n{k:08d}\n" for k in range(c)))
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((len(y), c)).astype(np.float32)
+    z[np.arange(len(y)), y] += rng.uniform(0, 2, len(y)).astype(np.float32)
+    write_npy(files / "model_test.npy", z)
+    parts = ClassificationParts(name="1,000 candidate images (generated)", train_counts=FileRef.of(files / "counts.csv"),
+                                test_labels=FileRef.of(files / "test.txt"), image_root=str(images))
+    parts = parts.with_file("run", FileRef.of(files / "model_test.npy"), "test", "model")
+    ws = W.Workspace(ws_dir, "examples benchmark")
+    ws.save(assemble_classification(ws.import_parts(parts)),
+            bins={"spec": "imagenet-lt", "chosen_by": "user", "reason": "benchmark"})
     shutil.rmtree(files)
     return ws_dir
 
@@ -304,9 +349,51 @@ def measure(browser, server: Server, size: str, repeat: int, page_repeat: int) -
     return rows
 
 
+def _shown_images(page) -> int:
+    return page.locator('[data-testid="stMain"] [data-testid="stImage"] img').count()
+
+
+def measure_examples(browser, server: Server, workspace: Path, repeat: int) -> list[tuple[str, str, float, float]]:
+    """Issue 12: the examples of a class with 1,000 candidate images open fast (see the module docstring)."""
+    from ui.examples import PAGE_SIZE_IMAGES
+
+    rows = []
+    label = "n00000000 (many, train 1,002)"
+    opened, nexts, warm = [], [], []
+    for r in range(max(1, repeat)):
+        shutil.rmtree(workspace / "thumbs", ignore_errors=True)  # cold thumbnails
+        for fresh_cache in (True, False):
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+            ctx.add_init_script(WATCH_JS)
+            page = ctx.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(server.url + "/Metrics", wait_until="domcontentloaded")
+            cold_page = settle(page, 0.0, "Metrics")
+            if r == 0 and fresh_cache:
+                rows.append(("examples", "page Metrics (cold, opens the workspace)", cold_page, PAGE_GOAL_S))
+            t = select_option(page, "or pick a class", label)
+            if _shown_images(page) < PAGE_SIZE_IMAGES:
+                raise SystemExit(f"the examples panel shows {_shown_images(page)} images, expected {PAGE_SIZE_IMAGES}")
+            (opened if fresh_cache else warm).append(t)
+            if fresh_cache:
+                step = page.locator('[data-testid="stMain"] [data-testid="stNumberInput"]').filter(has_text="page")
+                box = step.first.locator("input").first
+                box.fill("2")
+                t0 = now(page)
+                box.press("Enter")
+                nexts.append(settle(page, t0))
+            ctx.close()
+    n_thumbs = len(list((workspace / "thumbs").rglob("*.jpg")))
+    rows.append(("examples", "Metrics: open a class of 1,000 images (9 new thumbs)", _median(opened), 1.0))
+    rows.append(("examples", "Metrics: its next page (9 new thumbnails)", _median(nexts), 1.0))
+    rows.append(("examples", "fresh session: open it again (cached thumbs)", _median(warm), 1.0))
+    print(f"examples: {n_thumbs} thumbnails in {workspace / 'thumbs'} (of 1,000 candidates)")
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="demo,imagenet-lt,lvis")
+    ap.add_argument("--sizes", default="demo,imagenet-lt,lvis,examples")
     ap.add_argument("--repeat", type=int, default=3, help="round trips per control (median)")
     ap.add_argument("--page-repeat", type=int, default=1, help="fresh sessions per page's cold load (median)")
     ap.add_argument("--data", default=os.path.join(tempfile.gettempdir(), "tailscope_bench_app"))
@@ -324,6 +411,8 @@ def main() -> None:
             workspaces[s] = make_imagenet_lt(folder)
         elif s == "lvis":
             workspaces[s] = make_lvis(folder)
+        elif s == "examples":
+            workspaces[s] = make_examples(folder)
         elif s == "demo":
             workspaces[s] = None
         else:
@@ -340,7 +429,8 @@ def main() -> None:
             server = Server(home, workspaces[s])
             try:
                 print(f"{s}: server up in {server.start_s:.1f} s; measuring...", flush=True)
-                rows += measure(browser, server, s, a.repeat, a.page_repeat)
+                rows += (measure_examples(browser, server, workspaces[s], a.repeat) if s == "examples" else
+                         measure(browser, server, s, a.repeat, a.page_repeat))
             finally:
                 server.stop()
         browser.close()

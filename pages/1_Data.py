@@ -10,6 +10,7 @@ from lt_core.bins import parse_bins
 from lt_core.data import MultiLabelRowsError, build_classification_dataset, build_detection_dataset
 from lt_core.errors import InputError
 from ui import data_classification, files, state
+from ui import examples as ex
 
 st.title("Data")
 st.caption("What did I load, and is it sound?")
@@ -56,6 +57,7 @@ tab_cls, tab_det = st.tabs(["Classification", "Detection"])
 # ---------------------------------------------------------------- classification
 with tab_cls:
     data_classification.render(cls, scheme.spec)
+    ex.image_root_section(state.classification())  # where the examples' images are (list paths, image folders)
 
 # ---------------------------------------------------------------- detection
 with tab_det:

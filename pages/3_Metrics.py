@@ -9,7 +9,9 @@ from lt_core.errors import InputError
 from lt_core.metrics import (ConfusionState, MIN_SUPPORT, class_deltas, error_destinations, ordered_confusion,
                              paired_bootstrap, report_from_state, runs_bin_table, runs_overall_table,
                              top_confusions, update)
+from lt_core.examples import decision_changes
 from lt_core.plots import metrics as mplots
+from ui import examples as ex
 from ui import state
 from ui.dask_run import confusion_state_on_dask, dask_option
 
@@ -199,7 +201,12 @@ bin_metric = st.radio("Per-bin metric", ["accuracy", "macro_f1", "ece"], horizon
                                    "ece": "ECE (calibration)"}.get,
                       help="Accuracy = mean per-class recall of the bin (Kang et al. 2020); macro-F1 over the bin's "
                            "classes; ECE with 15 confidence bins (Guo et al. 2017), needs scores.")
-st.plotly_chart(mplots.bin_accuracy_chart(long, run_names, metric=bin_metric, scheme=scheme), key="m_bins")
+examples_at = dict(ds=ds, split=split, scheme=scheme, default_run=focus)  # the samples behind each chart
+ex.chart_with_examples(
+    mplots.bin_accuracy_chart(long, run_names, metric=bin_metric, scheme=scheme), "m_bins", "m_ex_bin",
+    lambda pt: ex.bin_target(pt, focus, st.session_state.get("m_ex_bin_pick_err", True)), **examples_at,
+    hint="Click a bar to see the bin's samples (most confident mistakes first).",
+    pickers=lambda: ex.bin_picker("m_ex_bin", list(cur.bins.index)))
 if paired:
     st.plotly_chart(mplots.paired_delta_chart({r: p.table for r, p in paired.items()}, reference, run_names, scheme),
                     key="m_paired")
@@ -209,15 +216,27 @@ if paired:
         st.caption("Differences whose 95% interval includes 0 (could be noise): " + " · ".join(noisy))
 elif len(shown) > 1:
     st.caption("Set bootstrap resamples > 0 to see whether the differences between runs are real.")
-st.plotly_chart(mplots.recall_vs_count_chart(reports, run_names), key="m_scatter")
+ex.chart_with_examples(
+    mplots.recall_vs_count_chart(reports, run_names), "m_scatter", "m_ex_class",
+    lambda pt: ex.class_target(pt, focus, st.session_state.get("m_ex_class_role", "true")), **examples_at,
+    hint="Click a class to see its samples (most confident mistakes first).",
+    pickers=lambda: ex.class_picker("m_ex_class", ds.classes, scheme))
 
 # ---------------------------------------------------------------- where the tail goes
 st.subheader(f"Where the tail goes · {focus}")
 dest = error_destinations(cur.state, ds.classes, scheme)
-st.plotly_chart(mplots.error_destination_chart(dest, scheme), key="m_dest")
-show_table(dest.reset_index(), f"error_destinations_{focus}_{split}.csv", "dl_dest")
-mat, order = ordered_confusion(cur.state, ds.classes)
-st.plotly_chart(mplots.confusion_heatmap(mat, order, ds.classes, scheme), key="m_conf")
+ex.chart_with_examples(
+    mplots.error_destination_chart(dest, scheme), "m_dest", "m_ex_flow", lambda pt: ex.flow_target(pt, focus),
+    **examples_at, hint="Click a bar segment to see that bin's mistakes that land in the other bin.",
+    below_chart=lambda: show_table(dest.reset_index(), f"error_destinations_{focus}_{split}.csv", "dl_dest"))
+counts, order = ordered_confusion(cur.state, ds.classes, normalize=False)
+ex.chart_with_examples(
+    mplots.confusion_cells_chart(counts, order, ds.classes, scheme, selected=(
+        lambda t: (t["true"], t["pred"]) if t and t.get("what") == "cell" else None)(ex.target("m_ex_cell"))),
+    "m_conf", "m_ex_cell",
+    lambda pt: ex.cell_target(pt, focus), **examples_at,
+    hint="Click a cell to see its samples: the true class (row) predicted as the column's class.",
+    pickers=lambda: ex.cell_picker("m_ex_cell", ds.classes))
 tc = top_confusions(cur.state, ds.classes, scheme, k=3)
 st.markdown(f"**Top confusions of each {tc['bin'].iloc[0] if len(tc) else 'tail'} class** (rarest first)")
 show_table(tc, f"top_confusions_{focus}_{split}.csv", "dl_tc")
@@ -246,10 +265,32 @@ with t4:
     if len(reports) > 1:
         deltas = class_deltas(reports, reference)
         if focus != reference:
-            st.plotly_chart(mplots.class_delta_chart(deltas, focus, scheme), key="m_delta")
+            delta_event = ex.chart_event(mplots.class_delta_chart(deltas, focus, scheme), "m_delta")
         st.caption("Tail-most bin first; within a bin the largest gains and losses first. low_support classes "
                    "(faded in the chart) have too few test samples to judge.")
         show_table(deltas, f"class_deltas_vs_{reference}_{split}.csv", "dl_deltas")
+        if focus != reference:  # the samples behind the deltas: what the run fixed and broke
+            ref_p, foc_p = ds.runs[reference].preds[split], ds.runs[focus].preds[split]
+
+            def _kind(p):
+                return "probs" if p.kind == "probs" else "logits"
+
+            def run_changes(which: str, class_id):
+                return decision_changes(ds.labels[split], ds.classes, scheme, ref_p.labels, foc_p.labels,
+                                        before_scores=ref_p.scores, after_scores=foc_p.scores,
+                                        kind=(_kind(ref_p), _kind(foc_p)), which=which, cap=None,
+                                        names=(reference, focus), true_ids=class_id)
+
+            y_split = ds.labels[split].y
+            n_fix = int(((ref_p.labels != y_split) & (foc_p.labels == y_split)).sum())
+            n_brk = int(((ref_p.labels == y_split) & (foc_p.labels != y_split)).sum())
+            st.markdown(f"**What {ex._md_escape(focus)} fixed and broke vs {ex._md_escape(reference)}** ({split}: "
+                        f"{n_fix:,} fixed, {n_brk:,} broken)")
+            st.caption("Click a class in the chart above (or pick one) for its samples only.")
+            ex.take_click(delta_event, "m_ex_runs", ex.class_of_point)
+            ex.class_picker("m_ex_runs", ds.classes, scheme, label="only the samples of a class", role_choice=False)
+            ex.changes_panel(ds, split, "m_ex_runs", run_changes, names=(reference, focus), scheme=scheme,
+                             csv_prefix=f"changes_{reference}_to_{focus}")
     else:
         st.info("Only one run: add another (Thresholds or Retrain pages, or load one on the Data page) to compare.",
                 icon=":material/info:")

@@ -18,6 +18,7 @@ from lt_core.detection.evaluator import detection_bins
 from lt_core.errors import InputError
 from lt_core.io import to_jsonable
 from lt_core.plots import detection as dplots
+from ui import examples_detection as ex
 from ui import files, state
 from ui.dask_run import dask_option, detections_on_dask
 
@@ -292,13 +293,29 @@ protocol_caption()
 stealing_summary()
 
 c = st.columns([3, 2])
-c[0].plotly_chart(dplots.ap_vs_frequency_chart({n: evs[n].per_class for n in names}, scheme, names,
-                                               x_label=f"{count_words} per class (log)"),
-                  width="stretch", key="det_apfreq")
+with c[0]:
+    apfreq_event = ex.chart_event(dplots.ap_vs_frequency_chart({n: evs[n].per_class for n in names}, scheme, names,
+                                                               x_label=f"{count_words} per class (log)"),
+                                  "det_apfreq", width="stretch")
 ci_bins = {n: {k[3:-1]: v for k, v in cache[("ci", id(evs[n]))].ci.items() if k.startswith("AP[")}
            for n in names if ("ci", id(evs[n])) in cache}
-c[1].plotly_chart(dplots.ap_by_bin_chart(by_bin, scheme, run_names=names, ci=ci_bins or None,
-                                         x_label="frequency bin"), width="stretch", key="det_apbin")
+with c[1]:
+    apbin_event = ex.chart_event(dplots.ap_by_bin_chart(by_bin, scheme, run_names=names, ci=ci_bins or None,
+                                                        x_label="frequency bin"), "det_apbin", width="stretch")
+
+
+def class_boxes() -> None:
+    """The boxes behind a clicked class (or bin): by outcome, worst first, on their images."""
+    ex.take_click(apfreq_event, "det_ex", lambda pt: ex.det_class_target(pt, focus))
+    ex.take_click(apbin_event, "det_ex", lambda pt: ex.det_bin_target(pt, focus))
+    with st.expander("The boxes behind a class or a bin", expanded=ex.target("det_ex") is not None,
+                     icon=":material/image_search:"):
+        ex.detection_examples(ds, "det_ex", default_run=focus, scheme=bins_spec, style=style, evaluation=evaluate,
+                              hint="Click a class in the AP chart (or a bin bar), or pick a class: its false "
+                                   "positives by kind and its missed boxes, worst first, on their images.")
+
+
+class_boxes()
 
 # ---------------------------------------------------------------- tables
 st.subheader("Headline numbers")
@@ -351,14 +368,23 @@ def pr_view() -> None:
         k = int(valid.index[labels.index(pick)])
         curves = {n: pr_curve(evs[n], k, iou) for n in names}
         raw = {n: raw_pr_curve(evs[n], k, iou) for n in names}
-        c[0].plotly_chart(dplots.pr_curve_chart(curves, f"{pc['name'][k]} — IoU {iou:.2f}", names, raw),
-                          width="stretch", key="det_pr_one")
+        with c[0]:
+            pr_event = ex.chart_event(dplots.pr_curve_chart(curves, f"{pc['name'][k]} — IoU {iou:.2f}", names, raw),
+                                      "det_pr_one", width="stretch")
+        ex.take_click(pr_event, "det_pr_ex", lambda pt: ex.det_pr_target(pt, int(pc["category_id"][k]), iou, focus))
     pb = pr_curves_by_bin(ev, scheme, iou)
     c[1].plotly_chart(dplots.pr_by_bin_chart(pb, scheme, f"Mean PR curve per bin, IoU {iou:.2f}"),
                       width="stretch", key="det_pr_bin")
     st.caption("Solid: 101-point interpolated precision (its mean is the AP at this IoU); dotted: raw precision "
                "after each detection in score order.")
     state.download_csv(pb, f"pr_by_bin_{focus}.csv", key="dl_det_prbin")
+    tgt = ex.target("det_pr_ex")
+    if tgt is not None and pick is not None and tgt.get("class_id") != int(pc["category_id"][k]):
+        ex.set_target("det_pr_ex", None)  # another class was picked: its curve has not been clicked yet
+    ex.detection_examples(ds, "det_pr_ex", default_run=focus, scheme=bins_spec, style=style, evaluation=evaluate,
+                          class_picker=False, outcome_picker=False,
+                          hint="Click a point of the PR curve: the detections at or above its score (true and false "
+                               "positives at this IoU) and the boxes they leave unmatched.")
 
 
 def steal_view() -> None:
@@ -391,18 +417,33 @@ def steal_view() -> None:
         mm[2].metric("Top stealing pair", f"{r['stealer']} → {r['victim']}", f"{int(r['n_stolen']):,} boxes",
                      delta_color="off", help="The class that steals most boxes of one tail class.")
     c = st.columns([2, 3])
-    c[0].plotly_chart(dplots.stealing_chart(spc[spc["bin"].isin(tail_bins)], scheme), width="stretch",
-                      key="det_steal_chart")
+    with c[0]:
+        steal_event = ex.chart_event(dplots.stealing_chart(spc[spc["bin"].isin(tail_bins)], scheme), "det_steal_chart",
+                                     width="stretch")
+    ex.take_click(steal_event, "det_steal_ex", ex.det_stolen_target)
     with c[1]:
         st.markdown("**Stealing pairs** (tail victims)")
         pairs = sr.pairs[sr.pairs["victim_id"].isin(tail["category_id"])].copy()
         pairs["share"] = (100 * pairs["share"]).round(1)
-        pairs = pairs.sort_values("n_stolen", ascending=False, kind="stable")
-        st.dataframe(pairs, hide_index=True, width="stretch", height=330)
+        pairs = pairs.sort_values("n_stolen", ascending=False, kind="stable").reset_index(drop=True)
+        picked = st.dataframe(pairs, hide_index=True, width="stretch", height=330, key="det_pairs_table",
+                              on_select="rerun", selection_mode="single-row")
+        rows_ = list(getattr(getattr(picked, "selection", None), "rows", []) or [])
+        sig = tuple(rows_)
+        if rows_ and st.session_state.get("det_pairs_seen") != sig:
+            r_ = pairs.iloc[int(rows_[0])]
+            ex.set_target("det_steal_ex", {"what": "stolen", "victim": int(r_["victim_id"]),
+                                           "stealer": int(r_["stealer_id"]), "run": s_name})
+        st.session_state["det_pairs_seen"] = sig
+        st.caption("Select a pair (or click a class in the chart) to see its boxes below.")
         state.download_csv(pairs, f"stealing_pairs_{s_name}.csv", key="dl_det_pairs")
     show = spc.copy()
     for k in ("found_share", "covered_by_other_share", "stolen_share"):
         show[k] = (100 * show[k]).round(1)
+    ex.detection_examples(ds, "det_steal_ex", default_run=s_name, scheme=bins_spec, style=style, stealing=sr,
+                          class_picker=False, outcome_picker=False,
+                          hint="Select a stealing pair in the table, or click a class in the chart: the boxes that "
+                               "another class's detection covers and none of their own, with the stealer's box.")
     st.markdown(f"**Per class** (shares in %; image_count: {count_note})")
     st.dataframe(show.sort_values("stolen_share", ascending=False, kind="stable"), hide_index=True, width="stretch",
                  height=300)
@@ -434,12 +475,18 @@ def tide_view() -> None:
         tw = max(("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss"), key=lambda k: tr[f"dAP_{k}"])
         mm[2].metric(f"What kills the {tail_bin} classes", tw, f"ΔAP {tr[f'dAP_{tw}']:.1f}", delta_color="off",
                      help=f"The error type whose fix gains the most AP on the '{tail_bin}' bin alone.")
-    st.plotly_chart(dplots.tide_chart(td.per_bin, scheme, overall=td.main), width="stretch", key="det_tide_chart")
+    tide_event = ex.chart_event(dplots.tide_chart(td.per_bin, scheme, overall=td.main), "det_tide_chart",
+                                width="stretch")
+    ex.take_click(tide_event, "det_tide_ex", lambda pt: {**(ex.det_tide_target(pt) or {}), "run": t_name}
+                  if ex.det_tide_target(pt) else None)
     st.caption(f"ΔAP{int(round(100 * pos))} × 100 from fixing each error type alone (tidecv semantics: Cls wrong class, "
                "Loc poor box, Both, Dupe duplicate, Bkg background, Miss missed ground truth). "
                + ("LVIS: detections of classes not verified in their image (and not-exhaustive classes) are ignored "
                   "unless matched, as tidecv's LVIS loader does. " if style == "lvis" else "")
                + f"Bins: {count_note}.")
+    ex.detection_examples(ds, "det_tide_ex", default_run=t_name, scheme=bins_spec, style=style,
+                          tide_outcomes=td.outcomes, class_picker=False, outcome_picker=False,
+                          hint="Click a bar: that bin's boxes of that error type, worst first, on their images.")
     c = st.columns(2)
     with c[0]:
         st.markdown("**Per class** (ΔAP × 100, error counts)")
@@ -539,8 +586,39 @@ def thresholds_view() -> None:
     mm[2].metric(f"Median F1 threshold, {scheme.names[0]}", f"{head_ok['f1_threshold'].median():.3f}" if len(head_ok) else "n/a")
     st.caption(f"Precision / recall at IoU 0.5 on the evaluation images of **{th_name}** — thresholds tuned on the "
                "same images they are measured on are optimistic; tune on val, confirm on held-out data.")
-    st.dataframe(th, hide_index=True, width="stretch", height=330)
+    thr_event = st.dataframe(th, hide_index=True, width="stretch", height=330, key="det_thr_table",
+                             on_select="rerun", selection_mode="single-row")
     state.download_csv(th, f"thresholds_{th_name}.csv", key="dl_det_thr")
+    # the detections a class keeps at its operating threshold (a row of the table, or picked)
+    col = "f1_threshold" if which == "f1" else "target_threshold"
+    usable = th.dropna(subset=[col]).sort_values("image_count", kind="stable")
+    opts = [int(v) for v in usable["category_id"]]
+    label_of = {int(r.category_id): f"{r.name} (id {int(r.category_id)}, {which} threshold {getattr(r, col):.3f})"
+                for r in usable.itertuples()}
+    rows_sel = list(getattr(getattr(thr_event, "selection", None), "rows", None) or [])
+    k_pick = "det_thr_ex_pick"
+    seen = st.session_state.get("det_thr_ex_row")
+    if rows_sel and rows_sel != seen:  # a NEW row click picks its class
+        cid = int(th["category_id"].iloc[int(rows_sel[0])])
+        if cid in label_of:
+            st.session_state[k_pick] = cid
+    st.session_state["det_thr_ex_row"] = rows_sel
+    if st.session_state.get(k_pick) not in label_of:
+        st.session_state[k_pick] = None
+    pick = st.selectbox("The detections a class keeps at its threshold", opts, index=None, format_func=label_of.get,
+                        key=k_pick, placeholder="click a row of the table, or pick a class (rarest first)",
+                        help=f"The class's detections at or above its {which} threshold, matched at IoU 0.5 as the "
+                             "evaluator matched them (true and false positives), and the ground truth they leave "
+                             "unmatched.")
+    if pick is None:
+        ex.set_target("det_thr_ex", None)
+    else:
+        thr = float(usable.set_index("category_id").loc[pick, col])
+        ex.set_target("det_thr_ex", {"what": "threshold", "class_id": int(pick), "iou": 0.5, "threshold": thr,
+                                     "run": th_name})
+    ex.detection_examples(ds, "det_thr_ex", default_run=th_name, scheme=bins_spec, style=style, evaluation=evaluate,
+                          class_picker=False, outcome_picker=False,
+                          hint="Click a row (or pick a class): the detections it keeps at its operating threshold.")
     js = thresholds_to_json(cache[tkey], which)
     st.download_button(f"Download thresholds JSON ({len(js):,} classes)", json.dumps(to_jsonable(js), indent=1),
                        file_name=f"thresholds_{which}_{th_name}.json", mime="application/json",

@@ -15,7 +15,9 @@ from lt_core.posthoc import (DEFAULT_TAUS, OBJECTIVES, TauEvaluator, ThresholdCo
                              as_log_scores, bias_spec, log_prior, logit_adjustment_spec, predict_with_bias,
                              select_tau, sweep_table, tau_norm_predictor, tau_norm_scores, tau_norm_spec,
                              thresholds_spec, tune_thresholds, tuning_split)
+from lt_core.examples import decision_changes
 from lt_core.posthoc.export import LOAD, USAGE
+from ui import examples as ex
 from ui import state
 
 st.title("Thresholds")
@@ -168,9 +170,37 @@ g[1].plotly_chart(pplots.tradeoff_chart(sweep, head_bin, tail_bin, scheme, tuned
 if objective == "few_accuracy" and not bool(sweep_f.loc[np.isclose(sweep_f.tau, tuned_tau), "feasible"].iloc[0]):
     st.warning(f"No τ keeps the {head_bin}-bin drop within {100 * max_drop:.1f} points on {tune_split}.")
 
-st.plotly_chart(pplots.class_recall_change_chart(
-    ev_rep.train_counts, ds.classes.names, np.asarray(ev_rep.bin_names, dtype=object)[ev_rep.codes], scheme,
-    p0.recall, p1.recall, ev_rep.support, report_split, tau), width="stretch")
+# ---------------------------------------------------------------- what the adjustment fixed and broke
+def adjusted_scores(rows: np.ndarray, t: float) -> np.ndarray:
+    """The scores behind the decision at τ = t, for these report-split rows only."""
+    if method == LA:
+        p = run.preds[report_split]
+        return as_log_scores(p.scores[rows], p.kind) - t * log_prior(counts, pseudo)
+    return tau_norm_scores(ds.features[report_split].X[rows], ds.classifier.W, t)
+
+
+def fixed_and_broken(which: str, class_id: int | None):
+    return decision_changes(ds.labels[report_split], ds.classes, scheme, p0.pred, p1.pred,
+                            before_scores=lambda r: adjusted_scores(r, 0.0),
+                            after_scores=lambda r: adjusted_scores(r, tau), which=which, cap=None,
+                            names=("τ=0", f"τ={tau:.2f}"), true_ids=class_id)
+
+
+y_rep = ds.labels[report_split].y
+n_fixed = int(((p0.pred != y_rep) & (p1.pred == y_rep)).sum())
+n_broken = int(((p0.pred == y_rep) & (p1.pred != y_rep)).sum())
+st.subheader(f"What τ = {tau:.2f} fixed and broke ({report_split})")
+st.caption(f"{n_fixed:,} samples fixed (wrong at τ = 0, right now) and {n_broken:,} broken (right at τ = 0, wrong now); "
+           "click a class in the chart for its samples.")
+chart_col, examples_col = st.columns([3, 2])
+with chart_col:
+    change_event = ex.chart_event(pplots.class_recall_change_chart(
+        ev_rep.train_counts, ds.classes.names, np.asarray(ev_rep.bin_names, dtype=object)[ev_rep.codes], scheme,
+        p0.recall, p1.recall, ev_rep.support, report_split, tau, class_ids=ds.classes.ids), "t_changes_chart")
+with examples_col:
+    ex.take_click(change_event, "t_ex", ex.class_of_point)
+    ex.changes_panel(ds, report_split, "t_ex", fixed_and_broken, names=("τ=0", f"τ={tau:.2f}"),
+                     csv_prefix=f"{'LA' if method == LA else 'taunorm'}_tau{tau:.2f}")
 
 # ---------------------------------------------------------------- tables
 hb = st.columns([4, 1])

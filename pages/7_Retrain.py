@@ -17,6 +17,8 @@ from lt_core.plots import metrics as mplots
 from lt_core.rebalance import SMOTE_METHODS
 from lt_core.bins import parse_bins
 from lt_core.errors import InputError
+from lt_core.examples import decision_changes
+from ui import examples as ex
 from ui import state
 
 JOB, RESULTS, ROWS, CACHE = "rt_job", "rt_results", "rt_rows", "rt_cache"
@@ -247,7 +249,9 @@ with right:
         fig = mplots.bin_accuracy_chart(runs_bin_table(reports), [r for r in run_names if r in reports], scheme=scheme)
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), height=460,
                           title=f"Per-bin accuracy vs {ref_name or 'the reference'} ({report_split})")
-        st.plotly_chart(fig, width="stretch", key="rt_bins")
+        bins_event = ex.chart_event(fig, "rt_bins", width="stretch")
+        if ref_name:
+            ex.take_click(bins_event, "rt_ex", lambda pt: ex.bin_target(pt, pick))
         st.caption(f"{report_split} split, the reference and the last four retrainings; whiskers: bootstrap 95% CIs "
                    f"({CI_RESAMPLES:,} resamples within each class, seed {CI_SEED}). Paired CIs: below and on the "
                    "**Metrics** page.")
@@ -266,6 +270,27 @@ if report_split and ref_name:
                      column_config={k: st.column_config.NumberColumn(format="percent")
                                     for k in ("a", "b", "delta", "ci_low", "ci_high")})
         state.download_csv(show, f"paired_{pick}.csv", key="rt_dl_paired")
+
+# ---------------------------------------------------------------- what the new head fixed and broke
+def fixed_and_broken(which: str, class_id):
+    ref_p = ds.runs[ref_name].preds[report_split]
+    return decision_changes(ds.labels[report_split], ds.classes, scheme, ref_p.labels,
+                            res.scores[report_split].argmax(1), before_scores=ref_p.scores,
+                            after_scores=res.scores[report_split], kind=("probs" if ref_p.kind == "probs" else "logits", "logits"),
+                            which=which, cap=None, names=(ref_name, pick), true_ids=class_id)
+
+
+if report_split and ref_name:
+    ref_pred = ds.runs[ref_name].preds[report_split].labels
+    new_pred = res.scores[report_split].argmax(1)
+    n_fixed = int(((ref_pred != y_rep) & (new_pred == y_rep)).sum())
+    n_broken = int(((ref_pred == y_rep) & (new_pred != y_rep)).sum())
+    with st.expander(f"What {pick} fixed and broke vs {ref_name} ({report_split}): {n_fixed:,} fixed, "
+                     f"{n_broken:,} broken", expanded=True):
+        st.caption("Click a bin bar in the chart above, or pick a class, for its samples only.")
+        ex.class_picker("rt_ex", ds.classes, scheme, label="only the samples of a class", role_choice=False)
+        ex.changes_panel(ds, report_split, "rt_ex", fixed_and_broken, names=(ref_name, pick), csv_prefix="retrain",
+                         scheme=scheme)
 
 # ---------------------------------------------------------------- tables
 st.subheader("Experiments of this session")

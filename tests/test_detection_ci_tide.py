@@ -237,6 +237,11 @@ def test_tide_equals_tidecv(case):
     assert set(out["outcome"]) <= {"tp", "duplicate", "wrong_class", "background", "localization", "both",
                                    "ignored", "missed"}
     assert (out["outcome"] == "missed").sum() == int(ours.per_class["n_Miss"].sum())
+    # every TIDE error type counted per class is one row's tide_error (ignored predictions keep theirs)
+    for k in ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss"):
+        got = out[out["tide_error"] == k].groupby("category_id").size()
+        exp = ours.per_class.set_index("category_id")[f"n_{k}"]
+        assert (got.reindex(exp.index, fill_value=0) == exp).all(), k
     assert (out["outcome"] == "tp").sum() + (out["outcome"] == "missed").sum() >= 0
 
 
@@ -246,7 +251,8 @@ def test_detection_outcomes_table_selects_examples():
     gt = _gt_from_dict(gd, "gt.json")
     res = _results_from_list(_load(COCO_BBOX), gt, "dets", "dets.json")
     df = detection_outcomes(gt, res)
-    assert list(df.columns) == ["image_id", "det_index", "ann_id", "category_id", "score", "iou", "outcome"]
+    assert list(df.columns) == ["image_id", "det_index", "ann_id", "category_id", "score", "iou", "outcome",
+                                "tide_error"]
     tp = df[df.outcome == "tp"]
     assert (tp["ann_id"] >= 0).all() and (tp["iou"] >= 0.5).all()
     wrong = df[df.outcome == "wrong_class"].sort_values("score", ascending=False)

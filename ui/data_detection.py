@@ -108,6 +108,9 @@ def detection_tab(det: DetectionDataset) -> None:
     """The Detection tab of the Data page: summary, soundness of the class counts, loading."""
     _summary(det)
     _load_form()
+    from ui import examples_detection as ex
+
+    ex.det_image_root_section(det)  # where the images of the detection examples are
     if not det.generated:
         if st.button("Back to the detection demo", key="det_demo"):
             state.reset_demo("detection")

@@ -189,7 +189,17 @@ def metrics_view(ds: ClassificationDataset, scheme: str, split: str, run_names: 
         st.caption("Set bootstrap resamples > 0 to see whether the differences between runs are real.")
     pm = st.radio("Per-class", ["ap", "f1", "roc_auc"], horizontal=True, key="m_ml_pcmetric",
                   format_func=mlplots.ML_METRIC_LABELS.get)
-    st.plotly_chart(mlplots.ap_vs_positives_chart(reports, run_names, metric=pm), key="m_ml_scatter")
+    from ui import examples as ex  # the samples behind a class: its missed positives and false positives
+
+    left, right = st.columns([3, 2])
+    with left:
+        scatter_event = ex.chart_event(mlplots.ap_vs_positives_chart(reports, run_names, metric=pm), "m_ml_scatter")
+    with right:
+        ex.take_click(scatter_event, "m_ml_ex", lambda pt: ex.class_target(pt, focus))
+        ex_run = (ex.target("m_ml_ex") or {}).get("run")
+        ex_run = ex_run if ex_run in shown else focus
+        ex.multilabel_panel(ds, ex_run, split, scheme, "m_ml_ex", decided=run_decisions(
+            ds.runs[ex_run].preds[split], thr, own)[0], threshold=thr)
 
     # ---------------------------------------------------------------- where the tail goes
     st.subheader(f"Where the tail goes · {focus}")
@@ -367,8 +377,19 @@ def thresholds_view(ds: ClassificationDataset, scheme: str) -> None:
                                                       f"probability ≥ {base_thr:g}", label), key="t_ml_bins")
     f0 = _per_class_f1(Y_rep.dense(), D0)
     f1 = _per_class_f1(Y_rep.dense(), D1)
-    g[1].plotly_chart(mlplots.class_change_chart(counts, ds.classes.names, bins, scheme, f0, f1,
-                                                 Y_rep.counts(), report_split, "F1"), key="t_ml_classes")
+    from ui import examples as ex  # what the fix changed: a class's samples fixed and broken
+
+    with g[1]:
+        change_event = ex.chart_event(mlplots.class_change_chart(counts, ds.classes.names, bins, scheme, f0, f1,
+                                                                 Y_rep.counts(), report_split, "F1",
+                                                                 class_ids=ds.classes.ids), "t_ml_classes")
+    ex.take_click(change_event, "t_ml_ex", ex.class_of_point)
+    with st.expander(f"What the fix changed, one class at a time ({report_split})",
+                     expanded=ex.target("t_ml_ex") is not None, icon=":material/compare_arrows:"):
+        ex.multilabel_changes_panel(ds, report_split, "t_ml_ex", scheme, D0, D1,
+                                    scores=Z_rep if method == PC else p_rep.scores,
+                                    kind="logits" if method == PC else _kind(p_rep),
+                                    names=(f"p≥{base_thr:g}", "the fix"))
     if method == PC:
         st.plotly_chart(mlplots.prior_sweep_chart(tuned.table, scheme, tuned.tau, tau, tune_split, OBJ_LABEL[obj]),
                         key="t_ml_sweep")
@@ -621,6 +642,15 @@ def retrain_view(ds: ClassificationDataset, scheme: str) -> None:
                                ds.classes, scheme, n_resamples=CI_RESAMPLES, seed=CI_SEED))
                 st.plotly_chart(mlplots.ml_paired_chart(pt, ref_name, pick, run_names), key="rt_ml_paired")
                 show_table(pt.reset_index(), f"ml_paired_{pick}.csv", "rt_ml_dl_paired")
+
+    if report_split and ref_name:  # what the new head fixed and broke, one class at a time
+        from ui import examples as ex
+
+        pref = ds.runs[ref_name].preds[report_split]
+        with st.expander(f"What {pick} fixed and broke vs {ref_name}, one class at a time ({report_split})"):
+            ex.multilabel_changes_panel(ds, report_split, "rt_ml_ex", scheme, decisions(pref.scores, 0.5, _kind(pref)),
+                                        decisions(res.scores[report_split], 0.5, "logits"),
+                                        scores=res.scores[report_split], kind="logits", names=(ref_name, pick))
 
     # ---------------------------------------------------------------- tables and export
     st.subheader("Experiments of this session")

@@ -278,6 +278,21 @@ def _ensure_workspace(name: str) -> W.Workspace:
     return new_workspace(name)
 
 
+def set_image_root(ds, root: str | None) -> None:
+    """The examples' image folder of ``ds`` (classification or detection): set, kept in the dataset's
+    recipe (so the workspace reopens with it) and saved into the active workspace."""
+    from dataclasses import replace
+
+    ds.image_root = root
+    parts = getattr(ds, "parts", None)
+    if isinstance(parts, ClassificationParts):
+        ds.parts = replace(parts.copy(), image_root=root)
+    elif isinstance(parts, DetectionParts):
+        opts = {k: v for k, v in parts.options.items() if k != "image_root"}
+        ds.parts = replace(parts, options={**opts, **({"image_root": root} if root else {})})
+    _persist()
+
+
 def _persist() -> None:
     """Save the session's datasets and bin scheme into the active workspace (if any)."""
     ws = st.session_state.get(WS_KEY)

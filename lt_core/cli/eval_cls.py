@@ -4,9 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..bins import parse_bins
+from ._examples import examples_paths
 from .argtypes import SEED, int_in
 from ..data.assemble import resolve_classes
 from ..data.loaders import load_labels, load_predictions
+from ..errors import InputError
 from ..io import write_json
 from ..metrics import classification_report
 
@@ -43,7 +45,22 @@ roc_auc, label_cardinality, label_density [, *_ci_low, *_ci_high]}, bins {name: 
 n_classes, ci_low, ci_high, macro_f1, micro_f1, samples_f1, n_positives [, macro_f1_ci_low,
 macro_f1_ci_high]}}, per_class [{class_id, name, train_count, bin, support, ap, roc_auc,
 precision, recall, f1}] (support = positives on the evaluated split; mAP over the classes with
-positives; n_classes = the classes averaged)."""
+positives; n_classes = the classes averaged).
+
+--examples N also writes the N worst samples of every class next to --out (OUT is report.json ->
+report_examples.json and report_examples.csv): each class's most confident mistakes first, then
+its least safe correct predictions (lt_core.examples.worst_per_class). JSON: {split, bins,
+n_per_class, order, per_class: [{class_id, name, bin, train_count, support, errors, examples:
+[{rank, row, sample_id, pred_id, pred_name, pred_bin, correct, confidence, true_prob, margin,
+text?}]}]}; CSV: one row per example (rank, class_support, class_errors, row, sample_id, true_id,
+true_name, true_bin, pred_id, pred_name, pred_bin, correct, confidence, true_prob, margin, text?).
+confidence / true_prob are softmax probabilities (the scores as given when they are
+probabilities), empty for predicted labels; row is the 0-based position in the label file.
+Multi-label: per class its N most confident mistakes at --threshold, missed positives (outcome FN,
+by 1 - p) and false positives (FP, by p): JSON {split, bins, multi_label, threshold, n_per_class,
+order, per_class: [{class_id, name, bin, train_count, positives, missed, false_positives,
+examples: [{rank, row, sample_id, outcome, probability, true_labels, predicted_labels,
+text?}]}]}; CSV the same rows (rank, class_positives, class_missed, class_false_positives, ...)."""
 
 
 def add_arguments(p) -> None:
@@ -67,6 +84,9 @@ def add_arguments(p) -> None:
                    help="evaluate single-label: keep the first label of rows with several, or drop them (counted)")
     p.add_argument("--threshold", type=float, default=0.5, metavar="T",
                    help="multi-label: predict a class when its probability >= T (default 0.5)")
+    p.add_argument("--examples", type=int_in(1, 100_000), default=None, metavar="N",
+                   help="also write the N worst samples of every class (JSON and CSV next to --out: "
+                        "OUT_examples.json, OUT_examples.csv)")
     from .dask_run import add_dask_argument
 
     add_dask_argument(p)
@@ -110,6 +130,28 @@ def format_per_class(rep) -> str:
         out.append(f"  {r.class_id:>8}  {str(r.name)[:27]:<28}{str(r.bin)[:9]:<10}{r.train_count:>8,}{r.support:>9,}"
                    f"{_pct(r.precision):>8}{_pct(r.recall):>8}{_pct(r.f1):>8}")
     return "\n".join(out)
+
+
+def examples_report(table, classes, scheme, n: int, split: str) -> dict:
+    """The JSON document of ``--examples`` from :func:`lt_core.examples.worst_per_class`'s table."""
+    from ..examples import ORDER_NOTE
+
+    bins = classes.bins(scheme)
+    keep = [c for c in ("rank", "row", "sample_id", "pred_id", "pred_name", "pred_bin", "correct", "confidence",
+                        "true_prob", "margin", "text") if c in table.columns]
+    groups = {k: g for k, g in table.groupby("true_id", sort=False)}
+    per_class = []
+    for k in range(classes.n_classes):
+        cid = int(classes.ids[k])
+        g = groups.get(cid)
+        recs = [] if g is None else [
+            {c: (None if isinstance(v, float) and v != v else v) for c, v in r.items()}
+            for r in g[keep].to_dict("records")]
+        per_class.append({"class_id": cid, "name": str(classes.names[k]), "bin": str(bins[k]),
+                          "train_count": int(classes.train_count[k]),
+                          "support": int(g["class_support"].iloc[0]) if g is not None else 0,
+                          "errors": int(g["class_errors"].iloc[0]) if g is not None else 0, "examples": recs})
+    return {"split": split, "bins": scheme.spec, "n_per_class": int(n), "order": ORDER_NOTE, "per_class": per_class}
 
 
 def format_ml_report(rep, n_classes: int, kind: str, scheme: str, notes=()) -> str:
@@ -164,10 +206,49 @@ def _run_multilabel(args, scheme) -> int:
     if args.out:
         write_json(args.out, rep.to_dict())
         print(f"\nwrote {args.out}")
+    if args.examples is not None:
+        from ..examples import multilabel_worst_per_class
+        from ..io import write_csv
+
+        table = multilabel_worst_per_class(labels, preds.scores, classes, args.examples, kind=kind,
+                                           threshold=args.threshold)
+        jpath, cpath = examples_paths(args.out)
+        write_json(jpath, ml_examples_report(table, classes, scheme, args.examples, labels.split, args.threshold,
+                                             labels.counts(classes.n_classes)))
+        write_csv(cpath, table)
+        print(f"wrote {jpath} and {cpath}: the {args.examples:,} most confident mistakes of each class (missed "
+              f"positives and false positives at probability >= {args.threshold:g}; {len(table):,} rows)")
     return 0
 
 
+def ml_examples_report(table, classes, scheme, n: int, split: str, threshold: float, positives) -> dict:
+    """The multi-label JSON of ``--examples``: per class its missed positives and false positives."""
+    bins = classes.bins(scheme)
+    keep = [c for c in ("rank", "row", "sample_id", "outcome", "probability", "true_labels", "predicted_labels",
+                        "text") if c in table.columns]
+    groups = {k: g for k, g in table.groupby("class_id", sort=False)} if len(table) else {}
+    per_class = []
+    for k in range(classes.n_classes):
+        g = groups.get(int(classes.ids[k]))
+        recs = [] if g is None else g[keep].to_dict("records")
+        first = None if g is None else g.iloc[0]
+        per_class.append({"class_id": int(classes.ids[k]), "name": str(classes.names[k]), "bin": str(bins[k]),
+                          "train_count": int(classes.train_count[k]),
+                          "positives": int(positives[k]),
+                          "missed": 0 if first is None else int(first["class_missed"]),
+                          "false_positives": 0 if first is None else int(first["class_false_positives"]),
+                          "examples": recs})
+    return {"split": split, "bins": scheme.spec, "multi_label": True, "threshold": threshold, "n_per_class": int(n),
+            "order": "most confident mistakes first (a missed positive by 1 - p, a false positive by p)",
+            "per_class": per_class}
+
+
 def run(args) -> int:
+    if args.examples is not None and not args.out:
+        raise InputError("--examples writes its files next to --out: give --out REPORT_JSON too", field="--examples")
+    if args.examples is not None and getattr(args, "dask", None):
+        raise InputError("--examples reads the samples' rows in this process: run it without --dask",
+                         field="--examples", hint="the report is the same; the examples need the scores here")
     scheme = parse_bins(args.bins)
     if getattr(args, "dask", None):  # the same report, computed on a Dask cluster (lt_core.distributed)
         from .dask_run import eval_cls
@@ -195,12 +276,26 @@ def run(args) -> int:
     if args.out:
         write_json(args.out, rep.to_dict())
         print(f"\nwrote {args.out}")
+    if args.examples is not None:
+        from ..examples import sample_table, worst_per_class
+        from ..io import write_csv
+
+        table = worst_per_class(sample_table(labels, preds, classes, scheme), classes, args.examples)
+        jpath, cpath = examples_paths(args.out)
+        write_json(jpath, examples_report(table, classes, scheme, args.examples, labels.split))
+        write_csv(cpath, table)
+        print(f"wrote {jpath} and {cpath}: the {args.examples:,} worst samples of each class "
+              f"({len(table):,} rows; most confident mistakes first)")
     return 0
 
 
 def io_paths(args):
     from ..io import IOPaths
 
+    outputs = {"--out": args.out}
+    if getattr(args, "examples", None) is not None and args.out:
+        outputs["--examples (JSON, next to --out)"], outputs["--examples (CSV, next to --out)"] = \
+            examples_paths(args.out)
     return IOPaths(inputs={"--labels": args.labels, "--preds": args.preds, "--train-labels": args.train_labels,
                            "--train-counts": args.train_counts},
-                   outputs={"--out": args.out})
+                   outputs=outputs)

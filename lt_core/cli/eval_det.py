@@ -32,6 +32,19 @@ and adds 'compare' = {metric: {delta, low, high}} (this file minus OTHER, paired
 TIDE error breakdown, tidecv semantics, overall and per bin). --frequencies FILE takes the train
 frequencies (a train GT JSON, an LVIS category file or a counts CSV) for the bins.
 
+--examples N (with --out) also writes the N worst boxes of every category next to the report
+(report.json -> report_examples.json and report_examples.csv), from the TIDE outcome table (IoU
+0.5; --tide's thresholds): its highest-scoring false positives (outcome duplicate, wrong_class,
+localization, both or background) then its missed ground truth (every box no detection of its
+class matched; tide_miss: TIDE counts it as Miss). JSON: {style, bins, n_per_class, order,
+per_class: [{category_id, name, bin, image_count, tp, fp, missed, examples: [{rank, image_id,
+det_index, ann_id, true_category_id, true_category, score, iou, outcome, tide_miss, bbox,
+ann_bbox}]}]}; det_index is the position of the detection in the results file (-1: a missed
+box), ann_id the ground truth it is about (-1: none), bbox / ann_bbox [x, y, w, h]. CSV: one row
+per example (rank, class_tp, class_fp, class_missed, image_id, det_index, ann_id, category_id,
+category, bin, true_category_id, true_category, true_bin, score, iou, outcome, tide_miss, x, y,
+w, h, ann_x, ann_y, ann_w, ann_h).
+
 examples:
   python -m lt_core eval-det --gt lvis_v1_val.json --dt results.json --out report.json
   python -m lt_core eval-det --gt lvis_v1_val.json --dt new.json --compare old.json --bootstrap 1000 --seed 0 --out r.json"""
@@ -61,6 +74,9 @@ def add_arguments(p) -> None:
     p.add_argument("--tide", action="store_true",
                    help="add the TIDE error breakdown (Bolya et al. 2020; tidecv semantics) overall and per bin")
     p.add_argument("--out", metavar="report.json", help="write the JSON report here (atomically)")
+    p.add_argument("--examples", type=int_in(1, 100_000), default=None, metavar="N",
+                   help="also write the N worst boxes of every category (false positives by score, then missed "
+                        "boxes) next to --out: OUT_examples.json and OUT_examples.csv")
     from .dask_run import add_dask_argument
 
     add_dask_argument(p)
@@ -130,6 +146,11 @@ def _run(args) -> int:
     from ..io import write_json
 
     _check_args(args)
+    if args.examples is not None and not args.out:
+        raise InputError("--examples writes its files next to --out: give --out report.json too", field="--examples")
+    if args.examples is not None and getattr(args, "dask", None):
+        raise InputError("--examples classifies every box in this process: run it without --dask", field="--examples",
+                         hint="the report is the same; the examples need the detections here")
     _no_hugepage_madvise()
     t0 = time.perf_counter()
     # boxes: the compiled reader (no Python objects of the JSON); masks need the parsed JSON
@@ -210,6 +231,7 @@ def _run(args) -> int:
             dd = d["delta"]
             print(f"  d{k:14s} {'n/a' if dd is None else f'{100 * dd:+6.1f}'}  "
                   f"[{_fmt_signed(d['low'])}, {_fmt_signed(d['high'])}]")
+    td = None
     if args.tide:
         from ..detection.tide import tide_errors
         td = tide_errors(gt, res, style=style, scheme=args.bins)
@@ -223,8 +245,59 @@ def _run(args) -> int:
     if args.out:
         write_json(args.out, report)
         print(f"wrote {args.out}")
+    if args.examples is not None:
+        _write_examples(args, gt, res, style, td)
     sys.stdout.flush()
     return 0
+
+
+def _write_examples(args, gt, res, style: str, td) -> None:
+    """``--examples N``: the N worst boxes per category, JSON and CSV next to --out."""
+    import numpy as np
+
+    from ..examples import DETECTION_ORDER, FP_KINDS, box_table, worst_boxes_per_class
+    from ..examples.detection import _bins_of
+    from ..io import write_csv, write_json
+    from ._examples import examples_paths
+
+    if td is not None:  # --tide: the outcomes at its thresholds
+        table = box_table(gt, res, args.bins, outcomes=td.outcomes)
+    else:
+        table = box_table(gt, res, args.bins, style=style)
+    worst = worst_boxes_per_class(table, gt.categories, args.examples)
+    jpath, cpath = examples_paths(args.out)
+    cls = gt.categories
+    bins = _bins_of(cls, args.bins)
+    o = table["outcome"].to_numpy(dtype=object)
+    ci = cls.index_of(table["category_id"].to_numpy(np.int64)) if len(table) else np.zeros(0, np.int64)
+    n_tp = np.bincount(ci[o == "tp"], minlength=cls.n_classes)
+    n_fp = np.bincount(ci[np.isin(o, FP_KINDS)], minlength=cls.n_classes)
+    n_miss = np.bincount(ci[o == "missed"], minlength=cls.n_classes)
+    groups = {int(k): g for k, g in worst.groupby("category_id", sort=False)} if len(worst) else {}
+
+    def num(v):
+        return None if v is None or v != v else float(v)
+
+    per_class = []
+    for k in range(cls.n_classes):
+        g = groups.get(int(cls.ids[k]))
+        ex = [] if g is None else [{
+            "rank": int(r.rank), "image_id": int(r.image_id), "det_index": int(r.det_index), "ann_id": int(r.ann_id),
+            "true_category_id": int(r.true_category_id), "true_category": r.true_category
+            if isinstance(r.true_category, str) else None, "score": num(r.score), "iou": num(r.iou),
+            "outcome": str(r.outcome), "tide_miss": bool(r.tide_miss), "bbox": [num(r.x), num(r.y), num(r.w), num(r.h)],
+            "ann_bbox": None if r.ann_id < 0 else [num(r.ann_x), num(r.ann_y), num(r.ann_w), num(r.ann_h)]}
+            for r in g.itertuples(index=False)]
+        per_class.append({"category_id": int(cls.ids[k]), "name": str(cls.names[k]), "bin": str(bins[k]),
+                          "image_count": int(cls.train_count[k]), "tp": int(n_tp[k]), "fp": int(n_fp[k]),
+                          "missed": int(n_miss[k]), "examples": ex})
+    write_json(jpath, {"style": style, "bins": args.bins, "n_per_class": int(args.examples), "order": DETECTION_ORDER,
+                       "outcomes": "TIDE (tidecv) at IoU 0.5" if td is None else
+                       f"TIDE (tidecv) at IoU {td.params['pos_thr']}, background {td.params['bg_thr']}",
+                       "per_class": per_class})
+    write_csv(cpath, worst)
+    print(f"wrote {jpath} and {cpath}: the {args.examples:,} worst boxes of each category ({len(worst):,} rows; "
+          "highest-scoring false positives first, then missed boxes)")
 
 
 def _fmt_signed(v) -> str:
@@ -248,6 +321,12 @@ def _num(v):
 def io_paths(args):
     from ..io import IOPaths
 
+    outputs = {"--out": args.out}
+    if getattr(args, "examples", None) is not None and args.out:
+        from ._examples import examples_paths
+
+        outputs["--examples (JSON, next to --out)"], outputs["--examples (CSV, next to --out)"] = \
+            examples_paths(args.out)
     return IOPaths(inputs={"--gt": args.gt, "--dt": args.dt, "--compare": getattr(args, "compare", None),
                            "--frequencies": getattr(args, "frequencies", None)},
-                   outputs={"--out": args.out})
+                   outputs=outputs)

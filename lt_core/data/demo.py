@@ -54,6 +54,19 @@ def _goemotions_arrays() -> dict:
     return out
 
 
+def _texts(z: dict, split: str) -> np.ndarray | None:
+    """The comments of a split (every row, in asset order), decoded once; None if the asset has none."""
+    key = f"text_cache_{split}"
+    if key not in z:
+        raw, off = z.get(f"text_bytes_{split}"), z.get(f"text_offsets_{split}")
+        if raw is None or off is None:
+            z[key] = None
+        else:
+            b = raw.tobytes()
+            z[key] = np.array([b[off[i]:off[i + 1]].decode("utf-8") for i in range(len(off) - 1)], dtype=object)
+    return z[key]
+
+
 def load_classification_demo(view: str = "single-label") -> ClassificationDataset:
     """GoEmotions: 28 classes, real features, a real linear model (val/test logits).
 
@@ -75,9 +88,10 @@ def load_classification_demo(view: str = "single-label") -> ClassificationDatase
         y = z[f"labels_{s}"][indptr[:-1][one]].astype(np.int64)
         ids = z[f"ids_{s}"][one].astype(str).astype(object)
         n_multi = int((np.diff(indptr) > 1).sum())
+        texts = _texts(z, s)
         labels[s] = Labels(y, s, ids, f"demo:goemotions/{s} (single-label view)",
                            (f"{n_multi:,} of {len(one):,} comments carry several emotions: not in this view (the "
-                            "multi-label view has them)",))
+                            "multi-label view has them)",), texts=None if texts is None else texts[one])
         feats[s] = Features(z[f"X_{s}"][one], s, ids, f"demo:goemotions/{s}")
     counts = labels["train"].counts(C)
     classes = ClassTable(np.arange(C), names, counts, source="demo:goemotions")
@@ -105,7 +119,7 @@ def load_multilabel_demo() -> ClassificationDataset:
     for s in ("train", "val", "test"):
         ids = z[f"ids_{s}"].astype(str).astype(object)
         labels[s] = MultiLabels(z[f"indptr_{s}"].astype(np.int64), z[f"labels_{s}"].astype(np.int32), C, s, ids,
-                                f"demo:goemotions/{s} (every comment)")
+                                f"demo:goemotions/{s} (every comment)", texts=_texts(z, s))
         feats[s] = Features(z[f"X_{s}"], s, ids, f"demo:goemotions/{s}")
     classes = ClassTable(np.arange(C), names, labels["train"].counts(C), source="demo:goemotions (train positives)")
     clf = ClassifierWeights(z["W_sigmoid"].astype(np.float32), z["b_sigmoid"].astype(np.float32),

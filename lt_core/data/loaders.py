@@ -99,6 +99,8 @@ _LABEL_COLS = ("label", "labels", "class", "class_id", "class_name", "category",
                "label_id", "gt", "true")
 _PRED_COLS = ("pred", "prediction", "predicted", "pred_label", "predicted_label", "y_pred", "label", "class")
 _ID_COLS = ("id", "sample_id", "sample", "image_id", "image", "path", "file", "filename", "file_name", "uid")
+#: a label table's text column (kept as the samples' content, never used as a feature), first match wins
+_TEXT_COLS = ("text", "sentence", "comment", "comment_text", "body", "utterance")
 _SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
                   "dev": "val", "test": "test", "testing": "test"}
 _IMG_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".npy"}
@@ -403,7 +405,8 @@ def _finish_classes(classes: ClassTable, splits: dict[str, Labels], given: bool)
 
 
 def load_label_splits(path, classes: ClassTable | None = None, split: str | None = None,
-                      label_col: str | None = None, id_col: str | None = None, multi_label: str = "error"
+                      label_col: str | None = None, id_col: str | None = None, multi_label: str = "error", *,
+                      text_col: str | None = None
                       ) -> tuple[dict[str, Labels], ClassTable]:
     """Load a label file that may hold several splits.
 
@@ -422,6 +425,10 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
         choices (default), return :class:`~lt_core.data.schema.MultiLabels` when the file is
         multi-label ("auto") or always ("multi"), or make them single-label by keeping the first
         label / dropping the rows with several labels (counted in the labels' ``notes``).
+    text_col : str, optional
+        The table's text column (default: the first of ``text``, ``sentence``, ``comment``, ...):
+        kept as :attr:`Labels.texts`, the content the examples show. A GoEmotions TSV's comment is
+        kept the same way; an image-folder tree records itself as :attr:`Labels.image_root`.
 
     Returns
     -------
@@ -457,7 +464,9 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
     if idc == lab:
         idc = None
     spc = _find_col(df, ("split", "subset", "set"), None, p, "split")
-    ml_out = _ml.table_labels(df, lab, idc, spc, classes, split, _name(p), multi_label, _split_from_name(p))
+    texts = _text_column(df, text_col, p, (lab, idc, spc))
+    ml_out = _ml.table_labels(df, lab, idc, spc, classes, split, _name(p), multi_label, _split_from_name(p),
+                              texts=texts)
     if ml_out is not None:  # several labels per row, a list column, or a wide 0/1 indicator table
         return ml_out[0], _finish_classes(ml_out[1], ml_out[0], given)
     if lab is None:
@@ -480,23 +489,38 @@ def load_label_splits(path, classes: ClassTable | None = None, split: str | None
                     others = ", ".join(f"{o} {int((sp == o).sum()):,}" for o in SPLITS if o != s and (sp == o).any())
                     notes = (f"kept the {len(rows):,} rows with {spc} = {s} of {len(df):,} (the other rows: {others})",)
                 out[s] = Labels(idx[m], s, None if ids is None else ids[m], _name(p), notes, file_rows=rows,
-                                file_n_rows=len(df))
+                                file_n_rows=len(df), texts=None if texts is None else texts[m])
         if split is not None and split not in out:
             raise InputError(f"no rows with split '{split}' (found {sorted(set(sp))})", _name(p), spc)
     else:
         s = split or _split_from_name(p)
-        out[s] = Labels(idx, s, ids, _name(p))
+        out[s] = Labels(idx, s, ids, _name(p), texts=texts)
     return out, _finish_classes(classes, out, given)
 
 
+def _text_column(df: pd.DataFrame, text_col: str | None, p: Path, taken: tuple) -> np.ndarray | None:
+    """The samples' texts (object array, None for a missing value) from a label table, or None."""
+    col = _find_col(df, _TEXT_COLS, text_col, p, "text")
+    if col is None or (col in taken and not text_col):
+        return None
+    vals = df[col].to_numpy(dtype=object)
+    nested = [i for i, v in enumerate(vals[:1000]) if isinstance(v, (list, tuple, dict, np.ndarray))]
+    if nested:
+        raise InputError(f"the text column holds a list or object in row {nested[0] + 1}", _name(p), col,
+                         hint="one text (a string) per row")
+    return np.array([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in vals],
+                    dtype=object)
+
+
 def load_labels(path, classes: ClassTable | None = None, split: str | None = None,
-                label_col: str | None = None, id_col: str | None = None, multi_label: str = "error"
+                label_col: str | None = None, id_col: str | None = None, multi_label: str = "error", *,
+                text_col: str | None = None
                 ) -> tuple[Labels, ClassTable]:
     """Load the labels of ONE split. See :func:`load_label_splits` for formats and parameters.
 
     A file with a split column needs ``split`` unless it holds a single split.
     """
-    out, classes = load_label_splits(path, classes, split, label_col, id_col, multi_label)
+    out, classes = load_label_splits(path, classes, split, label_col, id_col, multi_label, text_col=text_col)
     if len(out) > 1:
         raise InputError(f"the file holds several splits {list(out)}; say which one", _name(path), "split")
     return next(iter(out.values())), classes
@@ -561,11 +585,18 @@ def _is_goemotions_tsv(p: Path) -> bool:
 
 def goemotions_rows(p: Path) -> tuple[np.ndarray, np.ndarray]:
     """(label lists as str, comment ids) of a GoEmotions TSV."""
+    labs, ids, _ = goemotions_table(p)
+    return labs, ids
+
+
+def goemotions_table(p: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(label lists as str, comment ids, comment texts) of a GoEmotions TSV, one entry per row."""
     rows = [ln.split("\t") for ln in _read_text(p).splitlines() if ln.strip()]
     bad = [i for i, r in enumerate(rows) if len(r) != 3 or not re.fullmatch(r"\d+(,\d+)*", r[1].strip())]
     if bad:
         raise InputError(f"line {bad[0] + 1}: expected 'text<TAB>label ids<TAB>id'", _name(p), "labels")
-    return np.array([r[1].strip() for r in rows], dtype=object), np.array([r[2].strip() for r in rows], dtype=object)
+    return (np.array([r[1].strip() for r in rows], dtype=object), np.array([r[2].strip() for r in rows], dtype=object),
+            np.array([r[0] for r in rows], dtype=object))
 
 
 def _load_image_folder(p: Path, classes: ClassTable | None, split: str):
@@ -588,7 +619,7 @@ def _load_image_folder(p: Path, classes: ClassTable | None, split: str):
         classes = ClassTable(np.arange(len(names)), names, np.zeros(len(names), np.int64), source=_name(p))
     idx = classes.index_of_names(np.array(ys, dtype=object), _name(p), "folder")
     notes = (f"skipped {skipped:,} files that are hidden or not images (by extension)",) if skipped else ()
-    return Labels(idx, split, np.array(ids, dtype=object), _name(p), notes), classes
+    return Labels(idx, split, np.array(ids, dtype=object), _name(p), notes, image_root=str(p.resolve())), classes
 
 
 def load_class_names(path) -> list[str]:

@@ -154,9 +154,11 @@ def _first_tokens_index(rows: list[list[str]], classes: ClassTable, source: str,
 
 
 def _finish(rows: list[list[str]], classes: ClassTable | None, policy: str, split: str, ids, source: str,
-            field: str, example_cells=None, force_multi: bool = False, file_rows=None, file_n_rows=None):
+            field: str, example_cells=None, force_multi: bool = False, texts=None, file_rows=None,
+            file_n_rows=None):
     """Apply the policy to one split's token lists -> (Labels or MultiLabels, ClassTable).
 
+    ``texts`` (one per row, or None) follow the rows that are kept (the examples' content).
     ``file_rows`` / ``file_n_rows``: the rows' positions in their file and the file's row count
     (default: the rows are the whole file), so a single-label result that drops rows records which
     rows it kept (:attr:`Labels.file_rows`: row-aligned feature files are subset with it)."""
@@ -179,7 +181,7 @@ def _finish(rows: list[list[str]], classes: ClassTable | None, policy: str, spli
             notes.append(f"{dups:,} rows listed a label twice (kept once)")
         if n_empty:
             notes.append(f"{n_empty:,} samples carry no label")
-        return MultiLabels(indptr, indices, classes.n_classes, split, ids, source, tuple(notes)), classes
+        return MultiLabels(indptr, indices, classes.n_classes, split, ids, source, tuple(notes), texts=texts), classes
     # single-label
     keep = lens > 0
     if policy == "drop":
@@ -196,17 +198,20 @@ def _finish(rows: list[list[str]], classes: ClassTable | None, policy: str, spli
     kept_rows = [r for r, k in zip(rows, keep) if k]
     y = _first_tokens_index(kept_rows, classes, source, field)
     kept_ids = None if ids is None else np.asarray(ids, dtype=object)[keep]
+    kept_texts = None if texts is None else np.asarray(texts, dtype=object)[keep]
     pos = np.arange(len(rows)) if file_rows is None else np.asarray(file_rows, dtype=np.int64)
     n_file = len(rows) if file_n_rows is None else int(file_n_rows)
     dropped = not keep.all() or n_file != len(rows)
     return Labels(y.astype(np.int64), split, kept_ids, source, tuple(notes),
-                  file_rows=pos[keep] if dropped else None, file_n_rows=n_file if dropped else None), classes
+                  file_rows=pos[keep] if dropped else None, file_n_rows=n_file if dropped else None,
+                  texts=kept_texts), classes
 
 
-def _per_split(rows, classes, policy, split, ids, spc_values, source, field, cells=None, force_multi=False):
+def _per_split(rows, classes, policy, split, ids, spc_values, source, field, cells=None, force_multi=False,
+               texts=None):
     """Split the rows by a split column (or not) and finish each split with one class table."""
     if spc_values is None:
-        out, classes = _finish(rows, classes, policy, split, ids, source, field, cells, force_multi)
+        out, classes = _finish(rows, classes, policy, split, ids, source, field, cells, force_multi, texts)
         return {out.split: out}, classes
     sp = np.array([L._normalise_split(v, Path(source)) for v in spc_values], dtype=object)
     present = [s for s in SPLITS if (sp == s).any() and (split is None or split == s)]
@@ -223,7 +228,8 @@ def _per_split(rows, classes, policy, split, ids, spc_values, source, field, cel
         sub_rows = [rows[i] for i in m]
         sub_cells = None if cells is None else [cells[i] for i in m]
         out[s], classes = _finish(sub_rows, classes, pol, s, None if ids is None else np.asarray(ids)[m], source,
-                                  field, sub_cells, force_multi, file_rows=m, file_n_rows=len(rows))
+                                  field, sub_cells, force_multi, None if texts is None else np.asarray(texts)[m],
+                                  file_rows=m, file_n_rows=len(rows))
     return out, classes
 
 
@@ -231,7 +237,7 @@ def _per_split(rows, classes, policy, split, ids, spc_values, source, field, cel
 # the loaders' hooks
 # ----------------------------------------------------------------------------------------------
 def table_labels(df: pd.DataFrame, lab: str | None, idc: str | None, spc: str | None, classes: ClassTable | None,
-                 split: str | None, source: str, policy: str, default_split: str):
+                 split: str | None, source: str, policy: str, default_split: str, texts=None):
     """Labels of a CSV / TSV / Parquet table when they are multi-label (or asked to be).
 
     Returns None when the table is an ordinary single-label table and the policy does not ask
@@ -276,7 +282,7 @@ def table_labels(df: pd.DataFrame, lab: str | None, idc: str | None, spc: str | 
     rows = _tokens(col.to_numpy(dtype=object), sep, known)
     cells = col.astype(str).tolist()
     return _per_split(rows, classes, policy, split if spv is not None else (split or default_split), ids, spv,
-                      source, lab, cells, force_multi=bool(is_list))
+                      source, lab, cells, force_multi=bool(is_list), texts=texts)
 
 
 def list_labels(ids: np.ndarray, raw: np.ndarray, classes: ClassTable | None, split: str, source: str,
@@ -299,9 +305,9 @@ def goemotions_labels(p: Path, classes: ClassTable | None, split: str, policy: s
     The ids index ``emotions.txt`` (pass its names through ``classes`` for named classes).
     """
     policy = _check_policy(policy)
-    labs, ids = L.goemotions_rows(p)
+    labs, ids, texts = L.goemotions_table(p)
     rows = [x.split(",") for x in labs]
-    out, classes = _finish(rows, classes, policy, split, ids, L._name(p), "labels", list(labs))
+    out, classes = _finish(rows, classes, policy, split, ids, L._name(p), "labels", list(labs), texts=texts)
     return {split: out}, classes
 
 

@@ -149,6 +149,9 @@ class ClassificationParts:
     #: what to do with labels that carry several classes (:mod:`lt_core.data.multilabel`): "error"
     #: (stop and offer the choices), "auto" / "multi" (a multi-label dataset), "first" / "drop"
     multi_label: str = "error"
+    #: the folder the samples' relative paths (ImageNet-LT / Places-LT lists) start from, for the
+    #: examples' images (:attr:`ClassificationDataset.image_root`); not a file of the recipe, never copied
+    image_root: str | None = None
 
     kind = "classification"
 
@@ -489,6 +492,7 @@ def assemble_classification(parts: ClassificationParts, previous: Classification
                                  hint=e.hint or "remove the run, or give scores that match the labels") from None
     ds.parts = parts
     ds.loaded = new
+    ds.image_root = parts.image_root  # the examples' image folder, kept with the recipe
     return ds
 
 
@@ -533,4 +537,5 @@ def assemble_detection(parts: DetectionParts, builtins: Mapping[str, Callable[[]
                                          parts.name or parts.gt.name,
                                          **{k: r.path for k, r in parts.extra.items()})
     ds.parts = parts
+    ds.image_root = parts.options.get("image_root")  # the examples' image folder (COCO file_name layout)
     return ds

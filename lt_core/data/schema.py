@@ -191,6 +191,14 @@ class Labels:
     notes : tuple of str
         What the loader converted or dropped on the way (e.g. "412 rows carried several labels:
         the first label was kept"), shown next to the split.
+    texts : ndarray (N,) object or None
+        The sample's text where the file has a text column (``text`` / ``sentence`` / ``comment``
+        in CSV / TSV / Parquet, the comment of a GoEmotions TSV); None where a row has none.
+        Content for the examples behind a number (:mod:`lt_core.examples`), never a feature.
+    image_root : str or None
+        The folder the sample ids are relative paths in, when the loader knows it (an image-folder
+        tree is its own root); list files (ImageNet-LT / Places-LT) get theirs from the user
+        (:attr:`ClassificationDataset.image_root`).
     file_rows : ndarray (N,) int64 or None
         Where the loader kept only some rows of the file: the 0-based position in the file of each
         kept row (None: every row, in file order). Row-aligned files of the same split (features)
@@ -206,6 +214,8 @@ class Labels:
     notes: tuple = ()
     file_rows: np.ndarray | None = None
     file_n_rows: int | None = None
+    texts: np.ndarray | None = field(default=None, kw_only=True)
+    image_root: str | None = field(default=None, kw_only=True)
 
     multi_label = False
 
@@ -243,6 +253,8 @@ class MultiLabels:
     source : str
     notes : tuple of str
         What the loader converted or dropped (duplicate labels in a row, rows without labels).
+    texts, image_root
+        The samples' texts and image folder, as :class:`Labels` has them (the examples' content).
     """
 
     indptr: np.ndarray
@@ -252,6 +264,8 @@ class MultiLabels:
     sample_ids: np.ndarray | None = None
     source: str = ""
     notes: tuple = ()
+    texts: np.ndarray | None = field(default=None, kw_only=True)
+    image_root: str | None = field(default=None, kw_only=True)
 
     multi_label = True
 
@@ -518,6 +532,9 @@ class ClassificationDataset:
     description: str = ""
     attribution: str = ""
     default_bins: str = "imagenet-lt"
+    #: the folder the samples' relative paths (ImageNet-LT / Places-LT lists) start from, given by the
+    #: user for the examples' images (:mod:`lt_core.examples`); image-folder labels carry their own
+    image_root: str | None = field(default=None, kw_only=True)
     #: the recipe it was built from (:class:`lt_core.data.parts.ClassificationParts`), if any
     parts: Any = None
     #: loaded parts by content key, reused by the next :func:`lt_core.data.parts.assemble_classification`
@@ -667,6 +684,9 @@ class DetectionDataset:
     description: str = ""
     attribution: str = ""
     default_bins: str = "lvis"
+    #: the folder the images' ``file_name`` (COCO) / ``coco_url`` (LVIS v1) paths are in, given by the
+    #: user for the examples' images (:mod:`lt_core.examples`); None: boxes on a plain canvas
+    image_root: str | None = field(default=None, kw_only=True)
     #: the recipe it was built from (:class:`lt_core.data.parts.DetectionParts`), if any
     parts: Any = None
 

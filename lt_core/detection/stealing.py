@@ -33,7 +33,8 @@ class StealingResult:
     pairs : DataFrame       victim / stealer class pairs: victim_id, victim, stealer_id,
         stealer, n_stolen, share (of the victim's ground truth), stealer_image_count
     per_gt : DataFrame      one row per ground-truth box: ann_id, category_id, found,
-        stealer_id (-1 if none), stealer_score
+        stealer_id (-1 if none), stealer_score, stealer_det (the stealer detection's position in
+        the results file, -1 if none)
     """
 
     per_class: pd.DataFrame
@@ -81,6 +82,7 @@ def stealing_analysis(gt: DetectionGT, results: DetectionResults, iou: float = 0
     found = np.zeros(G, bool)
     stealer = np.full(G, -1, np.int64)
     st_score = np.full(G, np.nan)
+    st_det = np.full(G, -1, np.int64)
     n_img = len(img_u)
     for lo in range(0, max(n_img, 1), shard_images):
         hi = min(n_img, lo + shard_images)
@@ -111,6 +113,7 @@ def stealing_analysis(gt: DetectionGT, results: DetectionResults, iou: float = 0
             loc = np.arange(gs.start, gs.stop)[og[first]]
             stealer[loc] = d_cat[ds][od[first]]
             st_score[loc] = d_score[ds][od[first]]
+            st_det[loc] = do[ds][od[first]]
     C = cls.n_classes
     n_gt = np.bincount(g_cat, minlength=C)
     n_found = np.bincount(g_cat[found], minlength=C)
@@ -144,5 +147,6 @@ def stealing_analysis(gt: DetectionGT, results: DetectionResults, iou: float = 0
         })
     per_class = per_class[per_class["n_gt"] > 0].reset_index(drop=True)
     per_gt = pd.DataFrame({"ann_id": g_id, "category_id": ids[g_cat], "found": found,
-                           "stealer_id": np.where(covered, ids[np.maximum(stealer, 0)], -1), "stealer_score": st_score})
+                           "stealer_id": np.where(covered, ids[np.maximum(stealer, 0)], -1), "stealer_score": st_score,
+                           "stealer_det": st_det})
     return StealingResult(per_class=per_class, pairs=pairs.reset_index(drop=True), per_gt=per_gt)

@@ -365,6 +365,10 @@ def _outcomes(gt, results, d, e):
         "score": np.r_[d["score"][sel], np.full(len(mg), np.nan)],
         "iou": np.r_[d["p_iou"], np.full(len(mg), np.nan)],
         "outcome": np.r_[outcome, np.full(len(mg), "missed", dtype=object)],
+        # the error type tidecv counts (per class / bin ``n_<type>``): ignored predictions keep theirs
+        "tide_error": np.r_[np.where(used == 1, "", np.array(["", *(_CODE[c] for c in range(1, 6))],
+                                                              dtype=object)[etype]),
+                            np.full(len(mg), "Miss", dtype=object)],
     })
     return frame
 
@@ -384,6 +388,9 @@ def detection_outcomes(gt, results, style: str | None = None, pos_thr: float = 0
     ``iou``           the prediction's largest IoU with a ground truth of its class (NaN for missed)
     ``outcome``       ``tp``, ``duplicate``, ``wrong_class``, ``background``, ``localization``,
                       ``both``, ``ignored`` or ``missed`` (see :data:`OUTCOMES`)
+    ``tide_error``    the error type tidecv counts for it (``Cls``, ``Loc``, ``Both``, ``Dupe``,
+                      ``Bkg``, ``Miss``; empty for a true positive): an ignored prediction keeps its
+                      type here, as the per-class and per-bin ``n_<type>`` counts do
 
     Selection behind a number (issue "examples"): e.g. ``df[df.outcome == "wrong_class"]``
     sorted by ``score`` gives the most confident wrong-class boxes. Matching rules: see the module

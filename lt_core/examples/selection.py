@@ -21,12 +21,15 @@ class Selection:
     total : int
         How many rows matched before the cap.
     kind : {"classification", "detection"}
+    order : str
+        How the rows are ordered, in words (``"most confident mistakes first"``).
     """
 
     title: str
     rows: pd.DataFrame
     total: int
     kind: str = "classification"
+    order: str = ""
 
     @property
     def shown(self) -> int:
@@ -40,9 +43,12 @@ class Selection:
     def caption(self) -> str:
         """``"12 of 340 samples (most confident mistakes first)"``-style line."""
         unit = "boxes" if self.kind == "detection" else "samples"
+        if self.total == 1:
+            unit = unit[:-2] if unit == "boxes" else unit[:-1]
+        order = f" ({self.order})" if self.order and self.total > 1 else ""
         if self.capped:
-            return f"{self.title}: the first {self.shown:,} of {self.total:,} {unit}"
-        return f"{self.title}: {self.total:,} {unit}"
+            return f"{self.title}: the first {self.shown:,} of {self.total:,} {unit}{order}"
+        return f"{self.title}: {self.total:,} {unit}{order}"
 
     def to_csv(self) -> bytes:
         """The rows as CSV bytes (ids and fields, to relabel or to train on)."""

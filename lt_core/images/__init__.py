@@ -10,8 +10,8 @@ No Streamlit here; the app, the notebooks and the copy-paste augmentation share 
   a plain canvas for generated data
 * :mod:`~lt_core.images.thumbs` — thumbnails on demand in a capped cache folder, written atomically
 """
-from .draw import (CLASS_PALETTE, OUTCOME_COLORS, class_color, draw_annotations, font_size_for, generated_canvas,
-                   hex_to_rgb, line_width_for)
+from .draw import (CLASS_PALETTE, OUTCOME_COLORS, class_color, contact_sheet, draw_annotations, font_size_for,
+                   generated_canvas, hex_to_rgb, line_width_for, outcome_legend)
 from .masks import (annotation_mask, box_mask, box_pixels, decode_segmentation, encode_mask, mask_bbox, mask_outline,
                     rle_area, segmentation_to_rle)
 from .read import encode_image, image_size, read_image
@@ -23,4 +23,5 @@ __all__ = ["ImageIndex", "candidate_relpaths", "image_relpath", "resolve_gt_imag
            "safe_relpath", "read_image", "image_size", "encode_image", "segmentation_to_rle", "decode_segmentation",
            "annotation_mask", "encode_mask", "mask_bbox", "box_mask", "box_pixels", "mask_outline", "rle_area",
            "OUTCOME_COLORS", "CLASS_PALETTE", "class_color", "line_width_for", "font_size_for", "draw_annotations",
-           "generated_canvas", "hex_to_rgb", "ThumbnailCache", "thumbnail_array"]
+           "generated_canvas", "hex_to_rgb", "contact_sheet", "ThumbnailCache", "thumbnail_array",
+           "outcome_legend"]

@@ -20,7 +20,7 @@ from ..errors import InputError
 from .masks import box_pixels, decode_segmentation, mask_outline
 
 __all__ = ["OUTCOME_COLORS", "CLASS_PALETTE", "class_color", "line_width_for", "font_size_for", "draw_annotations",
-           "generated_canvas", "hex_to_rgb"]
+           "generated_canvas", "hex_to_rgb", "contact_sheet", "outcome_legend"]
 
 #: colour of each box outcome (detection matching, issue 12) and of copy-paste roles
 OUTCOME_COLORS: dict[str, str] = {
@@ -30,6 +30,10 @@ OUTCOME_COLORS: dict[str, str] = {
     "duplicate": "#ff7f0e",     # orange: FP, a second detection of a matched object
     "wrong class": "#9467bd",   # purple: FP, overlaps an object of another class
     "localisation": "#e377c2",  # pink: FP, right class, IoU too low
+    "wrong_class": "#9467bd",   # the outcome names of lt_core.detection.detection_outcomes (TIDE)
+    "localization": "#e377c2",
+    "both": "#8c564b",          # brown: FP, wrong class and a poor box
+    "ignored": "#9e9e9e",       # grey: in a crowd region / a class not evaluated in the image
     "missed": "#17becf",        # cyan: a GT object no detection found
     "gt": "#f0f0f0",            # near white: a ground-truth object
     "pasted": "#ffd400",        # yellow: an object copy-pasted into the image
@@ -105,7 +109,8 @@ def draw_annotations(image: np.ndarray, boxes, *, labels: Sequence[str] | None =
                      outcomes: Sequence[str] | None = None, class_ids: Sequence[int] | None = None,
                      masks: Sequence[Any] | None = None, highlight: int | None = None, scale: float = 1.0,
                      source_hw: tuple[int, int] | None = None, line_width: int | None = None,
-                     mask_fill: float = 0.0, dim_others: float = 0.45, title: str | None = None) -> np.ndarray:
+                     mask_fill: float = 0.0, dim_others: float = 0.45, title: str | None = None,
+                     also: Sequence[int] = ()) -> np.ndarray:
     """Draw boxes (and mask outlines, labels, scores) on a copy of an RGB image.
 
     Parameters
@@ -124,6 +129,8 @@ def draw_annotations(image: np.ndarray, boxes, *, labels: Sequence[str] | None =
     highlight : int, optional
         Index of the box to stand out: drawn last, twice as thick; the others are blended
         ``dim_others`` of the way towards the image.
+    also : sequence of int
+        Boxes drawn undimmed (normal width) next to the highlight, e.g. the object a detection is about.
     scale : float
         Factor from original-image coordinates to ``image`` (thumbnail / original size).
     source_hw : (H0, W0), optional
@@ -164,11 +171,13 @@ def draw_annotations(image: np.ndarray, boxes, *, labels: Sequence[str] | None =
         else:
             c = OUTCOME_COLORS["gt"]
         rgb.append(np.array(hex_to_rgb(c), dtype=np.float64))
-    order = [i for i in range(n) if i != highlight] + ([int(highlight)] if highlight is not None else [])
+    bright = {int(i) for i in also if 0 <= int(i) < n}
+    order = ([i for i in range(n) if i != highlight and i not in bright] + sorted(bright - {highlight})
+             + ([int(highlight)] if highlight is not None else []))
     out = img.astype(np.float64)
 
     def col(i: int) -> np.ndarray:
-        if highlight is None or i == highlight or dim_others <= 0:
+        if highlight is None or i == highlight or i in bright or dim_others <= 0:
             return rgb[i]
         return rgb[i] * (1.0 - dim_others) + 127.5 * dim_others
 
@@ -234,3 +243,100 @@ def generated_canvas(height: int, width: int, label: str = "generated") -> np.nd
                font=font)
         a = np.asarray(pil, dtype=np.uint8).copy()
     return a
+
+
+def contact_sheet(images: Sequence[np.ndarray], captions: Sequence[str] | None = None, cols: int = 4,
+                  cell: int = 224, pad: int = 6, caption_px: int = 14) -> np.ndarray:
+    """Images in a grid (for notebooks: the examples of a selection, as the app pages them).
+
+    Each image is fitted into a ``cell`` x ``cell`` square (aspect kept, never enlarged), on white,
+    with its caption (one line, cut to fit) underneath.
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8
+    """
+    from PIL import Image, ImageDraw
+
+    n = len(images)
+    if n == 0:
+        return np.full((cell, cell, 3), 255, np.uint8)
+    if captions is not None and len(captions) != n:
+        raise InputError(f"{len(captions)} captions for {n} images", field="captions")
+    cols = max(1, min(int(cols), n))
+    rows = (n + cols - 1) // cols
+    cap_h = caption_px + 6 if captions is not None else 0
+    W, H = cols * (cell + pad) + pad, rows * (cell + cap_h + pad) + pad
+    sheet = Image.new("RGB", (W, H), (255, 255, 255))
+    d = ImageDraw.Draw(sheet)
+    font = _font(caption_px)
+    for i, arr in enumerate(images):
+        a = np.asarray(arr)
+        if a.ndim != 3 or a.shape[2] != 3 or a.dtype != np.uint8:
+            raise InputError(f"image {i}: expected (H, W, 3) uint8, got {a.shape} {a.dtype}", field="images")
+        im = Image.fromarray(a, "RGB")
+        s_ = min(1.0, cell / max(im.width, im.height))
+        if s_ < 1.0:
+            im = im.resize((max(1, round(im.width * s_)), max(1, round(im.height * s_))), Image.Resampling.BILINEAR)
+        r, c = divmod(i, cols)
+        x0, y0 = pad + c * (cell + pad), pad + r * (cell + cap_h + pad)
+        sheet.paste(im, (x0 + (cell - im.width) // 2, y0 + (cell - im.height) // 2))
+        if captions is not None:
+            text = str(captions[i])
+            while text and d.textlength(text, font=font) > cell:
+                text = text[:-2] + "…" if len(text) > 2 else ""
+            d.text((x0, y0 + cell + 3), text, fill=(40, 40, 40), font=font)
+    return np.asarray(sheet, dtype=np.uint8).copy()
+
+
+def outcome_legend(items: Sequence[tuple[str, str]], height: int = 22, font_px: int = 13, gap: int = 14,
+                   max_width: int = 900) -> np.ndarray:
+    """The colour key of the drawn boxes: a swatch in :data:`OUTCOME_COLORS` and its words per item.
+
+    Parameters
+    ----------
+    items : sequence of (outcome, words)
+        e.g. ``[("tp", "true positive"), ("missed", "missed ground truth")]``.
+    height : int
+        Height of one line of the key, pixels; items wrap onto more lines past ``max_width``.
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8, white background (each swatch bordered in grey, so the near-white
+    ground-truth colour shows).
+    """
+    from PIL import Image, ImageDraw
+
+    if not items:
+        raise InputError("a legend needs at least one item", field="items")
+    font = _font(int(font_px))
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    sw = max(8, int(height) - 8)
+    cells = []
+    for outcome, words in items:
+        if outcome not in OUTCOME_COLORS:
+            raise InputError(f"unknown outcome {outcome!r}", field="items", hint=", ".join(sorted(OUTCOME_COLORS)))
+        cells.append((outcome, str(words), sw + 5 + int(round(probe.textlength(str(words), font=font)))))
+    lines, cur, width = [], [], 0
+    for c in cells:
+        if cur and width + gap + c[2] > max_width:
+            lines.append(cur)
+            cur, width = [], 0
+        width += (gap if cur else 0) + c[2]
+        cur.append(c)
+    lines.append(cur)
+    W = max(sum(c[2] for c in ln) + gap * (len(ln) - 1) for ln in lines) + 4
+    H = int(height) * len(lines)
+    img = Image.new("RGB", (W, H), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    for li, ln in enumerate(lines):
+        x, y0 = 2, li * int(height)
+        top = y0 + (int(height) - sw) // 2
+        for outcome, words, w in ln:
+            d.rectangle([x, top, x + sw - 1, top + sw - 1], fill=hex_to_rgb(OUTCOME_COLORS[outcome]),
+                        outline=(120, 120, 120))
+            tb = d.textbbox((0, 0), words, font=font)
+            d.text((x + sw + 5 - tb[0], y0 + (int(height) - (tb[3] - tb[1])) // 2 - tb[1]), words, fill=(40, 40, 40),
+                   font=font)
+            x += w + gap
+    return np.asarray(img, dtype=np.uint8).copy()

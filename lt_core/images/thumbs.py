@@ -23,7 +23,7 @@ from .read import encode_image, image_size, read_image
 __all__ = ["ThumbnailCache", "thumbnail_array", "THUMB_VERSION"]
 
 #: bump when the drawing changes, so old cached thumbnails are not reused
-THUMB_VERSION = 1
+THUMB_VERSION = 2
 
 
 def _resize_to(arr: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:

@@ -40,7 +40,8 @@ def ap_vs_frequency_chart(per_class: dict[str, pd.DataFrame], scheme: str | BinS
         d = pc[pc["AP"] >= 0]
         x = d["image_count"].to_numpy(dtype=float)
         x = np.where(x > 0, x, np.nan)
-        cd = np.stack([d["name"].astype(str), d["category_id"], d["image_count"], d.get("n_gt", d["AP"] * 0)], axis=1)
+        cd = np.stack([d["name"].astype(str), d["category_id"], d["image_count"], d.get("n_gt", d["AP"] * 0),
+                       np.full(len(d), run, dtype=object)], axis=1)  # [4]: the results file (a click's target)
         hov = ("<b>%{customdata[0]}</b> (id %{customdata[1]})<br>train images %{customdata[2]:,}<br>"
                "AP %{y:.1f}<br>eval instances %{customdata[3]:,}<extra>" + run + "</extra>")
         if single:
@@ -85,7 +86,8 @@ def ap_by_bin_chart(by_bin: dict[str, pd.DataFrame], scheme: str | BinScheme = "
             err = dict(type="data", symmetric=False, array=100 * (hi - v), arrayminus=100 * (v - lo), color="#444")
         fig.add_trace(go.Bar(x=t["bin"], y=100 * t[metric], name=run, marker_color=cols, error_y=err,
                              text=[f"{100 * v:.1f}" for v in t[metric]], textposition="outside",
-                             customdata=np.stack([t["n_classes"], t["n_evaluated"]], axis=1),
+                             customdata=np.stack([t["n_classes"], t["n_evaluated"], t["bin"].to_numpy(dtype=object),
+                                                  np.full(len(t), run, dtype=object)], axis=1),
                              hovertemplate="%{x}: " + metric + " %{y:.1f}<br>%{customdata[1]:,} of %{customdata[0]:,} "
                                            "classes have ground truth<extra>" + run + "</extra>"))
     fig.update_layout(barmode="group", showlegend=not single)
@@ -117,13 +119,17 @@ def pr_curve_chart(curves: dict[str, pd.DataFrame], title: str = "Precision-reca
         ap = 100 * float(np.mean(c["precision"])) if len(c) else float("nan")
         fig.add_trace(go.Scatter(x=c["recall"], y=c["precision"], mode="lines", line=dict(color=col, width=2),
                                  name=f"{run} (AP {ap:.1f})", line_shape="hv",
+                                 customdata=np.stack([np.full(len(c), np.nan), np.full(len(c), run, dtype=object)],
+                                                     axis=1),
                                  hovertemplate="recall %{x:.2f}<br>precision %{y:.3f}<extra>" + run + "</extra>"))
         if raw and run in raw and len(raw[run]):
             r = raw[run]
             fig.add_trace(go.Scatter(x=r["recall"], y=r["precision"], mode="lines", showlegend=False,
-                                     line=dict(color=col, width=1, dash="dot"), customdata=r["score"],
-                                     hovertemplate="score ≥ %{customdata:.3f}<br>recall %{x:.3f}<br>precision %{y:.3f}"
-                                                   "<extra>" + run + " raw</extra>"))
+                                     line=dict(color=col, width=1, dash="dot"),
+                                     customdata=np.stack([r["score"].to_numpy(dtype=object),
+                                                          np.full(len(r), run, dtype=object)], axis=1),
+                                     hovertemplate="score ≥ %{customdata[0]:.3f}<br>recall %{x:.3f}<br>precision "
+                                                   "%{y:.3f}<extra>" + run + " raw</extra>"))
     return _pr_axes(fig, title, "precision")
 
 
@@ -156,7 +162,7 @@ def stealing_chart(per_class: pd.DataFrame, scheme: str | BinScheme = "lvis", to
     fig = go.Figure(go.Bar(
         y=d["name"].astype(str), x=100 * d["stolen_share"], orientation="h",
         marker_color=[bin_color(b, sch) for b in bins],
-        customdata=np.stack([d["n_gt"], d["top_stealers"], bins, 100 * d["found_share"]], axis=1),
+        customdata=np.stack([d["n_gt"], d["top_stealers"], bins, 100 * d["found_share"], d["category_id"]], axis=1),
         hovertemplate="<b>%{y}</b> (%{customdata[2]})<br>stolen %{x:.1f}% of %{customdata[0]:,} boxes<br>"
                       "found by its own class %{customdata[3]:.1f}%<br>stealers: %{customdata[1]}<extra></extra>"))
     fig.update_xaxes(title="ground truth stolen by another class (%)", rangemode="tozero")
@@ -185,8 +191,8 @@ def tide_chart(per_bin: pd.DataFrame, scheme: str | BinScheme = "lvis", title: s
         b = r.bin
         fig.add_trace(go.Bar(x=[_TIDE_LABELS[k] for k in types], y=[getattr(r, f"dAP_{k}") for k in types],
                              name=f"{b} ({r.n_classes:,} classes)", marker_color=bin_color(b, sch),
-                             customdata=[getattr(r, f"n_{k}") for k in types],
-                             hovertemplate="%{x}<br>ΔAP %{y:.2f}<br>%{customdata:,} errors<extra>" + b + "</extra>"))
+                             customdata=[[getattr(r, f"n_{k}"), b, k] for k in types],
+                             hovertemplate="%{x}<br>ΔAP %{y:.2f}<br>%{customdata[0]:,} errors<extra>" + b + "</extra>"))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="ΔAP50 from fixing it (× 100)", rangemode="tozero")
     return _layout(fig, title, height=380)

@@ -87,7 +87,8 @@ def ap_vs_positives_chart(reports: dict, run_names: list[str] | None = None, met
             x=_x_counts(pc["train_count"]), y=pc[metric], mode="markers", name=run,
             marker=dict(color=run_color(run_names, run), size=8 if len(pc) < 200 else 5,
                         opacity=np.where(low, 0.25, 0.85 if len(pc) < 200 else 0.55)),
-            customdata=np.stack([pc["name"], pc["bin"], pc["train_count"], pc["support"]], axis=1),
+            customdata=np.stack([pc["name"], pc["bin"], pc["train_count"], pc["support"], pc["class_id"],
+                                 np.full(len(pc), run, dtype=object)], axis=1),
             hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>train positives %{customdata[2]:,} · "
                           "split positives %{customdata[3]:,}<br>" + ML_METRIC_LABELS.get(metric, metric)
                           + " %{y:.1%}<extra>" + run + "</extra>"))
@@ -130,14 +131,17 @@ def before_after_bins_chart(table: pd.DataFrame, scheme: str | BinScheme, split:
 
 def class_change_chart(train_counts, names, bins, scheme: str | BinScheme, before: np.ndarray, after: np.ndarray,
                        support: np.ndarray, split: str = "test", metric: str = "F1", min_support: int = 5,
-                       title: str | None = None) -> go.Figure:
-    """Per-class ``metric`` before (hollow grey) and after (filled, bin colour) vs train positives."""
+                       title: str | None = None, class_ids: np.ndarray | None = None) -> go.Figure:
+    """Per-class ``metric`` before (hollow grey) and after (filled, bin colour) vs train positives.
+
+    With ``class_ids``, each marker's last ``customdata`` column is its class id (a click's target)."""
     sch = parse_bins(scheme)
     x = _x_counts(train_counts)
     names = np.asarray(names, dtype=object)
     bins = np.asarray(bins, dtype=object)
     sup = np.asarray(support)
     low = sup < min_support
+    cid = np.asarray(class_ids, dtype=object) if class_ids is not None else np.arange(len(x)).astype(object)
     fig = go.Figure()
     xs, ys = [], []
     for i in range(len(x)):
@@ -147,14 +151,14 @@ def class_change_chart(train_counts, names, bins, scheme: str | BinScheme, befor
                              hoverinfo="skip"))
     fig.add_trace(go.Scattergl(x=x, y=before, mode="markers", name="before",
                                marker=dict(symbol="circle-open", color="#777777", size=8),
-                               customdata=np.stack([names, bins], 1),
+                               customdata=np.stack([names, bins, cid], 1),
                                hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>" + metric +
                                              " before %{y:.1%}<extra></extra>"))
     for b in sch.order(bins):
         m = bins == b
         fig.add_trace(go.Scattergl(x=x[m], y=after[m], mode="markers", name=f"after: {b}",
                                    marker=dict(color=bin_color(b, sch), size=9, opacity=np.where(low[m], 0.3, 0.9)),
-                                   customdata=np.stack([names[m], sup[m]], 1),
+                                   customdata=np.stack([names[m], sup[m], cid[m]], 1),
                                    hovertemplate="<b>%{customdata[0]}</b> (" + b + ")<br>" + split +
                                                  " positives %{customdata[1]:,}<br>" + metric +
                                                  " after %{y:.1%}<extra></extra>"))

@@ -78,11 +78,13 @@ def tradeoff_chart(table: pd.DataFrame, head_bin: str, tail_bin: str, scheme: st
 
 def class_recall_change_chart(train_counts: np.ndarray, names, bins: np.ndarray, scheme: str | BinScheme,
                               recall_before: np.ndarray, recall_after: np.ndarray, support: np.ndarray | None = None,
-                              split: str = "test", tau: float | None = None, min_support: int = 5) -> go.Figure:
+                              split: str = "test", tau: float | None = None, min_support: int = 5,
+                              class_ids: np.ndarray | None = None) -> go.Figure:
     """Per-class recall before (hollow grey) and after (filled, bin colour) against train count (log x).
 
     A thin line joins the two points of a class; classes with fewer than ``min_support`` samples
-    on the split are faded.
+    on the split are faded. With ``class_ids``, each marker's last ``customdata`` column is its
+    class id (what a click on it selects).
     """
     sch = parse_bins(scheme)
     x = np.asarray(train_counts, dtype=float)
@@ -91,6 +93,7 @@ def class_recall_change_chart(train_counts: np.ndarray, names, bins: np.ndarray,
     bins = np.asarray(bins, dtype=object)
     sup = np.zeros(len(x), int) if support is None else np.asarray(support)
     low = sup < min_support if support is not None else np.zeros(len(x), bool)
+    cid = np.asarray(class_ids, dtype=object) if class_ids is not None else np.arange(len(x)).astype(object)
     fig = go.Figure()
     xs, ys = [], []
     for i in range(len(x)):
@@ -101,7 +104,7 @@ def class_recall_change_chart(train_counts: np.ndarray, names, bins: np.ndarray,
                                hoverinfo="skip"))
     fig.add_trace(go.Scattergl(x=x, y=recall_before, mode="markers", name="before (τ = 0)",
                                marker=dict(symbol="circle-open", color="#777777", size=7),
-                               customdata=np.stack([names, bins, sup], 1),
+                               customdata=np.stack([names, bins, sup, cid], 1),
                                hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>train %{x:,}"
                                              "<br>recall before %{y:.1%}<extra></extra>"))
     order = [b for b in sch.order(bins)]
@@ -110,7 +113,7 @@ def class_recall_change_chart(train_counts: np.ndarray, names, bins: np.ndarray,
         fig.add_trace(go.Scattergl(
             x=x[m], y=recall_after[m], mode="markers", name=f"after: {b}",
             marker=dict(color=bin_color(b, sch), size=8, opacity=np.where(low[m], 0.3, 0.9)),
-            customdata=np.stack([names[m], sup[m]], 1),
+            customdata=np.stack([names[m], sup[m], cid[m]], 1),
             hovertemplate="<b>%{customdata[0]}</b> (" + b + ")<br>train %{x:,} · " + split +
                           " %{customdata[1]:,}<br>recall after %{y:.1%}<extra></extra>"))
     fig.update_xaxes(title="train samples of the class (log; head on the left)", type="log", dtick=1,

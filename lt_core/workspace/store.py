@@ -354,7 +354,7 @@ class Workspace:
                     runs.append({"name": name, "files": {s: fid(r) for s, r in rp.files.items()},
                                  "description": rp.description, "artifacts": list(rp.artifacts)})
             return {"kind": "classification", "name": parts.name, "builtin": parts.builtin,
-                    "multi_label": parts.multi_label,
+                    "multi_label": parts.multi_label, "image_root": parts.image_root,
                     "parts": {k: fid(getattr(parts, k)) for k in ("train_labels", "train_counts", "class_names",
                                                                   "val_labels", "test_labels", "classifier")}
                     | {"features": {s: fid(r) for s, r in parts.features.items()}},
@@ -493,6 +493,7 @@ class Workspace:
                     pj = d.get("parts") or {}
                     parts = ClassificationParts(name=d.get("name") or "my dataset", builtin=d.get("builtin"),
                                                 multi_label=d.get("multi_label") or "error",
+                                                image_root=d.get("image_root") or None,
                                                 **{k: ref(pj.get(k)) for k in ("train_labels", "train_counts",
                                                                                "class_names", "val_labels",
                                                                                "test_labels", "classifier")},
