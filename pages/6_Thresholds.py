@@ -126,189 +126,174 @@ except InputError as e:
 bins_present = [c_[4:] for c_ in sweep.columns if c_.startswith("acc ") and sweep[c_].notna().any()]
 head_bin, tail_bin = bins_present[0], [b for b in bins_present if b != "no training data"][-1]
 
-p0 = ev_rep.at(0.0)
+# the slider follows the tuned tau until the user moves it; "use tuned" snaps back
+tkey = ("t_tuned", method, run_name, objective, round(max_drop, 4), scheme)
+if st.session_state.get("t_tuned_key") != tkey:
+    st.session_state["t_tuned_key"] = tkey
+    st.session_state["t_tau"] = float(tuned_tau)
+sc = st.columns([5, 1])
+tau = sc[0].slider("τ", 0.0, 2.0, step=0.05, key="t_tau", format="%.2f",
+                   help="Adjustment strength: 0 = the model as trained; 1 = Menon et al.'s Bayes-optimal logit "
+                        "adjustment for a balanced test set (Kang et al. use τ in [0, 1] for τ-normalisation).")
+if sc[1].button("Use tuned τ", help=f"Set τ to {tuned_tau:.2f}, chosen on {tune_split} for {OBJ_LABEL[objective]}."):
+    st.session_state.pop("t_tuned_key")
+    st.rerun()
 
+p0, p1 = ev_rep.at(0.0), ev_rep.at(tau)
+n_changed = int((p0.pred != p1.pred).sum())
 
-# Everything that depends on τ is one fragment: moving the slider reruns only this part of the page (not the
-# per-class thresholds below, whose editor and tables are 1,000 rows at ImageNet-LT size).
-@st.fragment
-def tau_section() -> None:
-    if msg := st.session_state.pop("t_kept_msg", None):
-        st.success(msg, icon=":material/check:")
-    # the slider follows the tuned tau until the user moves it; "use tuned" snaps back
-    tkey = ("t_tuned", method, run_name, objective, round(max_drop, 4), scheme)
-    if st.session_state.get("t_tuned_key") != tkey:
-        st.session_state["t_tuned_key"] = tkey
-        st.session_state["t_tau"] = float(tuned_tau)
-    sc = st.columns([5, 1])
-    tau = sc[0].slider("τ", 0.0, 2.0, step=0.05, key="t_tau", format="%.2f",
-                       help="Adjustment strength: 0 = the model as trained; 1 = Menon et al.'s Bayes-optimal logit "
-                            "adjustment for a balanced test set (Kang et al. use τ in [0, 1] for τ-normalisation).")
-    if sc[1].button("Use tuned τ", help=f"Set τ to {tuned_tau:.2f}, chosen on {tune_split} for {OBJ_LABEL[objective]}."):
-        st.session_state.pop("t_tuned_key")
-        st.rerun()
+# ---------------------------------------------------------------- the answer
+m = st.columns(5)
+m[0].metric(f"{tail_bin} accuracy ({report_split})", state.fmt_pct(p1.bins[tail_bin]),
+            delta=f"{100 * (p1.bins[tail_bin] - p0.bins[tail_bin]):+.1f} pts",
+            help=f"Mean per-class recall of the {tail_bin} bin on {report_split}, at τ = {tau:.2f} vs τ = 0.")
+m[1].metric(f"{head_bin} accuracy ({report_split})", state.fmt_pct(p1.bins[head_bin]),
+            delta=f"{100 * (p1.bins[head_bin] - p0.bins[head_bin]):+.1f} pts",
+            help="The head cost of the fix (mean per-class recall of the head bin).")
+m[2].metric(f"balanced accuracy ({report_split})", state.fmt_pct(p1.balanced_accuracy),
+            delta=f"{100 * (p1.balanced_accuracy - p0.balanced_accuracy):+.1f} pts")
+m[3].metric(f"accuracy ({report_split})", state.fmt_pct(p1.accuracy),
+            delta=f"{100 * (p1.accuracy - p0.accuracy):+.1f} pts",
+            help="Plain accuracy follows the (long-tailed) test distribution; it usually falls as the tail gains.")
+m[4].metric(f"tuned τ (on {tune_split})", f"{tuned_tau:.2f}", delta=f"slider {tau:.2f}", delta_color="off",
+            help=f"Chosen on the {tune_split} split for {OBJ_LABEL[objective]}; the metrics on the left are "
+                 f"{report_split} numbers at the slider's τ.")
+st.caption(f"{method} · run **{run_name}** · tuned on **{tune_split}** ({len(ev_tune.y):,} samples) · reported on "
+           f"**{report_split}** ({len(ev_rep.y):,} samples) · {n_changed:,} predictions changed at τ = {tau:.2f} · "
+           f"bins {scheme} by train count")
 
-    p1 = ev_rep.at(tau)
-    n_changed = int((p0.pred != p1.pred).sum())
+# ---------------------------------------------------------------- charts
+g = st.columns([3, 2])
+g[0].plotly_chart(pplots.tau_sweep_chart(sweep, scheme, tuned_tau, tau, tune_split, OBJ_LABEL[objective], method),
+                  width="stretch")
+g[1].plotly_chart(pplots.tradeoff_chart(sweep, head_bin, tail_bin, scheme, tuned_tau, tune_split), width="stretch")
+if objective == "few_accuracy" and not bool(sweep_f.loc[np.isclose(sweep_f.tau, tuned_tau), "feasible"].iloc[0]):
+    st.warning(f"No τ keeps the {head_bin}-bin drop within {100 * max_drop:.1f} points on {tune_split}.")
 
-    # ---------------------------------------------------------------- the answer
-    m = st.columns(5)
-    m[0].metric(f"{tail_bin} accuracy ({report_split})", state.fmt_pct(p1.bins[tail_bin]),
-                delta=f"{100 * (p1.bins[tail_bin] - p0.bins[tail_bin]):+.1f} pts",
-                help=f"Mean per-class recall of the {tail_bin} bin on {report_split}, at τ = {tau:.2f} vs τ = 0.")
-    m[1].metric(f"{head_bin} accuracy ({report_split})", state.fmt_pct(p1.bins[head_bin]),
-                delta=f"{100 * (p1.bins[head_bin] - p0.bins[head_bin]):+.1f} pts",
-                help="The head cost of the fix (mean per-class recall of the head bin).")
-    m[2].metric(f"balanced accuracy ({report_split})", state.fmt_pct(p1.balanced_accuracy),
-                delta=f"{100 * (p1.balanced_accuracy - p0.balanced_accuracy):+.1f} pts")
-    m[3].metric(f"accuracy ({report_split})", state.fmt_pct(p1.accuracy),
-                delta=f"{100 * (p1.accuracy - p0.accuracy):+.1f} pts",
-                help="Plain accuracy follows the (long-tailed) test distribution; it usually falls as the tail gains.")
-    m[4].metric(f"tuned τ (on {tune_split})", f"{tuned_tau:.2f}", delta=f"slider {tau:.2f}", delta_color="off",
-                help=f"Chosen on the {tune_split} split for {OBJ_LABEL[objective]}; the metrics on the left are "
-                     f"{report_split} numbers at the slider's τ.")
-    st.caption(f"{method} · run **{run_name}** · tuned on **{tune_split}** ({len(ev_tune.y):,} samples) · reported on "
-               f"**{report_split}** ({len(ev_rep.y):,} samples) · {n_changed:,} predictions changed at τ = {tau:.2f} · "
-               f"bins {scheme} by train count")
-
-    # ---------------------------------------------------------------- charts
-    g = st.columns([3, 2])
-    g[0].plotly_chart(pplots.tau_sweep_chart(sweep, scheme, tuned_tau, tau, tune_split, OBJ_LABEL[objective], method),
-                      width="stretch")
-    g[1].plotly_chart(pplots.tradeoff_chart(sweep, head_bin, tail_bin, scheme, tuned_tau, tune_split), width="stretch")
-    if objective == "few_accuracy" and not bool(sweep_f.loc[np.isclose(sweep_f.tau, tuned_tau), "feasible"].iloc[0]):
-        st.warning(f"No τ keeps the {head_bin}-bin drop within {100 * max_drop:.1f} points on {tune_split}.")
-
-    # ---------------------------------------------------------------- what the adjustment fixed and broke
-    def adjusted_scores(rows: np.ndarray, t: float) -> np.ndarray:
-        """The scores behind the decision at τ = t, for these report-split rows only."""
-        if method == LA:
-            p = run.preds[report_split]
-            return as_log_scores(p.scores[rows], p.kind) - t * log_prior(counts, pseudo)
-        return tau_norm_scores(ds.features[report_split].X[rows], ds.classifier.W, t)
-
-
-    def fixed_and_broken(which: str, class_id: int | None):
-        return decision_changes(ds.labels[report_split], ds.classes, scheme, p0.pred, p1.pred,
-                                before_scores=lambda r: adjusted_scores(r, 0.0),
-                                after_scores=lambda r: adjusted_scores(r, tau), which=which, cap=None,
-                                names=("τ=0", f"τ={tau:.2f}"), true_ids=class_id)
-
-
-    y_rep = ds.labels[report_split].y
-    n_fixed = int(((p0.pred != y_rep) & (p1.pred == y_rep)).sum())
-    n_broken = int(((p0.pred == y_rep) & (p1.pred != y_rep)).sum())
-    st.subheader(f"What τ = {tau:.2f} fixed and broke ({report_split})")
-    st.caption(f"{n_fixed:,} samples fixed (wrong at τ = 0, right now) and {n_broken:,} broken (right at τ = 0, wrong now); "
-               "click a class in the chart for its samples.")
-    chart_col, examples_col = st.columns([3, 2])
-    with chart_col:
-        change_event = ex.chart_event(pplots.class_recall_change_chart(
-            ev_rep.train_counts, ds.classes.names, np.asarray(ev_rep.bin_names, dtype=object)[ev_rep.codes], scheme,
-            p0.recall, p1.recall, ev_rep.support, report_split, tau, class_ids=ds.classes.ids), "t_changes_chart")
-    with examples_col:
-        ex.take_click(change_event, "t_ex", ex.class_of_point)
-        ex.changes_panel(ds, report_split, "t_ex", fixed_and_broken, names=("τ=0", f"τ={tau:.2f}"),
-                         csv_prefix=f"{'LA' if method == LA else 'taunorm'}_tau{tau:.2f}")
-
-    # ---------------------------------------------------------------- tables
-    hb = st.columns([4, 1])
-    hb[0].subheader(f"Per bin at τ = {tau:.2f} ({report_split})")
-    seed = int(hb[1].number_input("Bootstrap seed", 0, 2**31 - 1, 0, 1, key="t_seed",
-                                  help="Seed of the paired bootstrap (1,000 resamples of the test samples within each "
-                                       "class, the same for both decisions; Efron & Tibshirani 1993)."))
-    bt = ev_rep.bin_table(p0, p1)
-    # counts-based, ~50 ms on the demo; ~0.4 s at 1,000 classes: then on request, so the slider stays instant
-    auto_ci = ds.classes.n_classes <= 200
-    want_ci = auto_ci or hb[0].toggle("Paired bootstrap CIs", value=False, key="t_ci",
-                                      help="95% CIs of each bin's change (about 0.4 s per τ at 1,000 classes).")
-    try:
-        if not want_ci:
-            raise LookupError
-        pbt = _cached(("pb", method, run_name, report_split, scheme, round(tau, 4), seed), (ev_rep,),
-                      lambda: paired_bootstrap(ev_rep.y, p0.pred, p1.pred, ds.classes, scheme, n_resamples=1000,
-                                               seed=seed).table)
-        bt["delta_ci_low"] = bt["bin"].map(pbt["ci_low"]).to_numpy(dtype=float)
-        bt["delta_ci_high"] = bt["bin"].map(pbt["ci_high"]).to_numpy(dtype=float)
-        lo, hi = bt.set_index("bin").loc[tail_bin, ["delta_ci_low", "delta_ci_high"]]
-        st.caption(f"The {tail_bin} bin gains {100 * (p1.bins[tail_bin] - p0.bins[tail_bin]):+.1f} points on "
-                   f"{report_split}, paired bootstrap 95% CI [{100 * lo:+.1f}, {100 * hi:+.1f}] "
-                   f"(1,000 resamples, seed {seed}). delta columns are percentage points.")
-    except LookupError:
-        st.caption("Turn on the paired bootstrap for confidence intervals of each bin's change.")
-    except InputError as e:
-        state.show_error(e, "paired bootstrap")
-    order = ["bin", "n_classes", "n_samples", "accuracy_before", "accuracy_after", "delta", "delta_ci_low",
-             "delta_ci_high", "predicted_share_before", "predicted_share_after"]
-    bt = bt[[c_ for c_ in order if c_ in bt.columns]]
-    pct_cols = [c_ for c_ in bt.columns if c_.startswith(("accuracy", "delta", "predicted_share"))]
-    st.dataframe(bt.assign(**{c_: 100 * bt[c_] for c_ in pct_cols}), hide_index=True,
-                 column_config={c_: st.column_config.NumberColumn(c_, format="%.1f%%") for c_ in pct_cols})
-    state.download_csv(bt, f"bins_tau{tau:.2f}_{report_split}.csv", key="t_dl_bins")
-
-    with st.expander(f"Per class at τ = {tau:.2f} ({report_split}), tail first"):
-        ct = ev_rep.class_table(p0, p1, ds.classes.names, ds.classes.ids)
-        pc = ["recall_before", "recall_after", "delta"]
-        st.dataframe(ct.assign(**{c_: 100 * ct[c_] for c_ in pc}), hide_index=True,
-                     column_config={c_: st.column_config.NumberColumn(c_, format="%.1f%%") for c_ in pc})
-        state.download_csv(ct, f"classes_tau{tau:.2f}_{report_split}.csv", key="t_dl_classes")
-
-    with st.expander(f"The τ sweep on {tune_split} (41 values)"):
-        st.dataframe(sweep_f, hide_index=True)
-        state.download_csv(sweep_f, f"tau_sweep_{tune_split}.csv", key="t_dl_sweep")
-
-    # ---------------------------------------------------------------- keep / export
-    st.subheader("Keep it")
-    k = st.columns([2, 3])
-    tag = "LA" if method == LA else "τ-norm"
-    new_name = k[0].text_input("Run name", value=f"{run_name} + {tag} τ={tau:.2f}",
-                               help="The adjusted predictions become a run; the Metrics page compares it with the "
-                                    "original (paired bootstrap CIs).")
-    if k[0].button("Keep as run", icon=":material/add:", type="primary"):
-        try:
-            preds = {}
-            for s_ in splits:
-                if method == LA:
-                    p = run.preds[s_]
-                    z = as_log_scores(p.scores, p.kind) - tau * log_prior(counts, pseudo)
-                else:
-                    z = tau_norm_scores(ds.features[s_].X, ds.classifier.W, tau)
-                # labels = the exact float64 decision the page showed (float32 scores could flip a near-tie)
-                preds[s_] = Predictions(s_, "logits", scores=np.asarray(z, dtype=np.float32),
-                                        labels=evaluator(s_).predict(tau), sample_ids=ds.labels[s_].sample_ids,
-                                        source=f"{method} of {run_name}")
-            adj = (logit_adjustment_spec(counts, tau, input_kind="probs" if run.preds[splits[0]].kind == "probs" else "logits",
-                                         pseudo_count=pseudo, class_ids=ds.classes.ids, class_names=ds.classes.names,
-                                         tuning={"tuned_on": tune_split, "objective": objective, "tuned_tau": tuned_tau})
-                   if method == LA else tau_norm_spec(ds.classifier.W, tau, class_ids=ds.classes.ids,
-                                                      class_names=ds.classes.names, tuning={"tuned_on": tune_split}))
-            state.add_run(ds, Run(new_name, preds, source=f"{method}, τ = {tau:.2f} (tuned on {tune_split}: {tuned_tau:.2f})",
-                                  description=f"{method} of {run_name}"), {"adjustment": adj})
-            # the sidebar and the Metrics choices list the new run: the whole page runs again, the message with it
-            st.session_state["t_kept_msg"] = (f"Added run **{new_name}** ({', '.join(preds)}). Compare it with "
-                                              f"**{run_name}** on the Metrics page.")
-            st.rerun()
-        except InputError as e:
-            state.show_error(e, "keep as run")
-
-    tuning_info = {"tuned_on": tune_split, "objective": objective, "tuned_tau": tuned_tau, "max_head_drop": max_drop}
+# ---------------------------------------------------------------- what the adjustment fixed and broke
+def adjusted_scores(rows: np.ndarray, t: float) -> np.ndarray:
+    """The scores behind the decision at τ = t, for these report-split rows only."""
     if method == LA:
-        kind = run.preds[splits[0]].kind
-        spec = logit_adjustment_spec(counts, tau, input_kind="probs" if kind == "probs" else "logits",
+        p = run.preds[report_split]
+        return as_log_scores(p.scores[rows], p.kind) - t * log_prior(counts, pseudo)
+    return tau_norm_scores(ds.features[report_split].X[rows], ds.classifier.W, t)
+
+
+def fixed_and_broken(which: str, class_id: int | None):
+    return decision_changes(ds.labels[report_split], ds.classes, scheme, p0.pred, p1.pred,
+                            before_scores=lambda r: adjusted_scores(r, 0.0),
+                            after_scores=lambda r: adjusted_scores(r, tau), which=which, cap=None,
+                            names=("τ=0", f"τ={tau:.2f}"), true_ids=class_id)
+
+
+y_rep = ds.labels[report_split].y
+n_fixed = int(((p0.pred != y_rep) & (p1.pred == y_rep)).sum())
+n_broken = int(((p0.pred == y_rep) & (p1.pred != y_rep)).sum())
+st.subheader(f"What τ = {tau:.2f} fixed and broke ({report_split})")
+st.caption(f"{n_fixed:,} samples fixed (wrong at τ = 0, right now) and {n_broken:,} broken (right at τ = 0, wrong now); "
+           "click a class in the chart for its samples.")
+chart_col, examples_col = st.columns([3, 2])
+with chart_col:
+    change_event = ex.chart_event(pplots.class_recall_change_chart(
+        ev_rep.train_counts, ds.classes.names, np.asarray(ev_rep.bin_names, dtype=object)[ev_rep.codes], scheme,
+        p0.recall, p1.recall, ev_rep.support, report_split, tau, class_ids=ds.classes.ids), "t_changes_chart")
+with examples_col:
+    ex.take_click(change_event, "t_ex", ex.class_of_point)
+    ex.changes_panel(ds, report_split, "t_ex", fixed_and_broken, names=("τ=0", f"τ={tau:.2f}"),
+                     csv_prefix=f"{'LA' if method == LA else 'taunorm'}_tau{tau:.2f}")
+
+# ---------------------------------------------------------------- tables
+hb = st.columns([4, 1])
+hb[0].subheader(f"Per bin at τ = {tau:.2f} ({report_split})")
+seed = int(hb[1].number_input("Bootstrap seed", 0, 2**31 - 1, 0, 1, key="t_seed",
+                              help="Seed of the paired bootstrap (1,000 resamples of the test samples within each "
+                                   "class, the same for both decisions; Efron & Tibshirani 1993)."))
+bt = ev_rep.bin_table(p0, p1)
+# counts-based, ~50 ms on the demo; ~0.4 s at 1,000 classes: then on request, so the slider stays instant
+auto_ci = ds.classes.n_classes <= 200
+want_ci = auto_ci or hb[0].toggle("Paired bootstrap CIs", value=False, key="t_ci",
+                                  help="95% CIs of each bin's change (about 0.4 s per τ at 1,000 classes).")
+try:
+    if not want_ci:
+        raise LookupError
+    pbt = _cached(("pb", method, run_name, report_split, scheme, round(tau, 4), seed), (ev_rep,),
+                  lambda: paired_bootstrap(ev_rep.y, p0.pred, p1.pred, ds.classes, scheme, n_resamples=1000,
+                                           seed=seed).table)
+    bt["delta_ci_low"] = bt["bin"].map(pbt["ci_low"]).to_numpy(dtype=float)
+    bt["delta_ci_high"] = bt["bin"].map(pbt["ci_high"]).to_numpy(dtype=float)
+    lo, hi = bt.set_index("bin").loc[tail_bin, ["delta_ci_low", "delta_ci_high"]]
+    st.caption(f"The {tail_bin} bin gains {100 * (p1.bins[tail_bin] - p0.bins[tail_bin]):+.1f} points on "
+               f"{report_split}, paired bootstrap 95% CI [{100 * lo:+.1f}, {100 * hi:+.1f}] "
+               f"(1,000 resamples, seed {seed}). delta columns are percentage points.")
+except LookupError:
+    st.caption("Turn on the paired bootstrap for confidence intervals of each bin's change.")
+except InputError as e:
+    state.show_error(e, "paired bootstrap")
+order = ["bin", "n_classes", "n_samples", "accuracy_before", "accuracy_after", "delta", "delta_ci_low",
+         "delta_ci_high", "predicted_share_before", "predicted_share_after"]
+bt = bt[[c_ for c_ in order if c_ in bt.columns]]
+pct_cols = [c_ for c_ in bt.columns if c_.startswith(("accuracy", "delta", "predicted_share"))]
+st.dataframe(bt.assign(**{c_: 100 * bt[c_] for c_ in pct_cols}), hide_index=True,
+             column_config={c_: st.column_config.NumberColumn(c_, format="%.1f%%") for c_ in pct_cols})
+state.download_csv(bt, f"bins_tau{tau:.2f}_{report_split}.csv", key="t_dl_bins")
+
+with st.expander(f"Per class at τ = {tau:.2f} ({report_split}), tail first"):
+    ct = ev_rep.class_table(p0, p1, ds.classes.names, ds.classes.ids)
+    pc = ["recall_before", "recall_after", "delta"]
+    st.dataframe(ct.assign(**{c_: 100 * ct[c_] for c_ in pc}), hide_index=True,
+                 column_config={c_: st.column_config.NumberColumn(c_, format="%.1f%%") for c_ in pc})
+    state.download_csv(ct, f"classes_tau{tau:.2f}_{report_split}.csv", key="t_dl_classes")
+
+with st.expander(f"The τ sweep on {tune_split} (41 values)"):
+    st.dataframe(sweep_f, hide_index=True)
+    state.download_csv(sweep_f, f"tau_sweep_{tune_split}.csv", key="t_dl_sweep")
+
+# ---------------------------------------------------------------- keep / export
+st.subheader("Keep it")
+k = st.columns([2, 3])
+tag = "LA" if method == LA else "τ-norm"
+new_name = k[0].text_input("Run name", value=f"{run_name} + {tag} τ={tau:.2f}",
+                           help="The adjusted predictions become a run; the Metrics page compares it with the "
+                                "original (paired bootstrap CIs).")
+if k[0].button("Keep as run", icon=":material/add:", type="primary"):
+    try:
+        preds = {}
+        for s_ in splits:
+            if method == LA:
+                p = run.preds[s_]
+                z = as_log_scores(p.scores, p.kind) - tau * log_prior(counts, pseudo)
+            else:
+                z = tau_norm_scores(ds.features[s_].X, ds.classifier.W, tau)
+            # labels = the exact float64 decision the page showed (float32 scores could flip a near-tie)
+            preds[s_] = Predictions(s_, "logits", scores=np.asarray(z, dtype=np.float32),
+                                    labels=evaluator(s_).predict(tau), sample_ids=ds.labels[s_].sample_ids,
+                                    source=f"{method} of {run_name}")
+        adj = (logit_adjustment_spec(counts, tau, input_kind="probs" if run.preds[splits[0]].kind == "probs" else "logits",
                                      pseudo_count=pseudo, class_ids=ds.classes.ids, class_names=ds.classes.names,
-                                     tuning=tuning_info)
-        usage = USAGE[("logit_adjustment", spec["input"])]
-    else:
-        spec = tau_norm_spec(ds.classifier.W, tau, class_ids=ds.classes.ids, class_names=ds.classes.names,
-                             tuning=tuning_info)
-        usage = USAGE[("tau_normalization", "features")]
-    k[1].download_button("Export adjustment (JSON)", json.dumps(spec, indent=1).encode(), "adjustment.json",
-                         "application/json", icon=":material/download:", key="t_export")
-    k[1].code(f"{LOAD}\n{usage}", language="python")
+                                     tuning={"tuned_on": tune_split, "objective": objective, "tuned_tau": tuned_tau})
+               if method == LA else tau_norm_spec(ds.classifier.W, tau, class_ids=ds.classes.ids,
+                                                  class_names=ds.classes.names, tuning={"tuned_on": tune_split}))
+        state.add_run(ds, Run(new_name, preds, source=f"{method}, τ = {tau:.2f} (tuned on {tune_split}: {tuned_tau:.2f})",
+                              description=f"{method} of {run_name}"), {"adjustment": adj})
+        st.success(f"Added run **{new_name}** ({', '.join(preds)}). Compare it with **{run_name}** on the Metrics page.",
+                   icon=":material/check:")
+    except InputError as e:
+        state.show_error(e, "keep as run")
 
-
-
-tau_section()
+tuning_info = {"tuned_on": tune_split, "objective": objective, "tuned_tau": tuned_tau, "max_head_drop": max_drop}
+if method == LA:
+    kind = run.preds[splits[0]].kind
+    spec = logit_adjustment_spec(counts, tau, input_kind="probs" if kind == "probs" else "logits",
+                                 pseudo_count=pseudo, class_ids=ds.classes.ids, class_names=ds.classes.names,
+                                 tuning=tuning_info)
+    usage = USAGE[("logit_adjustment", spec["input"])]
+else:
+    spec = tau_norm_spec(ds.classifier.W, tau, class_ids=ds.classes.ids, class_names=ds.classes.names,
+                         tuning=tuning_info)
+    usage = USAGE[("tau_normalization", "features")]
+k[1].download_button("Export adjustment (JSON)", json.dumps(spec, indent=1).encode(), "adjustment.json",
+                     "application/json", icon=":material/download:", key="t_export")
+k[1].code(f"{LOAD}\n{usage}", language="python")
 
 # ---------------------------------------------------------------- per-class thresholds
 st.divider()
