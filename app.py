@@ -6,10 +6,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from lt_core.memory import no_hugepage_madvise
 from ui.errors import page_boundary
 from ui.state import sidebar
 
 st.set_page_config(page_title="Tailscope", page_icon=":material/insights:", layout="wide")
+no_hugepage_madvise()  # the server process allocates the large score arrays (lt_core.memory; idempotent)
 
 HERE = Path(__file__).parent
 PAGES = [  # file, title, icon — one question per page (see ../shared/ux.md)

@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             from ..io import guard_outputs
 
             guard_outputs(args._io(args))
+        from ..memory import no_hugepage_madvise
+
+        no_hugepage_madvise()  # large fresh arrays without page compaction stalls (lt_core.memory)
         return int(args._run(args) or 0)
     except InputError as e:
         print(f"error: {_one_line(e)}", file=sys.stderr)

@@ -105,25 +105,6 @@ def _check_args(args) -> None:
         raise InputError(str(e), "command line", "--bins")
 
 
-def _no_hugepage_madvise() -> None:
-    """Let the kernel back NumPy's large arrays with normal pages in this process.
-
-    NumPy asks for transparent huge pages on every large allocation; where the kernel then
-    compacts memory on the spot (THP ``defrag = madvise``, common on VMs and shared machines)
-    each fresh array costs seconds of system time (measured: reading LVIS v1 val-sized results,
-    3 s of system time with huge pages, 0.4 s without). A user's ``NUMPY_MADVISE_HUGEPAGE``
-    setting wins.
-    """
-    import os
-    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
-        return
-    try:
-        from numpy._core.multiarray import _set_madvise_hugepage
-    except ImportError:  # pragma: no cover - other NumPy layouts
-        return
-    _set_madvise_hugepage(False)
-
-
 def run(args) -> int:
     import gc
 
@@ -151,7 +132,8 @@ def _run(args) -> int:
     if args.examples is not None and getattr(args, "dask", None):
         raise InputError("--examples classifies every box in this process: run it without --dask", field="--examples",
                          hint="the report is the same; the examples need the detections here")
-    _no_hugepage_madvise()
+    from ..memory import no_hugepage_madvise
+    no_hugepage_madvise()
     t0 = time.perf_counter()
     # boxes: the compiled reader (no Python objects of the JSON); masks need the parsed JSON
     gt = load_gt_fast(args.gt) if args.iou_type == "bbox" else load_detection_gt(args.gt)

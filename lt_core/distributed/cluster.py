@@ -66,20 +66,6 @@ def _memory_limit(n_workers: int) -> int:
     return max(512 << 20, int(0.8 * total / max(1, n_workers)))
 
 
-def _no_hugepage_madvise() -> None:
-    """In a worker process: NumPy's transparent-huge-page requests off (the reason and the measured
-    cost are in :func:`lt_core.cli.eval_det._no_hugepage_madvise`: on VMs and shared machines each
-    fresh large array can cost a page compaction; a worker allocates fresh arrays for every
-    partition). A user's ``NUMPY_MADVISE_HUGEPAGE`` setting wins."""
-    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
-        return
-    try:
-        from numpy._core.multiarray import _set_madvise_hugepage
-    except ImportError:  # pragma: no cover - other NumPy layouts
-        return
-    _set_madvise_hugepage(False)
-
-
 def _worker_setup(client) -> None:
     """Set up every worker of a LocalCluster this process started, also ones restarted later."""
     from distributed.diagnostics.plugin import WorkerPlugin
@@ -88,7 +74,8 @@ def _worker_setup(client) -> None:
         name = "tailscope-worker-setup"
 
         def setup(self, worker):
-            _no_hugepage_madvise()
+            from lt_core.memory import no_hugepage_madvise
+            no_hugepage_madvise()
 
     client.register_plugin(_TailscopeWorker())
 
