@@ -736,6 +736,12 @@ add("augment copy-paste with no image folder", "messages",
 add("augment copy-paste negative seed", "numbers",
     "augment copy-paste --gt {d}/gt.json --images {d}/imgs --target rfs:0.001 --out {d}/o --seed -1",
     with_(GT, **{"imgs/x.txt": b"x"}), ["seed", "-1"])
+add("augment copy-paste target not a number", "messages",
+    "augment copy-paste --gt {d}/gt.json --images {d}/imgs --target rfs:abc --out {d}/o --seed 0",
+    with_(GT, **{"imgs/x.txt": b"x"}), ["rfs:abc", "--target", "not a number"])
+add("augment copy-paste beta out of range", "numbers",
+    "augment copy-paste --gt {d}/gt.json --images {d}/imgs --target effective-number:1.5 --out {d}/o --seed 0",
+    with_(GT, **{"imgs/x.txt": b"x"}), ["--target", "beta must be in [0, 1)"])
 add("augment copy-paste --out inside --images", "overwrites",
     "augment copy-paste --gt {d}/gt.json --images {d} --target rfs:0.001 --out {d}/o --seed 0", GT,
     ["--out", "--images"])

@@ -98,10 +98,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _target_file(args) -> str | None:
-    t = str(args.target)
-    if t.lower().startswith(("rfs:", "effective-number:")):
-        return None
-    return t
+    """The --target file (None for rfs:T / effective-number:B), the spec checked before any work: a bad
+    target is reported first, not after the ground truth was read."""
+    from ..augment.targets import parse_target_spec
+
+    kind, value = parse_target_spec(args.target)
+    return str(value) if kind == "file" else None
 
 
 def run(args) -> int:
