@@ -10,10 +10,9 @@ import streamlit as st
 
 from lt_core.bins import parse_bins
 from lt_core.data import DetectionDataset, load_detection_gt
-from lt_core.detection import (ap_by_bin, apply_frequencies, bootstrap_ci, evaluate_detections,
-                               load_detection_frequencies, load_results_fast, operating_thresholds, paired_bootstrap,
-                               pr_curve, pr_curves_by_bin, raw_pr_curve, stealing_analysis, thresholds_to_json,
-                               tide_errors)
+from lt_core.detection import (ap_by_bin, bootstrap_ci, evaluate_detections, load_results_fast,
+                               operating_thresholds, paired_bootstrap, pr_curve, pr_curves_by_bin, raw_pr_curve,
+                               stealing_analysis, thresholds_to_json, tide_errors, with_train_frequencies)
 from lt_core.detection.evaluator import detection_bins
 from lt_core.errors import InputError
 from lt_core.io import to_jsonable
@@ -77,9 +76,8 @@ def _load(gt_path, dt_paths, fr_path, local: bool = False) -> None:
         with st.spinner("Reading ground truth…"):
             g = load_detection_gt(gt_path)
             if fr_path:
-                ft = load_detection_frequencies(fr_path, g)
-                g = apply_frequencies(g, ft)
-                for note in ft.notes:
+                g, notes = with_train_frequencies(g, fr_path)
+                for note in notes:
                     st.info(note, icon=":material/info:")
     except (InputError, OSError, ValueError) as e:
         state.show_error(e, "Could not load the ground truth")

@@ -12,7 +12,7 @@ import streamlit as st
 
 from lt_core.bins import parse_bins
 from lt_core.data import DetectionDataset, load_detection_gt
-from lt_core.detection import apply_frequencies, load_detection_frequencies, load_results_fast
+from lt_core.detection import load_results_fast, with_train_frequencies
 from lt_core.detection.evaluator import detection_bins
 from lt_core.errors import InputError
 from ui import files, state
@@ -88,9 +88,8 @@ def _load_form() -> None:
             res_paths = {k: files.confine(v, "results path") for k, v in res_paths.items()}
         g = load_detection_gt(gt_path)
         if fr_path:
-            ft = load_detection_frequencies(fr_path, g)
-            g = apply_frequencies(g, ft)
-            for note in ft.notes:
+            g, notes = with_train_frequencies(g, fr_path)
+            for note in notes:
                 st.info(note, icon=":material/info:")
         newd = DetectionDataset(Path(gt_path).name, g)
         for k, v in res_paths.items():

@@ -138,10 +138,9 @@ def _run(args) -> int:
     # boxes: the compiled reader (no Python objects of the JSON); masks need the parsed JSON
     gt = load_gt_fast(args.gt) if args.iou_type == "bbox" else load_detection_gt(args.gt)
     if args.frequencies:
-        from ..detection.frequencies import apply_frequencies, load_detection_frequencies
-        ft = load_detection_frequencies(args.frequencies, gt)
-        gt = apply_frequencies(gt, ft)
-        for note in ft.notes:
+        from ..detection.frequencies import with_train_frequencies
+        gt, notes = with_train_frequencies(gt, args.frequencies)
+        for note in notes:
             print(f"note: {note}")
     style = args.style or default_style(gt)
     if style == "lvis" and gt.neg_category_ids is None:

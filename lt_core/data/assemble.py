@@ -122,9 +122,9 @@ def build_detection_dataset(gt: PathLike, results: Mapping[str, PathLike] | None
 
     g = L.load_detection_gt(gt)
     if train_frequencies is not None:
-        from ..detection import apply_frequencies, load_detection_frequencies
+        from ..detection.frequencies import with_train_frequencies
 
-        g = apply_frequencies(g, load_detection_frequencies(train_frequencies, g))
+        g, _ = with_train_frequencies(g, train_frequencies)
     ds = DetectionDataset(name or Path(gt).name, g)
     for rname, path in (results or {}).items():
         ds.results[str(rname)] = load_results_fast(path, g, str(rname))

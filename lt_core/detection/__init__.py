@@ -43,7 +43,7 @@ _NAMES = {
     "thresholds": ["operating_thresholds", "thresholds_to_json", "write_thresholds"],
     "bootstrap": ["BootstrapResult", "bootstrap_ci", "paired_bootstrap", "CI_METRICS"],
     "tide": ["TideResult", "tide_errors", "detection_outcomes", "TIDE_ERRORS"],
-    "frequencies": ["load_detection_frequencies", "apply_frequencies"],
+    "frequencies": ["load_detection_frequencies", "apply_frequencies", "with_train_frequencies"],
 }
 _WHERE = {name: mod for mod, names in _NAMES.items() for name in names}
 __all__ = [n for names in _NAMES.values() for n in names]

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["FrequencyTable", "load_detection_frequencies", "apply_frequencies"]
+__all__ = ["FrequencyTable", "load_detection_frequencies", "apply_frequencies", "with_train_frequencies"]
 
 
 @dataclass
@@ -187,3 +187,20 @@ def apply_frequencies(gt, table: FrequencyTable):
             "counts_csv": "train: {}"}[table.kind].format(Path(table.source).name)
     new = ClassTable(cls.ids, cls.names, table.image_count, inst, freq, cls.source, what)
     return dataclasses.replace(gt, categories=new, has_image_count=True)
+
+
+def with_train_frequencies(gt, path):
+    """``gt`` with the train frequencies of ``path`` applied, and what the reading noted.
+
+    The one path of every caller (``eval-det --frequencies``, the Data and Detection pages,
+    :func:`lt_core.data.build_detection_dataset`): :func:`load_detection_frequencies` then
+    :func:`apply_frequencies`.
+
+    Returns
+    -------
+    (DetectionGT, tuple of str)
+        The ground truth with its class table's counts (and LVIS letters) replaced, and the notes
+        (e.g. categories missing from the file, counted as 0) for the caller to show.
+    """
+    table = load_detection_frequencies(path, gt)
+    return apply_frequencies(gt, table), tuple(table.notes)
